@@ -1,0 +1,193 @@
+"""Frozen, typed certificates and the registry, with what is derived for a given as-of date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import lifecycle
+from .settings import Level, Settings, Status
+
+
+@dataclass(frozen=True)
+class Organization:
+    """The certified enterprise."""
+
+    name: str
+    credit_code: str
+    region: str
+    address: str
+    name_en: str | None = None
+    address_en: str | None = None
+    website: str | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """An initial, surveillance or recertification audit."""
+
+    date: dt.date
+    kind: str
+    result: str
+    score: Decimal | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A registry event: issue, suspension, reinstatement, withdrawal, …"""
+
+    date: dt.date
+    kind: str
+    reason: str | None = None
+    reason_en: str | None = None
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """One certificate record as written, typed. ``source`` is its path relative to the root."""
+
+    number: str
+    status: str
+    organization: Organization
+    industry: str
+    scope_zh: str
+    scope_en: str | None
+    standard: str
+    score: Decimal
+    level: str
+    issued: dt.date
+    expires: dt.date
+    audits: tuple[Audit, ...]
+    events: tuple[Event, ...]
+    source: str
+    sample: bool = False
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], source: str) -> Certificate:
+        """Build from a record that passed the schema (dates as ISO text, numbers as Decimal)."""
+        org = data["organization"]
+        return cls(
+            number=data["number"],
+            status=data["status"],
+            organization=Organization(
+                name=org["name"],
+                credit_code=org["credit_code"],
+                region=org["region"],
+                address=org["address"],
+                name_en=org.get("name_en"),
+                address_en=org.get("address_en"),
+                website=org.get("website"),
+            ),
+            industry=data["industry"],
+            scope_zh=data["scope"]["zh"],
+            scope_en=data["scope"].get("en"),
+            standard=data["standard"],
+            score=Decimal(data["score"]),
+            level=data["level"],
+            issued=dt.date.fromisoformat(data["issued"]),
+            expires=dt.date.fromisoformat(data["expires"]),
+            audits=tuple(
+                Audit(
+                    date=dt.date.fromisoformat(a["date"]),
+                    kind=a["kind"],
+                    result=a["result"],
+                    score=Decimal(a["score"]) if a.get("score") is not None else None,
+                    note=a.get("note"),
+                )
+                for a in data["audits"]
+            ),
+            events=tuple(
+                Event(
+                    date=dt.date.fromisoformat(e["date"]),
+                    kind=e["kind"],
+                    reason=e.get("reason"),
+                    reason_en=e.get("reason_en"),
+                )
+                for e in data["events"]
+            ),
+            source=source,
+            sample=bool(data.get("sample", False)),
+        )
+
+    @property
+    def first_issued(self) -> dt.date:
+        return next((e.date for e in self.events if e.kind == "issued"), self.issued)
+
+    @property
+    def last_changed(self) -> dt.date:
+        return max([e.date for e in self.events] + [a.date for a in self.audits])
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a certificate means on the as-of date: the public verdict and the dates around it."""
+
+    verdict: str  # a status key: valid, suspended, withdrawn, cancelled or expired
+    as_of: dt.date
+    next_surveillance: dt.date | None
+    surveillance_overdue: bool
+    surveillance_due_soon: bool
+    since: dt.date | None  # when the current verdict began (suspension, withdrawal, expiry…)
+    reason: str | None
+    reason_en: str | None
+
+    @property
+    def in_force(self) -> bool:
+        return self.verdict == lifecycle.VALID
+
+
+def standing(cert: Certificate, settings: Settings, as_of: dt.date) -> Standing:
+    """Derive the public standing of ``cert`` on ``as_of`` (expiry and surveillance dates)."""
+    rules = settings.lifecycle
+    last_event = cert.events[-1] if cert.events else None
+    verdict = cert.status
+    since: dt.date | None = None
+    reason = reason_en = None
+    if cert.status in (lifecycle.SUSPENDED, lifecycle.WITHDRAWN, lifecycle.CANCELLED):
+        final = next((e for e in reversed(cert.events) if e.kind == cert.status), last_event)
+        if final is not None:
+            since, reason, reason_en = final.date, final.reason, final.reason_en
+    if cert.status in (lifecycle.VALID, lifecycle.SUSPENDED) and as_of > cert.expires:
+        verdict, since = "expired", cert.expires + dt.timedelta(days=1)
+        reason = reason_en = None
+    next_due: dt.date | None = None
+    overdue = due_soon = False
+    if verdict == lifecycle.VALID:
+        passed = [a.date for a in cert.audits if a.result == "pass"]
+        if passed:
+            due = lifecycle.surveillance_due(max(passed), rules)
+            if due <= cert.expires:
+                next_due = due
+                overdue = as_of > due + dt.timedelta(days=rules.surveillance_grace_days)
+                due_soon = not overdue and (due - as_of).days <= rules.surveillance_due_soon_days
+    return Standing(verdict, as_of, next_due, overdue, due_soon, since, reason, reason_en)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """All certificates, sorted by number, with the settings and the as-of date of this build."""
+
+    settings: Settings
+    certificates: tuple[Certificate, ...]
+    as_of: dt.date
+    standings: dict[str, Standing] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def create(cls, settings: Settings, certificates: list[Certificate], as_of: dt.date) -> Registry:
+        ordered = tuple(sorted(certificates, key=lambda c: c.number))
+        return cls(settings, ordered, as_of, {c.number: standing(c, settings, as_of) for c in ordered})
+
+    def standing(self, cert: Certificate) -> Standing:
+        return self.standings[cert.number]
+
+    def level(self, cert: Certificate) -> Level:
+        return self.settings.level(cert.level)
+
+    def verdict(self, cert: Certificate) -> Status:
+        return self.settings.status(self.standings[cert.number].verdict)
+
+    def get(self, number: str) -> Certificate | None:
+        return next((c for c in self.certificates if c.number == number), None)
