@@ -78,6 +78,53 @@ def validate(ctx: Context, paths: tuple[Path, ...]) -> None:
     click.echo(f"{len(good)} record{'s' if len(good) != 1 else ''} valid", err=True)
 
 
+@cli.command()
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+              help="Judge expiry and surveillance on this day (YYYY-MM-DD). "
+                   "Default: the day of SOURCE_DATE_EPOCH if set, else today.")
+@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the site goes. Default: <root>/site.")
+@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="mkdocs configuration. Default: <root>/mkdocs.yml.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI).")
+@pass_ctx
+def build(ctx: Context, as_of: dt.date | None, site_dir: Path | None, config_file: Path | None,
+          quiet: bool) -> None:
+    """Validate every record, then build the site.
+
+    The site is built in a temporary folder next to the target and moved into place only when
+    the build is complete and every record has its page, JSON entry, search entry and feed.
+    On any error the previous site is left exactly as it was and the exit status is 1.
+    """
+    from .publish import build_site
+
+    report = build_site(ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet)
+    if not quiet:
+        click.echo(
+            f"built {report.records} certificates into {site_dir or ctx.root / 'site'} "
+            f"({report.listing_pages} listing pages; marks rendered {report.marks_rendered}, "
+            f"from cache {report.marks_cached})",
+            err=True,
+        )
+
+
+@cli.command()
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="As-of date (YYYY-MM-DD).")
+@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT",
+              help="Address to serve the preview on.")
+@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="mkdocs configuration. Default: <root>/mkdocs.yml.")
+@pass_ctx
+def serve(ctx: Context, as_of: dt.date | None, dev_addr: str, config_file: Path | None) -> None:
+    """Preview the site, rebuilding when a record, a setting or a page changes."""
+    from .publish import serve_site
+
+    serve_site(ctx.root, as_of=as_of, dev_addr=dev_addr, config_file=config_file)
+
+
+# Commands defined in other modules register themselves here (one line each).
+
+
 def main() -> None:
     """Entry point of the ``starmark`` script."""
     try:

@@ -1,0 +1,143 @@
+"""Listing pages: every certificate by star level, status, province and industry, paginated.
+
+A listing is ``list/<facet>-<value>/`` (page 1) and ``list/<facet>-<value>/<n>/``; the index at
+``list/`` counts every facet value.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Certificate, Registry
+from .templating import render
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One listing: its slug, its titles and its certificates in order."""
+
+    slug: str
+    zh: str
+    en: str
+    certificates: tuple[Certificate, ...]
+
+
+@dataclass(frozen=True)
+class ListingPage:
+    """One rendered page of a listing."""
+
+    url: str
+    depth: int
+    title: str
+    description: str
+    content: str
+
+
+def facets(registry: Registry) -> list[Facet]:
+    """Every listing, in the order the index shows them."""
+    s = registry.settings
+    certs = registry.certificates
+    out = [Facet("all", "全部证书", "All certificates", certs)]
+    for level in s.levels:
+        out.append(Facet(f"level-{level.key}", f"{level.zh}证书", f"{level.en} certificates",
+                         tuple(c for c in certs if c.level == level.key)))
+    for status in s.statuses:
+        out.append(Facet(f"status-{status.key}", f"{status.zh}的证书", f"{status.en} certificates",
+                         tuple(c for c in certs if registry.standing(c).verdict == status.key)))
+    by_province: dict[str, list[Certificate]] = defaultdict(list)
+    for c in certs:
+        by_province[c.organization.region[:2] + "0000"].append(c)
+    for code in sorted(by_province):
+        region = s.regions.get(code)
+        out.append(Facet(f"region-{code}", region.zh if region else code, region.en if region else code,
+                         tuple(by_province[code])))
+    for key, label in s.industries.items():
+        out.append(Facet(f"industry-{key}", label.zh, label.en, tuple(c for c in certs if c.industry == key)))
+    return out
+
+
+def page_url(slug: str, page: int) -> str:
+    return f"list/{slug}/" if page == 1 else f"list/{slug}/{page}/"
+
+
+def _window(page: int, pages: int) -> list[int]:
+    """Page numbers around the current one, with 0 marking a gap."""
+    keep = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    out: list[int] = []
+    for n in keep:
+        if out and n - out[-1] > 1:
+            out.append(0)
+        out.append(n)
+    return out
+
+
+def _row(cert: Certificate, registry: Registry) -> dict[str, Any]:
+    s = registry.settings
+    verdict = registry.standing(cert).verdict
+    return {
+        "number": cert.number,
+        "name": cert.organization.name,
+        "verdict": verdict,
+        "verdict_zh": s.status(verdict).zh,
+        "level_zh": s.level(cert.level).zh,
+        "region": s.region_name(cert.organization.region),
+        "expires": cert.expires,
+    }
+
+
+def render_facet(facet: Facet, registry: Registry) -> Iterator[ListingPage]:
+    """The pages of one listing (one empty page when it has no certificate)."""
+    size = max(1, registry.settings.listing_page_size)
+    total = len(facet.certificates)
+    pages = max(1, -(-total // size))
+    for page in range(1, pages + 1):
+        depth = 2 if page == 1 else 3
+        root = "../" * depth
+
+        def href(n: int, _page: int = page) -> str:
+            return root + page_url(facet.slug, n)
+
+        chunk = facet.certificates[(page - 1) * size : page * size]
+        content = render(
+            "listing.html", title_zh=facet.zh, title_en=facet.en, total=total, page=page, pages=pages,
+            rows=[_row(c, registry) for c in chunk], root=root, page_href=href, window=_window(page, pages),
+        )
+        suffix = f" 第{page}页" if page > 1 else ""
+        yield ListingPage(
+            url=page_url(facet.slug, page),
+            depth=depth,
+            title=f"{facet.zh}{suffix} {facet.en}",
+            description=f"{facet.zh}：共 {total} 个商品售后服务认证证书。{facet.en}: {total} certificates.",
+            content=content,
+        )
+
+
+def render_listings(registry: Registry) -> Iterator[ListingPage]:
+    """Every page of every listing that has certificates (and the full list always)."""
+    for facet in facets(registry):
+        if facet.certificates or facet.slug == "all":
+            yield from render_facet(facet, registry)
+
+
+def index_markdown(registry: Registry, link: Callable[[str], str] = lambda u: u) -> str:
+    """The ``list/`` page: every listing with its count."""
+    groups: dict[str, list[Facet]] = defaultdict(list)
+    for facet in facets(registry):
+        groups[facet.slug.split("-", 1)[0]].append(facet)
+    titles = {
+        "all": ("全部", "All"), "level": ("按星级", "By star level"), "status": ("按状态", "By status"),
+        "region": ("按地区（省级）", "By province"), "industry": ("按行业", "By industry"),
+    }
+    lines = ["# 证书名录 <span lang=\"en\">Browse certificates</span>", ""]
+    for key, (zh, en) in titles.items():
+        lines += [f"## {zh} <span lang=\"en\">{en}</span>", ""]
+        for facet in groups.get(key, []):
+            count = len(facet.certificates)
+            label = f"{facet.zh} <span lang=\"en\">{facet.en}</span>"
+            lines.append(f"- [{label}]({link(facet.slug)}) ({count})" if count or key == "all" else
+                         f"- {label} (0)")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,169 @@
+"""The mkdocs plugin ``starmark``: the only module that imports mkdocs.
+
+It loads and checks the registry when mkdocs loads its config, adds the generated pages
+(search, listings index, and the placeholder pages whose rendering becomes the shells), keeps
+the rendered shells, and after mkdocs has built the hand-written pages hands everything else to
+``build.render_site``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.pages import Page
+
+from . import build, listings, scheme, search, shell
+from .errors import InputError
+from .load import as_of_default, load_registry
+from .model import Registry
+
+log = get_plugin_logger("starmark")
+THEME_DIR = Path(__file__).parent / "theme"
+SHELL_DEPTHS = (2, 3)
+SEARCH_PAGE = "search/index.md"
+LIST_PAGE = "list/index.md"
+
+
+class StarmarkConfig(base.Config):
+    """Options of the ``starmark`` plugin in mkdocs.yml."""
+
+    root = c.Optional(c.Type(str))
+    """Registry folder (certificates/, registry/); default: $STARMARK_ROOT or mkdocs.yml's folder."""
+    as_of = c.Optional(c.Type(str))
+    """As-of date YYYY-MM-DD; default: $STARMARK_AS_OF, SOURCE_DATE_EPOCH's day, or today."""
+    cache_dir = c.Optional(c.Type(str))
+    """Where rendered artwork is cached; default: <root>/.starmark-cache."""
+    quiet = c.Type(bool, default=False)
+    """No progress bars."""
+
+
+def _shell_src(depth: int) -> str:
+    return shell.shell_url(depth) + "index.md"
+
+
+class StarmarkPlugin(BasePlugin[StarmarkConfig]):
+    """Builds the certificate registry into a mkdocs-material site."""
+
+    def __init__(self) -> None:
+        self.registry: Registry | None = None
+        self.shells: dict[int, shell.Shell] = {}
+        self.report: build.BuildReport | None = None
+        self.own_search_page = False
+
+    def _root(self, config: MkDocsConfig) -> Path:
+        root = self.config.root or os.environ.get("STARMARK_ROOT")
+        if root:
+            return Path(root).resolve()
+        return Path(config.config_file_path or ".").resolve().parent
+
+    def _as_of(self) -> dt.date:
+        text = self.config.as_of or os.environ.get("STARMARK_AS_OF")
+        if not text:
+            return as_of_default()
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise PluginError(f"starmark: as_of {text!r} is not a date (YYYY-MM-DD)") from None
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        root = self._root(config)
+        try:
+            self.registry = load_registry(root, self._as_of())
+        except InputError as exc:
+            raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
+        settings = self.registry.settings
+        # One place for the address: registry/registry.yaml, not mkdocs.yml.
+        config.site_url = settings.site_url
+        if not config.repo_url and settings.repo_url:
+            config.repo_url = settings.repo_url
+        dirs = config.theme.dirs
+        dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
+        config.extra_css.append("assets/starmark/starmark.css")
+        self.cache_dir = Path(self.config.cache_dir) if self.config.cache_dir else root / ".starmark-cache"
+        return config
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        root = self._root(config)
+        for folder in ("certificates", "registry"):
+            if (root / folder).is_dir():
+                server.watch(str(root / folder))
+        return server
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
+        assert self.registry is not None
+        for depth in SHELL_DEPTHS:
+            files.append(File.generated(config, _shell_src(depth), content=f"# {shell.TITLE}\n",
+                                        inclusion=InclusionLevel.NOT_IN_NAV))
+        self.own_search_page = files.get_file_from_path(SEARCH_PAGE) is None
+        if self.own_search_page:
+            files.append(File.generated(config, SEARCH_PAGE, content="# 查询证书 Search\n"))
+        if files.get_file_from_path(LIST_PAGE) is None:
+            content = listings.index_markdown(self.registry, lambda slug: f"{slug}/")
+            files.append(File.generated(config, LIST_PAGE, content=content))
+        return files
+
+    def _shell_depth(self, page: Page) -> int | None:
+        for depth in SHELL_DEPTHS:
+            if page.file.src_uri == _shell_src(depth):
+                return depth
+        return None
+
+    def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.registry is not None
+        if self._shell_depth(page):
+            page.meta.update({"title": shell.TITLE, "description": shell.DESCRIPTION,
+                              "starmark_head": shell.HEAD, "hide": ["navigation", "toc"]})
+            return markdown
+        if page.file.src_uri == SEARCH_PAGE:
+            page.meta.setdefault("hide", ["toc"])
+        try:
+            return scheme.expand_markers(markdown, self.registry.settings, self.stats())
+        except ValueError as exc:
+            raise PluginError(f"starmark: {page.file.src_uri}: {exc}") from None
+
+    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        assert self.registry is not None
+        if self._shell_depth(page):
+            return shell.CONTENT
+        if page.file.src_uri == SEARCH_PAGE and self.own_search_page:
+            return html + search.search_page_html(self.registry.settings)
+        return html
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        depth = self._shell_depth(page)
+        if depth:
+            self.shells[depth] = shell.Shell.from_html(output, depth)
+        return output
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        assert self.registry is not None
+        site_dir = Path(config.site_dir)
+        shutil.rmtree(site_dir / shell.SHELL_DIR, ignore_errors=True)
+        try:
+            self.report = build.render_site(self.registry, site_dir, self.shells,
+                                            cache_dir=self.cache_dir, quiet=self.config.quiet)
+        except InputError as exc:
+            raise PluginError(f"starmark: cannot build:\n{exc}") from None
+        mismatches = self.report.mismatches()
+        if mismatches:
+            raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
+        log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
+                 f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
+
+    def stats(self) -> dict[str, int]:
+        """Certificates by verdict, for the home page's numbers."""
+        assert self.registry is not None
+        counts: dict[str, int] = {"total": len(self.registry.certificates)}
+        for standing in self.registry.standings.values():
+            counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
+        return counts

@@ -1,0 +1,110 @@
+"""Run mkdocs for a registry: a build that replaces the site only when complete, and a preview.
+
+mkdocs is driven through its Python API; the ``starmark`` plugin does the registry's part.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .build import BuildReport
+from .errors import InputError, Problem
+from .load import load_registry
+
+os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+
+
+class BuildFailed(Exception):
+    """The site could not be built; the previous site is untouched."""
+
+
+def _config_file(root: Path, config_file: Path | None) -> Path:
+    path = config_file or root / "mkdocs.yml"
+    if not path.is_file():
+        raise InputError([Problem(str(path), 0, "no mkdocs configuration here; copy mkdocs.yml from starmark")])
+    return path
+
+
+def _load_config(root: Path, config_file: Path, as_of: dt.date | None, quiet: bool, **overrides: object):  # type: ignore[no-untyped-def]
+    from mkdocs.config import load_config
+
+    config = load_config(str(config_file), **overrides)
+    plugin = config.plugins.get("starmark")
+    if plugin is None:
+        raise InputError([Problem(str(config_file), 0, "the starmark plugin is not listed under plugins")])
+    plugin.config.root = str(root)
+    if as_of:
+        plugin.config.as_of = as_of.isoformat()
+    plugin.config.quiet = quiet
+    return config
+
+
+@contextlib.contextmanager
+def _quiet_logs(quiet: bool) -> Iterator[None]:
+    logger = logging.getLogger("mkdocs")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def swap_into_place(new: Path, target: Path) -> None:
+    """Replace ``target`` by ``new``: two renames, so a reader sees the old or the new site."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(new, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | None = None,
+               config_file: Path | None = None, quiet: bool = False) -> BuildReport:
+    """Validate, build into a temporary folder, check, then move it into place."""
+    from mkdocs.commands.build import build
+    from mkdocs.exceptions import MkDocsException
+
+    load_registry(root, as_of)  # every record problem, before mkdocs says anything
+    target = (site_dir or root / "site").resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    config_path = _config_file(root, config_file)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    try:
+        with _quiet_logs(quiet):
+            config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
+            build(config)
+        report = config.plugins["starmark"].report
+        if report is None:
+            raise BuildFailed("the starmark plugin did not run")
+    except (MkDocsException, BuildFailed) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError([Problem(str(config_path), 0, f"build failed, site left as it was: {exc}")]) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.chmod(tmp, 0o755)
+    swap_into_place(tmp, target)
+    return report
+
+
+def serve_site(root: Path, *, as_of: dt.date | None, dev_addr: str, config_file: Path | None) -> None:
+    """Live preview: mkdocs serve with the registry's folders watched."""
+    from mkdocs.commands.serve import serve
+
+    config_path = _config_file(root, config_file)
+    if as_of:
+        os.environ["STARMARK_AS_OF"] = as_of.isoformat()
+    os.environ["STARMARK_ROOT"] = str(root)
+    serve(str(config_path), livereload=True, dev_addr=dev_addr,
+          watch=[str(root / "certificates"), str(root / "registry")])
