@@ -141,3 +141,20 @@ def index_markdown(registry: Registry, link: Callable[[str], str] = lambda u: u)
                          f"- {label} (0)")
         lines.append("")
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ListingUrl:
+    """Where a listing page is, without rendering it."""
+
+    url: str
+
+
+def render_listing_urls(registry: Registry) -> Iterator[ListingUrl]:
+    """The URL of every listing page, in the order ``render_listings`` writes them."""
+    size = max(1, registry.settings.listing_page_size)
+    for facet in facets(registry):
+        if facet.certificates or facet.slug == "all":
+            pages = max(1, -(-len(facet.certificates) // size))
+            for page in range(1, pages + 1):
+                yield ListingUrl(page_url(facet.slug, page))

@@ -22,7 +22,8 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, listings, scheme, search, shell
+from . import build, listings, scheme, search, shell, sitemap
+from .output import Output
 from .errors import InputError
 from .load import as_of_default, load_registry
 from .model import Registry
@@ -154,11 +155,24 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                                             cache_dir=self.cache_dir, quiet=self.config.quiet)
         except InputError as exc:
             raise PluginError(f"starmark: cannot build:\n{exc}") from None
+        self._write_sitemap(site_dir)
         mismatches = self.report.mismatches()
         if mismatches:
             raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
+
+    def _write_sitemap(self, site_dir: Path) -> None:
+        assert self.registry is not None
+        own = site_dir / "sitemap.xml"
+        docs = sitemap.loc_urls(own.read_text("utf-8"), shell.SHELL_DIR) if own.exists() else []
+        registry = self.registry
+        base = registry.settings.site_url
+        entries: list[tuple[str, str | None]] = [(url, None) for url in docs]
+        entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
+                    for c in registry.certificates]
+        entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
+        sitemap.write_sitemaps(Output(site_dir), base, entries)
 
     def stats(self) -> dict[str, int]:
         """Certificates by verdict, for the home page's numbers."""
