@@ -122,6 +122,37 @@ def serve(ctx: Context, as_of: dt.date | None, dev_addr: str, config_file: Path 
     serve_site(ctx.root, as_of=as_of, dev_addr=dev_addr, config_file=config_file)
 
 
+@cli.command()
+@click.option("--count", type=click.IntRange(1), required=True, help="How many records to make.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the new registry (settings, pages and mkdocs.yml are copied from --root).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same records.")
+@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
+              help="Histories end on this day. Default: SOURCE_DATE_EPOCH's day or today.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@pass_ctx
+def synth(ctx: Context, count: int, out: Path, seed: int, as_of: dt.date | None, quiet: bool) -> None:
+    """Make a synthetic registry of COUNT fictional, valid certificates for benchmarks and tests.
+
+    Every record is labelled sample data (示例数据) and passes `starmark validate`; statuses,
+    star levels, regions, industries and audit histories are varied as in a real registry.
+    """
+    from tqdm import tqdm
+
+    from .load import as_of_default
+    from .settings import load as load_settings
+    from .synth import prepare_root, synthesize
+
+    settings = load_settings(ctx.root)
+    prepare_root(ctx.root, out)
+    with tqdm(total=count, desc="records", disable=True if quiet else None, leave=False) as bar:
+        for _ in synthesize(settings, out, count, seed=seed, as_of=as_of or as_of_default(),
+                            progress=bar.update):
+            pass
+    if not quiet:
+        click.echo(f"wrote {count} records to {out / 'certificates'}", err=True)
+
+
 # Commands defined in other modules register themselves here (one line each).
 
 

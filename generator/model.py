@@ -133,6 +133,7 @@ class Standing:
     since: dt.date | None  # when the current verdict began (suspension, withdrawal, expiry…)
     reason: str | None
     reason_en: str | None
+    recertification_due: dt.date | None = None  # set when the next audit is the recertification
 
     @property
     def in_force(self) -> bool:
@@ -154,6 +155,7 @@ def standing(cert: Certificate, settings: Settings, as_of: dt.date) -> Standing:
         verdict, since = "expired", cert.expires + dt.timedelta(days=1)
         reason = reason_en = None
     next_due: dt.date | None = None
+    recert_due: dt.date | None = None
     overdue = due_soon = False
     if verdict == lifecycle.VALID:
         passed = [a.date for a in cert.audits if a.result == "pass"]
@@ -163,7 +165,10 @@ def standing(cert: Certificate, settings: Settings, as_of: dt.date) -> Standing:
                 next_due = due
                 overdue = as_of > due + dt.timedelta(days=rules.surveillance_grace_days)
                 due_soon = not overdue and (due - as_of).days <= rules.surveillance_due_soon_days
-    return Standing(verdict, as_of, next_due, overdue, due_soon, since, reason, reason_en)
+            else:
+                # The cycle ends before another surveillance: recertification comes next.
+                recert_due = cert.expires
+    return Standing(verdict, as_of, next_due, overdue, due_soon, since, reason, reason_en, recert_due)
 
 
 @dataclass(frozen=True)
