@@ -178,6 +178,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         """Certificates by verdict, for the home page's numbers."""
         assert self.registry is not None
         counts: dict[str, int] = {"total": len(self.registry.certificates)}
+        counts["surveillance_overdue"] = 0
         for standing in self.registry.standings.values():
             counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
+            counts["surveillance_overdue"] += standing.surveillance_overdue
         return counts

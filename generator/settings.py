@@ -184,7 +184,7 @@ class _Reader:
                         Problem(self.doc.path, self.doc.line(path[:-1]), f"missing setting '{dotted}'")
                     )
                     return None
-                return default
+                return self._typed(default, path, kind) if isinstance(default, str) else default
         return self._typed(node, path, kind)
 
     def _typed(self, value: Any, path: tuple[str | int, ...], kind: str) -> Any:
