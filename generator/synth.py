@@ -20,11 +20,9 @@ from pathlib import Path
 from . import creditcode, lifecycle
 from .settings import Settings
 
-SYLLABLES = (
-    "华", "润", "泰", "鑫", "安", "康", "盛", "达", "信", "宏", "嘉", "禾", "源", "恒", "瑞", "德", "丰",
-    "锦", "川", "和", "美", "佳", "新", "联", "通", "捷", "优", "卓", "汇", "誉", "晟", "辰", "铭", "睿",
-    "诚", "益", "顺", "远", "明", "耀", "星", "海", "蓝", "天", "云", "启", "航", "凯", "豪", "乐", "怡",
-    "家", "悦", "智", "博", "众", "合", "宇", "景", "光", "立", "昌", "隆", "兴", "福", "惠", "沃", "科",
+SYLLABLES = tuple(
+    "华润泰鑫安康盛达信宏嘉禾源恒瑞德丰锦川和美佳新联通捷优卓汇誉晟辰铭睿"
+    "诚益顺远明耀星海蓝天云启航凯豪乐怡家悦智博众合宇景光立昌隆兴福惠沃科"
 )
 KINDS = {
     "household-appliances": ("电器", "家电", "厨卫电器"),
@@ -61,7 +59,20 @@ SCOPES = {
     "water-treatment": "净水设备的销售、安装、滤芯更换及售后服务",
 }
 SUFFIXES = ("有限公司", "股份有限公司", "集团有限公司")
-STATUS_WEIGHTS = (("valid", 80), ("suspended", 6), ("withdrawn", 5), ("cancelled", 4), ("expired", 5))
+# Trade names of well-known enterprises that the syllables above could spell: never generated,
+# so no synthetic record can be mistaken for a real company's certificate.
+# fmt: off
+AVOID = (
+    "海尔", "美的", "格力", "海信", "华为", "小米", "苏宁", "京东", "国美", "联想", "长虹",
+    "康佳", "创维", "九阳", "美菱", "荣耀", "吉利", "蔚来", "顾家", "伊利", "蒙牛", "安踏",
+    "李宁", "海天", "顺丰", "华帝", "万和", "中兴", "迈瑞", "鱼跃", "得力", "奔图", "方太",
+    "欧派", "格兰仕", "老板", "智家", "华润", "恒瑞", "明远", "星海", "天启", "安康", "和美",
+    "新华", "光明", "海航", "联通",
+)
+# fmt: on
+STATUS_WEIGHTS = (
+    ("valid", 80), ("suspended", 6), ("withdrawn", 5), ("cancelled", 4), ("expired", 5),
+)
 
 
 @dataclass(frozen=True)
@@ -95,7 +106,8 @@ class Synthesizer:
         self.as_of = as_of
         self.rng = random.Random(seed)
         self.counties = sorted(code for code in settings.regions if not code.endswith("00"))
-        self.industries = sorted(k for k in settings.industries if k in KINDS) or sorted(settings.industries)
+        known = sorted(k for k in settings.industries if k in KINDS)
+        self.industries = known or sorted(settings.industries)
         self.serials: dict[int, int] = {}
         self.names: set[str] = set()
 
@@ -109,8 +121,10 @@ class Synthesizer:
         place = (city[1].zh if len(city) > 1 else city[0].zh).removesuffix("市").removesuffix("省")
         for _ in range(50):
             trade = "".join(self.rng.sample(SYLLABLES, 2 if self.rng.random() < 0.8 else 3))
-            name = f"{place}{trade}{self.rng.choice(KINDS.get(industry, ('服务',)))}{self.rng.choice(SUFFIXES)}"
-            if name not in self.names:
+            kind = self.rng.choice(KINDS.get(industry, ("服务",)))
+            name = f"{place}{trade}{kind}{self.rng.choice(SUFFIXES)}"
+            own = name[len(place) :]  # the place is a real city; the rest is made up
+            if name not in self.names and not any(word in own for word in AVOID):
                 self.names.add(name)
                 return name
         return name
@@ -119,7 +133,8 @@ class Synthesizer:
         rules = self.settings.lifecycle
         audits = [Audit(initial, "initial", _score(self.rng, self.settings))]
         while True:
-            due = lifecycle.surveillance_due(audits[-1].date, rules) - dt.timedelta(days=self.rng.randint(0, 25))
+            early = dt.timedelta(days=self.rng.randint(0, 25))
+            due = lifecycle.surveillance_due(audits[-1].date, rules) - early
             if due > until:
                 return audits
             audits.append(Audit(due, "surveillance", _score(self.rng, self.settings)))
@@ -152,7 +167,8 @@ class Synthesizer:
         elif status == "withdrawn":
             when = max(audits[-1].date, issued) + dt.timedelta(days=rng.randint(1, 60))
             events.append((when, "suspended", "未按期接受监督审核"))
-            events.append((when + dt.timedelta(days=rng.randint(30, 170)), "withdrawn", "暂停期满未完成整改"))
+            later = when + dt.timedelta(days=rng.randint(30, 170))
+            events.append((later, "withdrawn", "暂停期满未完成整改"))
             final_status = "withdrawn"
         elif status == "cancelled":
             when = max(audits[-1].date, issued) + dt.timedelta(days=rng.randint(1, 60))
@@ -186,9 +202,15 @@ class Synthesizer:
             f"issued: {issued.isoformat()}",
             f"expires: {expires.isoformat()}",
             "audits:",
-            *[f"  - {{date: {a.date}, kind: {a.kind}, score: {a.score}, result: {a.result}}}" for a in audits],
+            *[
+                f"  - {{date: {a.date}, kind: {a.kind}, score: {a.score}, result: {a.result}}}"
+                for a in audits
+            ],
             "events:",
-            *[f"  - {{date: {d}, kind: {k}" + (f", reason: {_q(r)}" if r else "") + "}" for d, k, r in events],
+            *[
+                f"  - {{date: {d}, kind: {k}" + (f", reason: {_q(r)}" if r else "") + "}"
+                for d, k, r in events
+            ],
         ]
         return number, "\n".join(lines) + "\n"
 
