@@ -7,7 +7,7 @@ WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def check_character(first17: str) -> str:
-    """The 18th character for the 17 given; raises ValueError on a character outside the alphabet."""
+    """The 18th character for the 17 given; ValueError for a character outside the alphabet."""
     if len(first17) != 17:
         raise ValueError("need exactly 17 characters")
     total = sum(ALPHABET.index(c) * w for c, w in zip(first17, WEIGHTS, strict=True))

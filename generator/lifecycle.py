@@ -1,4 +1,4 @@
-"""The certificate's legal moves: one state machine, used by ``validate`` and the lifecycle commands.
+"""The certificate's legal moves: one state machine for ``validate`` and the lifecycle commands.
 
 States are the recorded statuses (valid, suspended, withdrawn, cancelled). "Expired" is not a
 state a record can be put in: it is derived from the expiry date at build time.
@@ -20,7 +20,7 @@ FINAL = frozenset({WITHDRAWN, CANCELLED})
 
 @dataclass(frozen=True)
 class Move:
-    """An event kind: the states it may happen in, the state it leads to, whether it needs a reason."""
+    """An event kind: the states it may happen in, the state it leads to, if it needs a reason."""
 
     kind: str
     allowed_from: frozenset[str | None]
@@ -34,14 +34,30 @@ MOVES: dict[str, Move] = {
     m.kind: m
     for m in (
         Move("issued", frozenset({None}), VALID, zh="颁发证书", en="Certificate issued"),
-        Move("surveillance", frozenset({VALID}), None, zh="监督审核通过", en="Surveillance audit passed"),
+        Move(
+            "surveillance",
+            frozenset({VALID}),
+            None,
+            zh="监督审核通过",
+            en="Surveillance audit passed",
+        ),
         Move("level-changed", frozenset({VALID}), None, zh="星级变更", en="Star level changed"),
-        Move("scope-reduced", frozenset({VALID}), None, True, zh="缩小认证范围", en="Scope reduced"),
+        Move(
+            "scope-reduced", frozenset({VALID}), None, True, zh="缩小认证范围", en="Scope reduced"
+        ),
         Move("scope-changed", frozenset({VALID}), None, zh="认证范围变更", en="Scope changed"),
-        Move("renewed", frozenset({VALID}), VALID, zh="再认证（复审）通过，换发证书", en="Renewed after recertification"),
+        Move(
+            "renewed",
+            frozenset({VALID}),
+            VALID,
+            zh="再认证（复审）通过，换发证书",
+            en="Renewed after recertification",
+        ),
         Move("suspended", frozenset({VALID}), SUSPENDED, True, zh="暂停", en="Suspended"),
         Move("reinstated", frozenset({SUSPENDED}), VALID, zh="恢复", en="Reinstated"),
-        Move("withdrawn", frozenset({VALID, SUSPENDED}), WITHDRAWN, True, zh="撤销", en="Withdrawn"),
+        Move(
+            "withdrawn", frozenset({VALID, SUSPENDED}), WITHDRAWN, True, zh="撤销", en="Withdrawn"
+        ),
         Move("cancelled", frozenset({VALID, SUSPENDED}), CANCELLED, zh="注销", en="Cancelled"),
     )
 }
@@ -101,7 +117,9 @@ def replay(events: Iterable[EventIn], rules: Lifecycle) -> Replay:
     last: dt.date | None = None
     for i, event in enumerate(events):
         if last is not None and event.date < last:
-            result.refusals.append((i, f"event dated {event.date} comes before the previous one ({last})"))
+            result.refusals.append(
+                (i, f"event dated {event.date} comes before the previous one ({last})")
+            )
         why = refusal(result.state, event)
         if why:
             result.refusals.append((i, why))
@@ -110,21 +128,38 @@ def replay(events: Iterable[EventIn], rules: Lifecycle) -> Replay:
             deadline = suspension_deadline(result.suspended_since, rules)
             if event.date > deadline:
                 result.refusals.append(
-                    (i, f"suspension from {result.suspended_since} lasted past {deadline} "
-                        f"(at most {rules.max_suspension_months} months); it should have been withdrawn")
+                    (
+                        i,
+                        f"suspension from {result.suspended_since} lasted past {deadline} "
+                        f"(at most {rules.max_suspension_months} months); "
+                        "it should have been withdrawn",
+                    )
                 )
         if event.kind == "suspended":
             result.suspended_since = event.date
-        elif event.kind in ("reinstated", "withdrawn", "cancelled"):
-            result.suspended_since = None if event.kind == "reinstated" else result.suspended_since
+        elif event.kind == "reinstated":
+            result.suspended_since = None
         result.state = after(result.state, event.kind)
         last = event.date
     return result
 
 
+def state_on(events: Iterable[EventIn], day: dt.date, rules: Lifecycle) -> str | None:
+    """The state that the events dated up to and including ``day`` lead to."""
+    return replay([e for e in events if e.date <= day], rules).state
+
+
 def expiry_for(issued: dt.date, rules: Lifecycle) -> dt.date:
-    """The last day of validity of a certificate issued on ``issued``."""
-    return issued + relativedelta(years=rules.validity_years) - dt.timedelta(days=1)
+    """The last day of validity of a certificate issued on ``issued``: the day before the date
+    ``validity_years`` later (2025-04-01 gives 2028-03-31).
+
+    One issued on 29 February has its anniversary on 1 March of a common year, so it keeps
+    its last day: 2024-02-29 gives 2027-02-28, not 2027-02-27.
+    """
+    anniversary = issued + relativedelta(years=rules.validity_years)
+    if anniversary.day != issued.day:  # relativedelta clamped 29 February to the 28th
+        anniversary += dt.timedelta(days=1)
+    return anniversary - dt.timedelta(days=1)
 
 
 def surveillance_due(last_audit: dt.date, rules: Lifecycle) -> dt.date:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import rules, schema, settings as settings_mod, source
+from . import rules, schema, source
+from . import settings as settings_mod
 from .errors import InputError, Problem
 from .model import Certificate, Registry
 from .settings import Settings
+from .source import PathKey
 
 CERTIFICATES_DIR = "certificates"
 RECORD_SUFFIX = ".yaml"
@@ -37,9 +40,23 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
+def _stem(path: Path) -> str:
+    name = path.name
+    return name[: -len(RECORD_SUFFIX)] if name.endswith(RECORD_SUFFIX) else path.stem
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.is_relative_to(folder)
+
+
 def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], list[Problem]]:
-    """Record files under ``certificates/`` (or the given files and folders), sorted."""
+    """Record files under ``certificates/`` (or the given files and folders), sorted.
+
+    A record, or a folder of records, inside ``certificates/`` that is a link to somewhere
+    outside it is refused: what is published must be what is in the repository.
+    """
     base = root / CERTIFICATES_DIR
+    resolved_base = base.resolve()
     targets = [Path(p) for p in paths] or [base]
     found: list[Path] = []
     problems: list[Problem] = []
@@ -52,44 +69,130 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
             problems.append(Problem(_display(root, target), 0, "no such file or folder"))
             continue
         for dirpath, dirnames, filenames in os.walk(target):
+            here = Path(dirpath)
+            for name in list(dirnames):
+                folder = here / name
+                if folder.is_symlink() and not _inside(folder.resolve(), resolved_base):
+                    problems.append(
+                        Problem(
+                            _display(root, folder),
+                            0,
+                            "folder is a link to a place outside certificates/",
+                        )
+                    )
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
-                path = Path(dirpath) / name
+                path = here / name
                 if name.startswith("."):
                     continue
                 if name.endswith(".yml"):
-                    problems.append(Problem(_display(root, path), 0, "record files must end in .yaml, not .yml"))
+                    problems.append(
+                        Problem(_display(root, path), 1, "record files must end in .yaml, not .yml")
+                    )
                 elif name.endswith(RECORD_SUFFIX):
                     found.append(path)
-    resolved_base = base.resolve()
     safe = []
     for path in found:
-        if path.is_symlink() and not path.resolve().is_relative_to(resolved_base):
-            problems.append(Problem(_display(root, path), 0, "record is a link to a file outside certificates/"))
+        lexically_inside = _inside(Path(os.path.abspath(path)), Path(os.path.abspath(base)))
+        if lexically_inside and not _inside(path.resolve(), resolved_base):
+            problems.append(
+                Problem(_display(root, path), 1, "record is a link to a file outside certificates/")
+            )
         else:
             safe.append(path)
     return sorted(set(safe)), problems
 
 
-def check_file(path: Path, display: str, settings: Settings) -> tuple[dict[str, Any] | None, source.Document | None, list[Problem]]:
-    """Read, type and check one record file; returns its data only when it has no problem."""
+def check_file(
+    path: Path, display: str, settings: Settings
+) -> tuple[dict[str, Any] | None, source.Document | None, list[Problem]]:
+    """Read, type and check one record file; returns its data only when it has no problem.
+
+    Every rule whose fields are usable runs even when the file has other problems (a
+    duplicate key, a schema error), so that one run reports everything wrong with it.
+    """
     doc, problems = source.read_file(path, display)
     if doc is None:
         return None, None, problems
-    data, problems = schema.validate(doc, settings.schema)
-    if problems:
-        return None, doc, problems
-    problems = rules.check_record(data, doc, settings, path.name[: -len(RECORD_SUFFIX)])
-    return (None if problems else data), doc, problems
+    typed = schema.check(doc, settings.schema)
+    problems = problems + typed.problems
+    if typed.data is not None:
+        problems += rules.check_record(typed.data, doc, settings, _stem(path), typed.broken)
+    return (typed.data if not problems else None), doc, sorted(set(problems))
 
 
-def validate(root: Path, paths: Iterable[Path] = ()) -> tuple[Settings | None, list[tuple[dict[str, Any], source.Document]], list[Problem]]:
-    """Check every record; return the settings, the good records and every problem."""
+def registry_key_problems(root: Path, settings: Settings) -> list[Problem]:
+    """Keys of registry/industries.yaml and regions.yaml that records could never name safely.
+
+    They become parts of URLs and output paths, so they must match the record schema's
+    pattern for the field that names them (no '/', '..' or other path characters).
+    """
+    checks: tuple[tuple[str, PathKey, Iterable[str]], ...] = (
+        (settings_mod.INDUSTRIES_FILE, ("industry",), settings.industries),
+        (settings_mod.REGIONS_FILE, ("organization", "region"), settings.regions),
+    )
+    problems: list[Problem] = []
+    for name, field, keys in checks:
+        pattern = _schema_pattern(settings.schema, field)
+        bad = [key for key in keys if pattern is not None and not re.fullmatch(pattern, key)]
+        if not bad:
+            continue
+        display = f"{settings_mod.REGISTRY_DIR}/{name}"
+        doc, _ = source.read_file(root / settings_mod.REGISTRY_DIR / name, display)
+        for key in bad:
+            line = doc.key_line((key,)) if doc is not None else 0
+            message = f"key {key!r} must match {pattern}: it becomes part of URLs"
+            problems.append(Problem(display, line, message))
+    return problems
+
+
+def _schema_pattern(record_schema: dict[str, Any], field: PathKey) -> str | None:
+    node: Any = record_schema
+    for part in field:
+        node = node.get("properties", {}).get(part, {}) if isinstance(node, dict) else {}
+    pattern = node.get("pattern") if isinstance(node, dict) else None
+    return pattern if isinstance(pattern, str) else None
+
+
+def _clashing_records(
+    root: Path, checked: list[tuple[dict[str, Any], source.Document]], skip: set[Path]
+) -> list[tuple[dict[str, Any], source.Document]]:
+    """Other records under certificates/ whose file name folds to a number being checked.
+
+    Used when only some files are validated. A valid record's number is its file name, so
+    only the few files whose names clash need to be read.
+    """
+    wanted = {
+        rules.fold_number(data["number"])
+        for data, _ in checked
+        if isinstance(data.get("number"), str)
+    }
+    files, _ = find_records(root)
+    out = []
+    for path in files:
+        if path.resolve() in skip or rules.fold_number(_stem(path)) not in wanted:
+            continue
+        doc, _ = source.read_file(path, _display(root, path))
+        if doc is not None and isinstance(doc.data, dict):
+            out.append((doc.data, doc))
+    return out
+
+
+def validate(
+    root: Path, paths: Iterable[Path] = ()
+) -> tuple[Settings | None, list[tuple[dict[str, Any], source.Document]], list[Problem]]:
+    """Check every record; return the settings, the good records and every problem.
+
+    With ``paths``, only those files are checked, but their numbers are still compared with
+    every record under certificates/.
+    """
     try:
         settings = settings_mod.load(root)
     except InputError as exc:
         return None, [], exc.problems
+    paths = list(paths)
     files, problems = find_records(root, paths)
+    problems += registry_key_problems(root, settings)
     good: list[tuple[dict[str, Any], source.Document]] = []
     checked: list[tuple[dict[str, Any], source.Document]] = []
     for path in files:
@@ -99,7 +202,12 @@ def validate(root: Path, paths: Iterable[Path] = ()) -> tuple[Settings | None, l
             checked.append((doc.data, doc))
         if data is not None and doc is not None:
             good.append((data, doc))
-    problems += rules.registry_rules(checked)
+    if paths:
+        shown = {doc.path for _, doc in checked}
+        others = _clashing_records(root, checked, {p.resolve() for p in files})
+        problems += [p for p in rules.registry_rules(others + checked) if p.path in shown]
+    else:
+        problems += rules.registry_rules(checked)
     return settings, good, sorted(set(problems))
 
 

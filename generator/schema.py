@@ -2,13 +2,16 @@
 
 ``source`` leaves every scalar as text. Here the schema decides which fields are numbers or
 booleans, the text is converted where it is well formed, and ``jsonschema`` checks the result.
-Its messages are rewritten for certification staff, each tied to the line of the field.
+Its messages are rewritten for certification staff, each tied to the line of the field. The
+paths the schema found wrong are kept too, so that ``rules`` can still check everything else.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -56,7 +59,8 @@ def coerce(value: Any, schema: dict[str, Any], root: dict[str, Any]) -> Any:
     return value
 
 
-def _field(path: PathKey) -> str:
+def field_name(path: PathKey) -> str:
+    """A field as staff write it: ``organization.name``, ``audits[0].date``."""
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -83,31 +87,75 @@ TYPE_WORDS = {
 }
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``, where swapping two neighbouring characters counts as one.
+
+    The optimal-string-alignment distance: 'scpoe' is one edit from 'scope', two from 'score'.
+    """
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(
+                previous[j] + 1,
+                current[j - 1] + 1,
+                previous[j - 1] + (ca != cb),
+            )
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def suggest(word: str, options: Iterable[str], prefer: Iterable[str] = ()) -> str | None:
+    """The option that a misspelt ``word`` most likely meant, or None when none is close.
+
+    Closest by edit distance (a transposition counts as one edit), then options in ``prefer``
+    (say, required fields still missing), then difflib's similarity ratio.
+    """
+    wanted = set(prefer)
+    folded = word.casefold()
+    scored = []
+    for option in options:
+        ratio = difflib.SequenceMatcher(None, folded, option.casefold()).ratio()
+        distance = edit_distance(folded, option.casefold())
+        if ratio >= 0.6 or distance <= max(1, len(option) // 4):
+            scored.append((distance, option not in wanted, -ratio, option))
+    return min(scored)[3] if scored else None
+
+
 def _message(error: jsonschema.ValidationError, doc: Document) -> list[tuple[int, str]]:
     path: PathKey = tuple(error.absolute_path)
-    name = _field(path)
+    name = field_name(path)
     value = error.instance
     validator = error.validator
     schema = error.schema if isinstance(error.schema, dict) else {}
     if validator == "required":
         missing = re.findall(r"'([^']+)' is a required property", error.message)
         what = missing[0] if missing else error.message
-        where = _field((*path, what))
-        return [(doc.line(path), f"missing required field '{where}'")]
+        where = field_name((*path, what))
+        return [
+            (doc.key_line(path) if path else doc.line(path), f"missing required field '{where}'")
+        ]
     if validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
+        absent = [k for k in allowed if k not in value]
         out = []
         for key in sorted(set(value) - set(allowed)):
-            hint = difflib.get_close_matches(key, allowed, n=1)
-            more = f" (did you mean '{hint[0]}'?)" if hint else f"; allowed here: {', '.join(allowed)}"
-            out.append((doc.key_line((*path, key)), f"unknown field '{_field((*path, key))}'{more}"))
+            hint = suggest(key, allowed, prefer=absent)
+            more = f" (did you mean '{hint}'?)" if hint else f"; allowed here: {', '.join(allowed)}"
+            out.append(
+                (doc.key_line((*path, key)), f"unknown field '{field_name((*path, key))}'{more}")
+            )
         return out
     line = doc.line(path)
     if value is None and validator == "type":
         return [(line, f"field '{name}' is empty: give a value or remove the line")]
     if validator == "type":
         want = schema.get("type")
-        return [(line, f"field '{name}' must be {TYPE_WORDS.get(str(want), want)}, got {_describe(value)}")]
+        got = _describe(value)
+        return [(line, f"field '{name}' must be {TYPE_WORDS.get(str(want), want)}, got {got}")]
     if validator == "enum":
         options = ", ".join(str(o) for o in schema.get("enum", []))
         return [(line, f"field '{name}' is {_describe(value)}; it must be one of: {options}")]
@@ -117,9 +165,14 @@ def _message(error: jsonschema.ValidationError, doc: Document) -> list[tuple[int
         return [(line, f"field '{name}' is {_describe(value)}, which is not a real calendar date")]
     if validator == "pattern":
         if schema.get("format") == "date":
-            return [(line, f"field '{name}' must be a date written YYYY-MM-DD, got {_describe(value)}")]
+            return [
+                (line, f"field '{name}' must be a date written YYYY-MM-DD, got {_describe(value)}")
+            ]
         hint = schema.get("description", "")
-        return [(line, f"field '{name}' has an invalid value {_describe(value)}" + (f": {hint}" if hint else ""))]
+        got = _describe(value)
+        return [
+            (line, f"field '{name}' has an invalid value {got}" + (f": {hint}" if hint else ""))
+        ]
     if validator in ("minimum", "maximum"):
         return [(line, f"field '{name}' is {value}; it must be between {_resolve_range(error)}")]
     if validator == "minLength":
@@ -137,14 +190,98 @@ def _resolve_range(error: jsonschema.ValidationError) -> str:
     return f"{low} and {high}"
 
 
-def validate(doc: Document, schema: dict[str, Any]) -> tuple[Any, list[Problem]]:
-    """Type ``doc.data`` by ``schema`` and return it with every schema problem, line-tagged."""
+# Errors that say something is missing or wrong *at* a path, so rules must not read it. An
+# unknown extra key leaves the known fields beside it usable, so it does not count.
+_NOT_BREAKING = frozenset({"additionalProperties"})
+
+
+@dataclass
+class Typed:
+    """A record typed by the schema: data (None unless a mapping), problems, and broken paths.
+
+    ``broken`` holds the path of every schema error: a value there, or below it, is missing or
+    not of the type the schema promises. A required field that is absent is simply not in
+    ``data``; its parent's path is in ``broken``.
+    """
+
+    data: dict[str, Any] | None
+    problems: list[Problem]
+    broken: frozenset[PathKey] = field(default_factory=frozenset)
+
+    def usable(self, path: PathKey) -> bool:
+        """True when ``path`` holds a value and the schema found nothing wrong there or below."""
+        return usable(self.data, self.broken, path)
+
+
+def usable(data: Any, broken: Collection[PathKey], path: PathKey) -> bool:
+    """True when ``path`` holds a value in ``data`` and no path in ``broken`` is at or below it."""
+    node = data
+    for part in path:
+        in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
+            node = node[part]
+        else:
+            return False
+    size = len(path)
+    return not any(len(bad) >= size and tuple(bad[:size]) == tuple(path) for bad in broken)
+
+
+def _inline(node: Any, root: dict[str, Any]) -> Any:
+    """``node`` with every local ``$ref`` replaced by what it names (the record schema's
+    definitions do not refer to themselves), so validation does not look references up."""
+    if isinstance(node, dict):
+        resolved = _resolve(node, root) if "$ref" in node else node
+        return {k: _inline(v, root) for k, v in resolved.items() if k != "$defs"}
+    if isinstance(node, list):
+        return [_inline(v, root) for v in node]
+    return node
+
+
+_last_validator: tuple[dict[str, Any], Draft202012Validator] | None = None
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """A validator for ``schema``, built once for a run rather than once per record."""
+    global _last_validator
+    if _last_validator is None or _last_validator[0] is not schema:
+        checker = FormatChecker(formats=("date",))
+        _last_validator = (
+            schema,
+            Draft202012Validator(_inline(schema, schema), format_checker=checker),
+        )
+    return _last_validator[1]
+
+
+def check(doc: Document, schema: dict[str, Any]) -> Typed:
+    """Type ``doc.data`` by ``schema``; keep every problem, line-tagged, and the broken paths."""
     if not isinstance(doc.data, dict):
-        return None, [Problem(doc.path, 1, "a record must be a mapping of fields (name: value)")]
+        message = "a record must be a mapping of fields (name: value)"
+        got = "a list" if isinstance(doc.data, list) else _describe(doc.data)
+        return Typed(None, [Problem(doc.path, doc.line(()), f"{message}, not {got}")])
     data = coerce(doc.data, schema, schema)
-    validator = Draft202012Validator(schema, format_checker=FormatChecker(formats=("date",)))
+    validator = _validator(schema)
+    errors = list(validator.iter_errors(data))
+    explained = set()  # (path, field) of a missing field that an unknown key's hint names
+    for error in errors:
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted(error.schema.get("properties", {}))
+            absent = [k for k in allowed if k not in error.instance]
+            for key in set(error.instance) - set(allowed):
+                explained.add((tuple(error.absolute_path), suggest(key, allowed, prefer=absent)))
     problems: list[Problem] = []
-    for error in validator.iter_errors(data):
+    for error in errors:
+        if error.validator == "required":
+            missing = re.findall(r"'([^']+)' is a required property", error.message)
+            if missing and (tuple(error.absolute_path), missing[0]) in explained:
+                continue
         for line, message in _message(error, doc):
             problems.append(Problem(doc.path, line, message.strip()))
-    return data, sorted(set(problems))
+    broken = frozenset(tuple(e.absolute_path) for e in errors if e.validator not in _NOT_BREAKING)
+    return Typed(data, sorted(set(problems)), broken)
+
+
+def validate(doc: Document, schema: dict[str, Any]) -> tuple[Any, list[Problem]]:
+    """Type ``doc.data`` by ``schema`` and return it with every schema problem, line-tagged."""
+    typed = check(doc, schema)
+    return typed.data, typed.problems
