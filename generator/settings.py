@@ -278,15 +278,20 @@ def load(root: Path) -> Settings:
             for name in Lifecycle.__dataclass_fields__
         }
     )
-    industries = {
-        key: Label(zh=val.get("zh", key), en=val.get("en", key))
-        for key, val in (docs[INDUSTRIES_FILE].data or {}).items()
-        if isinstance(val, dict)
-    }
+    industries: dict[str, Label] = {}
     regions: dict[str, Region] = {}
-    for code, val in (docs[REGIONS_FILE].data or {}).items():
-        if isinstance(val, dict):
-            regions[code] = Region(code=code, zh=val.get("zh", code), en=val.get("en", ""), province=code[:2] + "0000")
+    for name in (INDUSTRIES_FILE, REGIONS_FILE):
+        doc = docs[name]
+        if not isinstance(doc.data, dict):
+            r.problems.append(Problem(doc.path, 1, "must be a mapping of key: {zh: ..., en: ...}"))
+            continue
+        for key, val in doc.data.items():
+            if not isinstance(val, dict) or not isinstance(val.get("zh"), str):
+                r.problems.append(Problem(doc.path, doc.line((key,)), f"'{key}' needs a mapping with zh and en"))
+            elif name == INDUSTRIES_FILE:
+                industries[key] = Label(zh=val["zh"], en=val.get("en") or key)
+            else:
+                regions[key] = Region(code=key, zh=val["zh"], en=val.get("en") or "", province=key[:2] + "0000")
     settings = Settings(
         root=root,
         body=body,
