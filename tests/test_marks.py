@@ -1,0 +1,260 @@
+"""Star-mark artwork: every file for every certificate that may use the mark, and none for others.
+
+The registry here is a small temporary copy of the repository's: one certificate of each level
+that may use the mark and one of each verdict that may not, as of a fixed date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import cairosvg
+import cv2
+import numpy as np
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import Image
+
+from generator import marks
+from generator.errors import InputError
+from generator.load import load_registry
+from generator.model import Registry
+from generator.output import Output
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 27)
+DPI_300_AT_15_MM = round(15 / 25.4 * 300)  # 177 px
+
+
+def _pick(registry: Registry) -> list[str]:
+    """Record files: the first certificate of each level with the mark, of each verdict without."""
+    seen: set[tuple[str, str]] = set()
+    chosen = []
+    for cert in registry.certificates:
+        verdict = registry.verdict(cert)
+        key = ("mark", cert.level) if verdict.mark_allowed else ("none", verdict.key)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(cert.source)
+    return chosen
+
+
+def make_root(target: Path, extra: dict[str, str] | None = None) -> Path:
+    """A registry root with ``registry/`` and a few of the repository's records."""
+    full = load_registry(REPO, as_of=AS_OF)
+    shutil.copytree(REPO / "registry", target / "registry")
+    for source in _pick(full):
+        (target / source).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / source, target / source)
+    for rel, text in (extra or {}).items():
+        (target / rel).write_text(text, "utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Registry, Path, Path, marks.MarkStats]:
+    root = make_root(tmp_path_factory.mktemp("root"))
+    registry = load_registry(root, as_of=AS_OF)
+    site, cache = root / "site", root / ".starmark-cache" / "marks"
+    stats = marks.render_marks(registry, Output(site), cache, workers=2)
+    return registry, site, cache, stats
+
+
+def test_small_registry_covers_every_case(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry = built[0]
+    levels = {c.level for c in marks.marked(registry)}
+    verdicts = {registry.verdict(c).key for c in registry.certificates}
+    assert levels == {level.key for level in registry.settings.levels}
+    assert {"suspended", "withdrawn", "expired"} <= verdicts
+
+
+def test_every_file_for_every_marked_certificate_and_none_for_others(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, stats = built
+    allowed = [c for c in registry.certificates if registry.verdict(c).mark_allowed]
+    assert stats.rendered == len(allowed) and stats.cached == 0
+    for cert in registry.certificates:
+        folder = site / "c" / cert.number
+        if registry.verdict(cert).mark_allowed:
+            assert sorted(p.name for p in folder.iterdir()) == sorted(n for n, _zh, _en in marks.MARK_FILES)
+        else:
+            assert not folder.exists(), f"{cert.number} is {registry.verdict(cert).key} but has mark files"
+
+
+def decode_both(image: Image.Image) -> tuple[list[str], str]:
+    """The texts that zxing-cpp and OpenCV read from ``image`` (on white)."""
+    gray = _on((255, 255, 255), image).convert("L")
+    return [r.text for r in zxingcpp.read_barcodes(gray)], cv2.QRCodeDetector().detectAndDecode(np.array(gray))[0]
+
+
+def _on(colour: tuple[int, int, int], image: Image.Image) -> Image.Image:
+    ground = Image.new("RGBA", image.size, (*colour, 255))
+    ground.alpha_composite(image.convert("RGBA"))
+    return ground
+
+
+def _svg_at(svg: bytes, width_px: int) -> Image.Image:
+    return Image.open(io.BytesIO(cairosvg.svg2png(bytestring=svg, output_width=width_px)))
+
+
+def test_qr_decodes_from_every_artwork_file(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, _stats = built
+    for cert in marks.marked(registry):
+        url = registry.settings.certificate_url(cert.number)
+        folder = site / "c" / cert.number
+        print_png = Image.open(folder / "mark-print.png")
+        at_15mm = print_png.resize(
+            (DPI_300_AT_15_MM, round(print_png.height * DPI_300_AT_15_MM / print_png.width)),
+            Image.Resampling.LANCZOS,
+        )
+        pdf_page = pypdfium2.PdfDocument(folder / "display.pdf")[0].render(scale=150 / 72).to_pil()
+        images = {
+            "qr.png": Image.open(folder / "qr.png"),
+            "qr.svg": _svg_at((folder / "qr.svg").read_bytes(), 300),
+            "mark.png": Image.open(folder / "mark.png"),
+            "mark-print.png": print_png,
+            "mark-print.png at 15 mm, 300 dpi": at_15mm,
+            "mark.svg at 15 mm, 300 dpi": _svg_at((folder / "mark.svg").read_bytes(), DPI_300_AT_15_MM),
+            "mark-mono.svg at 15 mm, 300 dpi": _svg_at((folder / "mark-mono.svg").read_bytes(), DPI_300_AT_15_MM),
+            "mark-reverse.svg on dark, 15 mm, 300 dpi": _on(
+                (40, 30, 25), _svg_at((folder / "mark-reverse.svg").read_bytes(), DPI_300_AT_15_MM)
+            ),
+            "display.pdf at 150 dpi": pdf_page,
+        }
+        for what, image in images.items():
+            zxing, opencv = decode_both(image)
+            assert zxing == [url], f"{cert.number} {what}: zxing-cpp read {zxing}"
+            assert opencv == url, f"{cert.number} {what}: OpenCV read {opencv!r}"
+
+
+def test_own_raster_matches_an_independent_svg_renderer(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    """mark.png (drawn here) and mark.svg (drawn by cairo) are the same picture."""
+    registry, site, _cache, _stats = built
+    for cert in marks.marked(registry):
+        folder = site / "c" / cert.number
+        ours = Image.open(folder / "mark.png")
+        theirs = _svg_at((folder / "mark.svg").read_bytes(), ours.width).resize(ours.size)
+        a = np.asarray(_on((255, 255, 255), ours).convert("L"), dtype=float)
+        b = np.asarray(_on((255, 255, 255), theirs).convert("L"), dtype=float)
+        assert np.abs(a - b).mean() < 2.0, cert.number
+
+
+def test_vector_files_are_paths_with_physical_size(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, _stats = built
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        for name in ("mark.svg", "mark-mono.svg", "mark-reverse.svg"):
+            svg = (site / "c" / cert.number / name).read_text("utf-8")
+            assert "<text" not in svg and "font" not in svg
+            assert re.search(r'viewBox="0 0 100 [\d.]+"', svg)
+            assert f'width="{style.sizes["recommended_mm"]:g}mm"' in svg
+        colours = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark.svg").read_text()))
+        assert colours <= {c.hex for c in style.colours.values()}
+        mono = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-mono.svg").read_text()))
+        assert mono == {style.colour("mono")}
+        reverse = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-reverse.svg").read_text()))
+        assert reverse == {style.colour("reverse")}
+
+
+def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, _stats = built
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        folder = site / "c" / cert.number
+        web = Image.open(folder / "mark.png")
+        assert web.width == style.sizes["web_png_px"]
+        printed = Image.open(folder / "mark-print.png")
+        dpi = printed.info["dpi"][0]
+        assert round(dpi) == style.sizes["print_dpi"] >= 300
+        assert abs(printed.width / dpi * 25.4 - style.sizes["recommended_mm"]) < 0.1
+        for name in ("mark.png", "mark-print.png", "qr.png"):
+            assert b"tIME" not in (folder / name).read_bytes()
+
+
+def test_display_pdf_is_a4_vector_without_dates(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, _stats = built
+    for cert in marks.marked(registry):
+        data = (site / "c" / cert.number / "display.pdf").read_bytes()
+        assert data.startswith(b"%PDF-") and b"CreationDate" not in data and b"/Image" not in data
+        page = pypdfium2.PdfDocument(data)[0]
+        assert [round(v / 72 * 25.4) for v in page.get_size()] == [210, 297]
+
+
+def test_zip_holds_every_file_and_the_usage_sheet(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+    registry, site, _cache, _stats = built
+    for cert in marks.marked(registry):
+        folder = site / "c" / cert.number
+        with zipfile.ZipFile(folder / "marks.zip") as archive:
+            names = archive.namelist()
+            assert names == sorted(names)
+            expected = {n for n, _zh, _en in marks.MARK_FILES if n != "marks.zip"} | {marks.USAGE_FILE}
+            assert {n.split("/", 1)[1] for n in names} == expected
+            for info in archive.infolist():
+                assert info.date_time == marks.ZIP_DATE
+                name = info.filename.split("/", 1)[1]
+                if name != marks.USAGE_FILE:
+                    assert archive.read(info) == (folder / name).read_bytes()
+            usage = archive.read(f"{cert.number}/{marks.USAGE_FILE}").decode("utf-8")
+        for needle in ("最小宽度", "保护空间", "CMYK", "暂停", "撤销", "Suspension", "withdrawal", cert.number):
+            assert needle in usage
+
+
+def test_second_render_uses_the_cache_and_identical_bytes(built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path) -> None:
+    registry, site, cache, first = built
+    out = Output(site)
+    again = marks.render_marks(registry, out, cache, workers=2)
+    assert again.rendered == 0 and again.cached == first.rendered
+    assert out.changed == set()
+    # A cold render elsewhere gives the same bytes.
+    other = tmp_path / "site"
+    cold = marks.render_marks(registry, Output(other), tmp_path / "cache", workers=1)
+    assert cold.rendered == first.rendered
+    for path in sorted((site / "c").rglob("*")):
+        if path.is_file():
+            assert (other / path.relative_to(site)).read_bytes() == path.read_bytes(), path
+
+
+def test_style_change_re_renders(built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path) -> None:
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    info = marks.MarkInfo.of(next(marks.marked(registry)), registry)
+    key = marks.cache_key(info, style)
+    changed = marks.MarkStyle(style.colours, style.words, style.sizes, style.layout, style.source + " ")
+    assert marks.cache_key(info, changed) != key
+    assert marks.cache_key(info, style) == key
+
+
+def test_missing_glyph_is_a_clear_problem(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "root")
+    registry = load_registry(root, as_of=AS_OF)
+    cert = next(marks.marked(registry))
+    path = root / cert.source
+    text = path.read_text("utf-8")
+    path.write_text(text.replace(cert.organization.name, cert.organization.name + "𪚥", 1), "utf-8")
+    registry = load_registry(root, as_of=AS_OF)
+    problems = marks.check_glyphs(registry)
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.path == cert.source
+    assert "𪚥" in problem.message and "U+2A6A5" in problem.message and "organization.name" in problem.message
+    with pytest.raises(InputError) as raised:
+        marks.render_marks(registry, Output(tmp_path / "site"), tmp_path / "cache", workers=1)
+    assert raised.value.problems == problems
+    assert not (tmp_path / "site").exists()
+
+
+def test_font_subset_covers_gb2312_and_the_records() -> None:
+    for high in range(0xB0, 0xF8):
+        for low in range(0xA1, 0xFF):
+            try:
+                char = bytes((high, low)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            assert not marks.missing_characters(char), char
+    full = load_registry(REPO, as_of=AS_OF)
+    assert marks.check_glyphs(full) == []
