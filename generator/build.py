@@ -3,27 +3,50 @@
 This is the core of a build, free of mkdocs: the plugin hands it the page shells that
 mkdocs-material rendered, and it writes everything else through :class:`Output`, then checks
 that every record has its page, JSON entry, search entry and feed.
+
+A build is incremental when it is given the previous site and its manifest. Outputs are grouped
+in units (one certificate's page, feed and artwork; one listing; the search index; the open
+data), each with a hash of all of its inputs: the record, its derived standing on the as-of
+date, the registry settings, the page frame, and the generator's code, templates, fonts and
+library versions. A unit whose hash is unchanged is hard-linked from the previous site without
+being rendered; any other unit is rendered, and a file whose bytes come out the same is linked
+rather than written. Certificate pages and feeds are rendered by two forked worker processes,
+each writing its slice and returning what it wrote.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from . import data, feeds, listings, marks, pages, search
-from .errors import InputError
-from .model import Registry
-from .output import Output
+from . import data, feeds, listings, marks, pages, search, trust
+from .model import Certificate, Registry
+from .output import Manifest, Output, Previous
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
 OWNED = ("c", "list", "api", "search/idx")
+PACKAGE_DIR = Path(__file__).parent
+# Libraries whose version can change an output byte (templates, escaping, images, signatures).
+PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "qrcode", "numpy",
+            "fonttools", "cryptography", "pyyaml")
+CHUNK = 200  # certificates per task handed to a worker: small enough for a smooth progress bar
 T = TypeVar("T")
+
+# A tqdm monitor thread would make forking unsafe (a thread may hold a lock); bars update inline.
+tqdm.monitor_interval = 0
 
 
 @dataclass
@@ -38,8 +61,12 @@ class BuildReport:
     listing_pages: int = 0
     marks_rendered: int = 0
     marks_cached: int = 0
-    changed: int = 0
+    reused: int = 0  # certificates whose page, feed and artwork were linked, not rendered
+    changed: int = 0  # files whose bytes were written
+    linked: int = 0  # files linked from the previous site
     removed: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    manifest: Manifest | None = field(default=None, repr=False)
 
     def mismatches(self) -> list[str]:
         """Every count that differs from the number of records."""
@@ -48,6 +75,11 @@ class BuildReport:
         return [f"{name}: {value} for {self.records} records" for name, value in counts.items()
                 if value != self.records]
 
+    def summary(self) -> dict[str, Any]:
+        """The report as plain data (written next to the manifest for tools and benchmarks)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("manifest", "removed")} | {
+            "removed": len(self.removed)}
+
 
 def progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterator[T]:
     """A progress bar with counts and an ETA on a terminal; silent when quiet or piped."""
@@ -55,47 +87,291 @@ def progress(items: Iterable[T], total: int, label: str, quiet: bool) -> Iterato
                     leave=False, dynamic_ncols=True)
 
 
-def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *, cache_dir: Path,
-                quiet: bool = False, workers: int | None = None) -> BuildReport:
-    """Write every registry output into ``site_dir`` (which mkdocs has filled with the rest)."""
-    report = BuildReport(records=len(registry.certificates))
-    out = Output(site_dir)
-    problems = marks.check_glyphs(registry)
-    if problems:
-        raise InputError(problems)
+def bar(total: int, label: str, quiet: bool) -> tqdm:
+    """A progress bar to update by hand (see :func:`progress`)."""
+    return tqdm(total=total, desc=label, unit="", disable=True if quiet else None, leave=False,
+                dynamic_ncols=True)
 
-    with tqdm(total=sum(1 for c in registry.certificates if registry.verdict(c).mark_allowed),
-              desc="marks", disable=True if quiet else None, leave=False) as bar:
-        stats = marks.render_marks(registry, out, cache_dir, workers=workers, progress=bar.update)
-    report.marks_rendered, report.marks_cached = stats.rendered, stats.cached
 
-    shell = shells[2]
-    for cert in progress(registry.certificates, len(registry.certificates), "pages", quiet):
-        page = pages.render_page(cert, registry, marks.MARK_FILES)
+# --------------------------------------------------------------------------- input hashes
+
+
+def _hash(*parts: bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
+def _tree_digest(folder: Path) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    files = (p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for path in sorted(files):
+        h.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        h.update(hashlib.blake2b(path.read_bytes(), digest_size=16).digest())
+    return h.digest()
+
+
+def code_digest() -> bytes:
+    """The generator's version: its code, templates, theme and fonts, and library versions."""
+    versions = []
+    for package in PACKAGES:
+        try:
+            versions.append(f"{package}={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}=-")
+    return _hash(_tree_digest(PACKAGE_DIR), sys.version.encode(), ";".join(versions).encode())
+
+
+def frame_digest(shells: dict[int, Shell]) -> bytes:
+    """The page frames that mkdocs-material rendered (header, navigation, footer, assets)."""
+    return _hash(*(repr((depth, shells[depth].parts, shells[depth].slots)).encode()
+                   for depth in sorted(shells)))
+
+
+def global_inputs(registry: Registry, shells: dict[int, Shell], extra: bytes = b"") -> bytes:
+    """What every output depends on: settings (all of registry/), frames, code, as-of date."""
+    return _hash(code_digest(), _tree_digest(registry.settings.root / "registry"),
+                 frame_digest(shells), registry.as_of.isoformat().encode(), extra)
+
+
+def certificate_inputs(cert: Certificate, registry: Registry, base: bytes) -> bytes:
+    """The hash of everything one certificate's page, feed and artwork are made from."""
+    return _hash(base, repr((cert, registry.standing(cert))).encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- workers
+
+
+@dataclass
+class _Job:
+    """What forked workers read: set in the parent just before the pool starts."""
+
+    registry: Registry
+    shells: dict[int, Shell]
+    site_dir: Path
+    previous: Previous | None
+    todo: Sequence[Certificate] = ()
+    facets: Sequence[listings.Facet] = ()
+
+
+_JOB: _Job | None = None
+
+
+@dataclass
+class _Done:
+    """What a worker wrote for one task: file states, files written anew, files linked."""
+
+    task: tuple[int, int]
+    states: dict[str, bytes]
+    changed: list[str]
+    linked: int
+    count: int
+
+
+def _done(out: Output, task: tuple[int, int], count: int) -> _Done:
+    return _Done(task, out.states, sorted(out.changed), out.linked, count)
+
+
+def _certificate_pages(start: int, stop: int) -> _Done:
+    job = _JOB
+    assert job is not None
+    out = Output(job.site_dir, job.previous)
+    shell = job.shells[2]
+    for cert in job.todo[start:stop]:
+        page = pages.render_page(cert, job.registry, marks.MARK_FILES)
         out.write(f"c/{cert.number}/index.html", shell.fill(
             url=f"c/{cert.number}/", title=page.title, description=page.description,
             content=page.content, head=page.head))
-        report.pages += 1
+    return _done(out, (start, stop), stop - start)
 
-    for listing in listings.render_listings(registry):
-        out.write(f"{listing.url}index.html", shells[listing.depth].fill(
+
+def _certificate_feeds(start: int, stop: int) -> _Done:
+    job = _JOB
+    assert job is not None
+    out = Output(job.site_dir, job.previous)
+    for cert in job.todo[start:stop]:
+        out.write(f"c/{cert.number}/feed.xml", feeds.certificate_feed(cert, job.registry))
+    return _done(out, (start, stop), stop - start)
+
+
+def _listing_pages(index: int, _unused: int) -> _Done:
+    job = _JOB
+    assert job is not None
+    out = Output(job.site_dir, job.previous)
+    for listing in listings.render_facet(job.facets[index], job.registry):
+        out.write(f"{listing.url}index.html", job.shells[listing.depth].fill(
             url=listing.url, title=listing.title, description=listing.description,
             content=listing.content))
-        report.listing_pages += 1
+    return _done(out, (index, _unused), 1)
 
-    index = search.build_index(registry)
-    for rel, content in index.items():
-        out.write(rel, content)
-    report.search_entries = search.entry_count(index)
 
-    report.json_entries = data.write_data(registry, out)
-    report.feeds = feeds.write_feeds(registry, out) - 1
-    report.removed = out.prune(OWNED)
+def _task(args: tuple[Callable[[int, int], _Done], int, int]) -> _Done:
+    fn, start, stop = args
+    return fn(start, stop)
+
+
+class Workers:
+    """Forked processes that share the registry in memory; in-process when forking is unsafe."""
+
+    def __init__(self, count: int) -> None:
+        self.pool: Any = None
+        # fork copies held locks: only safe while this is the only thread (not in mkdocs serve).
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if count > 1 and threading.active_count() == 1 and forkable:
+            self.pool = multiprocessing.get_context("fork").Pool(count)
+
+    def run(self, fn: Callable[[int, int], _Done], tasks: list[tuple[int, int]]) -> Iterator[_Done]:
+        """Results of ``fn`` over ``tasks`` in any order."""
+        if self.pool is None or len(tasks) < 2:
+            for start, stop in tasks:
+                yield fn(start, stop)
+            return
+        yield from self.pool.imap_unordered(_task, [(fn, a, b) for a, b in tasks])
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+
+
+def _chunks(total: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    return [(start, min(start + size, total)) for start in range(0, total, size)]
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *, cache_dir: Path,
+                quiet: bool = False, workers: int | None = None, previous: Previous | None = None,
+                prune: bool = False, keep: Iterable[str] = (), inputs: bytes = b"") -> BuildReport:
+    """Write every registry output into ``site_dir`` (which mkdocs has filled with the rest).
+
+    ``previous``: the live site and its manifest, to link unchanged outputs from. ``prune``:
+    remove stale files under the folders this stage owns (for a site folder that was not
+    emptied first), except ``keep`` (mkdocs' own pages there). ``inputs``: more bytes that every
+    output depends on (the mkdocs configuration).
+    """
+    global _JOB
+    started = time.perf_counter()
+    report = BuildReport(records=len(registry.certificates))
+    out = Output(site_dir, previous)
+    workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+    clock = _Clock(report.timings)
+
+    base = global_inputs(registry, shells, inputs)
+    certs = registry.certificates
+    hashes = {cert.number: certificate_inputs(cert, registry, base) for cert in certs}
+    clock.lap("hash")
+
+    todo: list[Certificate] = []
+    for cert in progress(certs, len(certs), "unchanged", quiet):
+        if out.reuse(f"cert:{cert.number}", hashes[cert.number]) is None:
+            todo.append(cert)
+    report.reused = len(certs) - len(todo)
+    clock.lap("link")
+
+    changed = Registry(registry.settings, tuple(todo), registry.as_of, registry.standings)
+    allowed = sum(1 for c in todo if registry.verdict(c).mark_allowed)
+    with bar(allowed, "marks", quiet) as marks_bar:
+        stats = marks.render_marks(changed, out, cache_dir, workers=workers,
+                                   progress=marks_bar.update)
+    report.marks_rendered, report.marks_cached = stats.rendered, stats.cached
+    clock.lap("marks")
+
+    all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
+    facet_inputs = {f.slug: _hash(base, f.slug.encode(), f.zh.encode(), f.en.encode(),
+                                  *(hashes[c.number] for c in f.certificates))
+                    for f in all_facets}
+    stale = [f for f in all_facets if out.reuse(f"listing:{f.slug}", facet_inputs[f.slug]) is None]
+    _JOB = _Job(registry, shells, site_dir, previous, todo, stale)
+    pool = Workers(workers if len(todo) > CHUNK or len(stale) > 1 else 1)
+    try:
+        for label, fn in (("pages", _certificate_pages), ("feeds", _certificate_feeds)):
+            with bar(len(todo), label, quiet) as stage:
+                for done in pool.run(fn, _chunks(len(todo))):
+                    out.merge(done.states, done.changed, done.linked)
+                    stage.update(done.count)
+            clock.lap(label)
+        with bar(len(stale), "listings", quiet) as stage:
+            for done in pool.run(_listing_pages, [(i, 0) for i in range(len(stale))]):
+                out.merge(done.states, done.changed, done.linked)
+                slug = stale[done.task[0]].slug
+                out.unit(f"listing:{slug}", facet_inputs[slug], sorted(done.states))
+                stage.update(1)
+    finally:
+        pool.close()
+        _JOB = None
+    report.listing_pages = sum(len(out.units[f"listing:{f.slug}"][1]) for f in all_facets)
+    clock.lap("listings")
+
+    for cert in todo:
+        folder = f"c/{cert.number}/"
+        files = [folder + "index.html", folder + "feed.xml"]
+        files += [folder + name for name, _zh, _en in marks.MARK_FILES
+                  if folder + name in out.states]
+        out.unit(f"cert:{cert.number}", hashes[cert.number], files)
+    report.pages = report.feeds = sum(
+        1 for c in certs if f"c/{c.number}/index.html" in out.states
+        and f"c/{c.number}/feed.xml" in out.states)
+
+    everything = _hash(base, *(hashes[c.number] for c in certs))
+    counts = previous.manifest.counts if previous else {}
+    if out.reuse("search", everything) is not None and "search" in counts:
+        report.search_entries = counts["search"]
+    else:
+        index = search.build_index(registry)
+        for rel, content in index.items():
+            out.write(rel, content)
+        out.unit("search", everything, sorted(index))
+        report.search_entries = search.entry_count(index)
+    clock.lap("search")
+
+    before = set(out.states)
+    proofs = trust.publish(registry, out)  # signed checkpoint files; a proof per record
+    checkpoint = sorted(set(out.states) - before)
+    data_inputs = _hash(everything, *(out.digest_of(rel) for rel in checkpoint))
+    if out.reuse("data", data_inputs) is not None and "data" in counts:
+        report.json_entries = counts["data"]
+    else:
+        before = set(out.states)
+        report.json_entries = data.write_data(registry, out, extra=proofs)
+        out.unit("data", data_inputs, sorted(set(out.states) - before))
+    out.write("feed.xml", feeds.registry_feed(registry))
+    clock.lap("data")
+
+    if prune:
+        report.removed = out.prune(OWNED, keep)
     report.changed = len(out.changed)
+    report.linked = out.linked
+    report.manifest = out.manifest(counts={"search": report.search_entries,
+                                           "data": report.json_entries})
+    report.timings["render_site"] = time.perf_counter() - started
     return report
+
+
+class _Clock:
+    """Seconds spent in each stage, into ``timings``."""
+
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 def count_json_entries(site_dir: Path) -> int:
     """How many certificates the published all-records JSON holds (for the final check)."""
     doc = json.loads((site_dir / data.API / "certificates.json").read_text("utf-8"))
     return len(doc["certificates"])
+
+
+def manifest_path(cache_dir: Path, site_dir: Path) -> Path:
+    """Where the manifest of the site at ``site_dir`` is kept."""
+    key = hashlib.blake2b(str(site_dir.resolve()).encode(), digest_size=8).hexdigest()
+    return cache_dir / "sites" / f"{key}.manifest"

@@ -1,9 +1,10 @@
 """The mkdocs plugin ``starmark``: the only module that imports mkdocs.
 
-It loads and checks the registry when mkdocs loads its config, adds the generated pages
-(search, listings index, and the placeholder pages whose rendering becomes the shells), keeps
-the rendered shells, and after mkdocs has built the hand-written pages hands everything else to
-``build.render_site``.
+It loads and checks the registry when mkdocs loads its config (or takes the one that
+``publish`` already loaded), adds the generated pages (search, listings index, and the
+placeholder pages whose rendering becomes the shells), keeps the rendered shells, and after
+mkdocs has built the hand-written pages hands everything else to ``build.render_site``. When
+``publish`` names the live site (``previous_site``), unchanged outputs are linked from it.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import build, listings, scheme, search, shell, sitemap
-from .output import Output
 from .errors import InputError
 from .load import as_of_default, load_registry
 from .model import Registry
+from .output import Manifest, Output, Previous
 
 log = get_plugin_logger("starmark")
 THEME_DIR = Path(__file__).parent / "theme"
@@ -39,7 +40,7 @@ class StarmarkConfig(base.Config):
     """Options of the ``starmark`` plugin in mkdocs.yml."""
 
     root = c.Optional(c.Type(str))
-    """Registry folder (certificates/, registry/); default: $STARMARK_ROOT or mkdocs.yml's folder."""
+    """Registry folder (certificates/, registry/); default: $STARMARK_ROOT or mkdocs.yml's."""
     as_of = c.Optional(c.Type(str))
     """As-of date YYYY-MM-DD; default: $STARMARK_AS_OF, SOURCE_DATE_EPOCH's day, or today."""
     cache_dir = c.Optional(c.Type(str))
@@ -60,6 +61,13 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.shells: dict[int, shell.Shell] = {}
         self.report: build.BuildReport | None = None
         self.own_search_page = False
+        self.preloaded: Registry | None = None  # set by publish: the registry it checked
+        self.previous_site: Path | None = None  # set by publish: the live site to link from
+        self.dirty = False
+        self.outputs: set[str] = set()
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.dirty = dirty
 
     def _root(self, config: MkDocsConfig) -> Path:
         root = self.config.root or os.environ.get("STARMARK_ROOT")
@@ -76,12 +84,20 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         except ValueError:
             raise PluginError(f"starmark: as_of {text!r} is not a date (YYYY-MM-DD)") from None
 
+    def as_of(self) -> dt.date:
+        """The as-of date this build judges expiry and surveillance on."""
+        return self._as_of()
+
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         root = self._root(config)
-        try:
-            self.registry = load_registry(root, self._as_of())
-        except InputError as exc:
-            raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
+        preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
+        if preloaded is not None and preloaded.as_of == self._as_of():
+            self.registry = preloaded
+        else:
+            try:
+                self.registry = load_registry(root, self._as_of())
+            except InputError as exc:
+                raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
         settings = self.registry.settings
         # One place for the address: registry/registry.yaml, not mkdocs.yml.
         config.site_url = settings.site_url
@@ -90,7 +106,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         config.extra_css.append("assets/starmark/starmark.css")
-        self.cache_dir = Path(self.config.cache_dir) if self.config.cache_dir else root / ".starmark-cache"
+        cache = self.config.cache_dir
+        self.cache_dir = Path(cache) if cache else root / ".starmark-cache"
         return config
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -111,6 +128,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         if files.get_file_from_path(LIST_PAGE) is None:
             content = listings.index_markdown(self.registry, lambda slug: f"{slug}/")
             files.append(File.generated(config, LIST_PAGE, content=content))
+        self.outputs = {f.dest_uri for f in files}
         return files
 
     def _shell_depth(self, page: Page) -> int | None:
@@ -119,7 +137,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 return depth
         return None
 
-    def on_page_markdown(self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_markdown(
+        self, markdown: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         assert self.registry is not None
         if self._shell_depth(page):
             page.meta.update({"title": shell.TITLE, "description": shell.DESCRIPTION,
@@ -132,7 +152,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         except ValueError as exc:
             raise PluginError(f"starmark: {page.file.src_uri}: {exc}") from None
 
-    def on_page_content(self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+    def on_page_content(
+        self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
         assert self.registry is not None
         if self._shell_depth(page):
             return shell.CONTENT
@@ -150,20 +172,33 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         assert self.registry is not None
         site_dir = Path(config.site_dir)
         shutil.rmtree(site_dir / shell.SHELL_DIR, ignore_errors=True)
+        previous = self._previous()
+        config_file = Path(config.config_file_path or "")
+        inputs = config_file.read_bytes() if config_file.is_file() else b""
         try:
-            self.report = build.render_site(self.registry, site_dir, self.shells,
-                                            cache_dir=self.cache_dir, quiet=self.config.quiet)
+            self.report = build.render_site(
+                self.registry, site_dir, self.shells, cache_dir=self.cache_dir,
+                quiet=self.config.quiet, previous=previous, prune=self.dirty, keep=self.outputs,
+                inputs=inputs)
         except InputError as exc:
             raise PluginError(f"starmark: cannot build:\n{exc}") from None
-        self._write_sitemap(site_dir)
+        self._write_sitemap(site_dir, previous)
         mismatches = self.report.mismatches()
         if mismatches:
             raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
 
-    def _write_sitemap(self, site_dir: Path) -> None:
-        assert self.registry is not None
+    def _previous(self) -> Previous | None:
+        """The live site and its manifest, when publish named one that has a manifest."""
+        site, self.previous_site = self.previous_site, None
+        if site is None or not site.is_dir():
+            return None
+        manifest = Manifest.load(build.manifest_path(self.cache_dir, site))
+        return Previous(site, manifest) if manifest is not None else None
+
+    def _write_sitemap(self, site_dir: Path, previous: Previous | None) -> None:
+        assert self.registry is not None and self.report is not None
         own = site_dir / "sitemap.xml"
         docs = sitemap.loc_urls(own.read_text("utf-8"), shell.SHELL_DIR) if own.exists() else []
         registry = self.registry
@@ -172,7 +207,10 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
                     for c in registry.certificates]
         entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
-        sitemap.write_sitemaps(Output(site_dir), base, entries)
+        out = Output(site_dir, previous)
+        sitemap.write_sitemaps(out, base, entries)
+        if self.report.manifest is not None:
+            self.report.manifest.files.update(out.states)
 
     def stats(self) -> dict[str, int]:
         """Certificates by verdict, for the home page's numbers."""

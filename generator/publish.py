@@ -1,20 +1,26 @@
 """Run mkdocs for a registry: a build that replaces the site only when complete, and a preview.
 
-mkdocs is driven through its Python API; the ``starmark`` plugin does the registry's part.
+mkdocs is driven through its Python API; the ``starmark`` plugin does the registry's part. A
+build goes into a new folder beside the site, linking what did not change from the live site
+(see ``build``), is checked, and is then swapped in; its manifest is saved only after the swap,
+so the next build links from exactly what is live.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from .build import BuildReport
+from .build import BuildReport, manifest_path
 from .errors import InputError, Problem
 from .load import load_registry
 
@@ -28,17 +34,20 @@ class BuildFailed(Exception):
 def _config_file(root: Path, config_file: Path | None) -> Path:
     path = config_file or root / "mkdocs.yml"
     if not path.is_file():
-        raise InputError([Problem(str(path), 0, "no mkdocs configuration here; copy mkdocs.yml from starmark")])
+        message = "no mkdocs configuration here; copy mkdocs.yml from starmark"
+        raise InputError([Problem(str(path), 0, message)])
     return path
 
 
-def _load_config(root: Path, config_file: Path, as_of: dt.date | None, quiet: bool, **overrides: object):  # type: ignore[no-untyped-def]
+def _load_config(root: Path, config_file: Path, as_of: dt.date | None, quiet: bool,
+                 **overrides: Any) -> Any:
     from mkdocs.config import load_config
 
     config = load_config(str(config_file), **overrides)
     plugin = config.plugins.get("starmark")
     if plugin is None:
-        raise InputError([Problem(str(config_file), 0, "the starmark plugin is not listed under plugins")])
+        message = "the starmark plugin is not listed under plugins"
+        raise InputError([Problem(str(config_file), 0, message)])
     plugin.config.root = str(root)
     if as_of:
         plugin.config.as_of = as_of.isoformat()
@@ -75,7 +84,7 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
-    load_registry(root, as_of)  # every record problem, before mkdocs says anything
+    started = time.perf_counter()
     target = (site_dir or root / "site").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     config_path = _config_file(root, config_file)
@@ -83,22 +92,44 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     try:
         with _quiet_logs(quiet):
             config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
+        plugin = config.plugins["starmark"]
+        loading = time.perf_counter()
+        # Every record problem, before mkdocs says anything; the plugin reuses this registry.
+        plugin.preloaded = load_registry(root, plugin.as_of())
+        loaded = time.perf_counter() - loading
+        plugin.previous_site = target
+        with _quiet_logs(quiet):
             build(config)
-        report = config.plugins["starmark"].report
+        report = plugin.report
         if report is None:
             raise BuildFailed("the starmark plugin did not run")
     except (MkDocsException, BuildFailed) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError([Problem(str(config_path), 0, f"build failed, site left as it was: {exc}")]) from None
+        message = f"build failed, site left as it was: {exc}"
+        raise InputError([Problem(str(config_path), 0, message)]) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     os.chmod(tmp, 0o755)
     swap_into_place(tmp, target)
+    report.timings["load"] = loaded
+    report.timings["total"] = time.perf_counter() - started
+    _save_manifest(report, plugin.cache_dir, target)
     return report
 
 
-def serve_site(root: Path, *, as_of: dt.date | None, dev_addr: str, config_file: Path | None) -> None:
+def _save_manifest(report: BuildReport, cache_dir: Path, site: Path) -> None:
+    """Keep what the live site holds, and the report of the build that made it, for next time."""
+    if report.manifest is None:
+        return
+    path = manifest_path(cache_dir, site)
+    report.manifest.save(path)
+    summary = path.with_suffix(".report.json")
+    summary.write_text(json.dumps(report.summary(), indent=2, sort_keys=True) + "\n", "utf-8")
+
+
+def serve_site(root: Path, *, as_of: dt.date | None, dev_addr: str,
+               config_file: Path | None) -> None:
     """Live preview: mkdocs serve with the registry's folders watched."""
     from mkdocs.commands.serve import serve
 

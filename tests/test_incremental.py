@@ -1,0 +1,204 @@
+"""Incremental builds: what did not change is linked, not rendered, and the result is a clean build.
+
+Every test builds a small copy of the sample registry, changes it, rebuilds over the previous
+site, and compares the tree with a clean build of the changed input into a new folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from generator import marks
+from generator.build import BuildReport
+from generator.errors import InputError
+from generator.publish import build_site
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 27)
+
+pytestmark = pytest.mark.slow
+
+
+def in_force(text: str) -> bool:
+    expires = re.search(r"(?m)^expires: (\S+)", text)
+    return "\nstatus: valid\n" in text and expires is not None and expires.group(1) > str(AS_OF)
+
+
+def _pick(root: Path) -> list[Path]:
+    """Three certificates in force (to edit, suspend, remove), a suspended and a withdrawn one."""
+    by_kind: dict[str, list[Path]] = {}
+    for path in sorted((REPO / "certificates").rglob("*.yaml")):
+        text = path.read_text("utf-8")
+        status = re.search(r"(?m)^status: (\w+)", text)
+        kind = "in force" if in_force(text) else status.group(1) if status else ""
+        by_kind.setdefault(kind, []).append(path)
+    chosen = by_kind["in force"][:3] + by_kind["suspended"][:1] + by_kind["withdrawn"][:1]
+    for path in chosen:
+        target = root / "certificates" / path.relative_to(REPO / "certificates")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    return chosen
+
+
+@pytest.fixture
+def registry_root(tmp_path: Path) -> Path:
+    """Five sample records, the registry settings, a one-page docs/ and a shared artwork cache."""
+    root = tmp_path / "root"
+    (root / "docs").mkdir(parents=True)
+    shutil.copytree(REPO / "registry", root / "registry")
+    _pick(root)
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("nav", None)
+    cache = REPO / "tests" / "output" / "incremental-cache"  # artwork drawn once per machine
+    config["plugins"] = [{"starmark": {"cache_dir": str(cache), "quiet": True}}]
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+    return root
+
+
+def build(root: Path, site: Path) -> BuildReport:
+    return build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
+
+
+def tree(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def inodes(site: Path) -> dict[str, int]:
+    return {p.relative_to(site).as_posix(): p.stat().st_ino for p in site.rglob("*") if p.is_file()}
+
+
+def records(root: Path) -> dict[str, Path]:
+    files = sorted((root / "certificates").rglob("*.yaml"))
+    return {p.name.removesuffix(".yaml"): p for p in files}
+
+
+def valid(root: Path) -> list[str]:
+    return [n for n, p in records(root).items() if in_force(p.read_text("utf-8"))]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text("utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), "utf-8")
+
+
+def move(path: Path) -> None:
+    """The organisation moves: its address changes (its page, feed, data and search do)."""
+    text = path.read_text("utf-8")
+    moved = re.sub(r"(?m)^(  address: .*)$", r"\1A座", text, count=1)
+    assert moved != text, path
+    path.write_text(moved, "utf-8")
+
+
+def assert_same_as_clean(root: Path, site: Path, tmp_path: Path) -> None:
+    clean = tmp_path / "clean" / "site"
+    build(root, clean)
+    assert tree(site) == tree(clean)
+
+
+def test_nothing_changed_links_everything_and_renders_nothing(registry_root: Path) -> None:
+    site = registry_root / "site"
+    first = build(registry_root, site)
+    assert first.reused == 0 and first.linked == 0
+    before, ino = tree(site), inodes(site)
+    again = build(registry_root, site)
+    assert again.reused == again.records == first.records
+    assert again.changed == 0 and again.marks_rendered == again.marks_cached == 0
+    assert tree(site) == before
+    assert {rel: ino[rel] for rel in inodes(site) if rel.startswith(("c/", "api/", "list/"))} == {
+        rel: n for rel, n in ino.items() if rel.startswith(("c/", "api/", "list/"))}
+
+
+def test_one_changed_record_equals_a_clean_build(registry_root: Path, tmp_path: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    ino = inodes(site)
+    number = valid(registry_root)[0]
+    path = records(registry_root)[number]
+    move(path)
+    report = build(registry_root, site)
+    assert report.reused == report.records - 1
+    assert report.marks_rendered + report.marks_cached <= 1
+    after = inodes(site)
+    untouched = [n for n in records(registry_root) if n != number]
+    for other in untouched:  # another certificate's files are the same files, not copies
+        for rel in (f"c/{other}/index.html", f"c/{other}/feed.xml"):
+            assert after[rel] == ino[rel], rel
+    assert after[f"c/{number}/index.html"] != ino[f"c/{number}/index.html"]
+    assert_same_as_clean(registry_root, site, tmp_path)
+
+
+def test_a_suspended_certificate_loses_its_mark_files(registry_root: Path, tmp_path: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    number = valid(registry_root)[1]
+    assert (site / "c" / number / "mark.svg").is_file()
+    path = records(registry_root)[number]
+    edit(path, "\nstatus: valid\n", "\nstatus: suspended\n")
+    text = path.read_text("utf-8").rstrip("\n")
+    event = f"  - {{date: {AS_OF}, kind: suspended, reason: 监督审核发现严重不符合项}}"
+    path.write_text(f"{text}\n{event}\n", "utf-8")
+    build(registry_root, site)
+    for name, _zh, _en in marks.MARK_FILES:
+        assert not (site / "c" / number / name).exists(), name
+    assert (site / "c" / number / "index.html").is_file()
+    assert_same_as_clean(registry_root, site, tmp_path)
+
+
+def test_a_removed_certificate_loses_every_output(registry_root: Path, tmp_path: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    number, path = next(iter(records(registry_root).items()))
+    path.unlink()
+    report = build(registry_root, site)
+    assert report.records == report.reused
+    assert not (site / "c" / number).exists()
+    assert not (site / "api" / "v1" / "certificates" / f"{number}.json").exists()
+    assert_same_as_clean(registry_root, site, tmp_path)
+
+
+def test_settings_or_as_of_change_renders_everything_again(registry_root: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    later = build_site(registry_root, as_of=AS_OF + dt.timedelta(days=1), site_dir=site, quiet=True)
+    assert later.reused == 0
+
+
+def test_the_live_site_is_never_written_in_place(registry_root: Path, tmp_path: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    # Hard links to every live file: a build that wrote into a live inode would change them.
+    keep = tmp_path / "keep"
+    for rel in tree(site):
+        (keep / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.link(site / rel, keep / rel)
+    before = tree(keep)
+    move(records(registry_root)[valid(registry_root)[0]])
+    build(registry_root, site)
+    assert tree(keep) == before
+
+
+def test_a_failed_incremental_build_leaves_the_site_and_its_manifest(registry_root: Path,
+                                                                    tmp_path: Path) -> None:
+    site = registry_root / "site"
+    build(registry_root, site)
+    before, ino = tree(site), inodes(site)
+    path = records(registry_root)[valid(registry_root)[0]]
+    good = path.read_text("utf-8")
+    path.write_text(re.sub(r"(?m)^score: .*$", "score: 55", good), "utf-8")
+    with pytest.raises(InputError):
+        build(registry_root, site)
+    assert tree(site) == before and inodes(site) == ino
+    path.write_text(good, "utf-8")
+    report = build(registry_root, site)  # the manifest still describes the live site
+    assert report.reused == report.records and report.changed == 0
