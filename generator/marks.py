@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -109,9 +109,27 @@ _COLOUR_NAMES = ("primary", "accent", "paper", "text", "mono", "reverse")
 _WORD_NAMES = ("scheme", "scheme_en", "standard", "scan", "scan_en")
 _SIZE_NAMES = ("minimum_mm", "recommended_mm", "clear_space", "web_png_px", "print_dpi")
 _LAYOUT_NAMES = (
-    "corner", "border", "panel", "band", "star_radius", "star_pitch", "star_rise", "star_y",
-    "level_size", "level_y", "level_en_size", "level_en_y", "scheme_size", "scheme_y",
-    "standard_size", "standard_y", "qr_width", "qr_y", "number_size", "body_size", "bottom",
+    "corner",
+    "border",
+    "panel",
+    "band",
+    "star_radius",
+    "star_pitch",
+    "star_rise",
+    "star_y",
+    "level_size",
+    "level_y",
+    "level_en_size",
+    "level_en_y",
+    "scheme_size",
+    "scheme_y",
+    "standard_size",
+    "standard_y",
+    "qr_width",
+    "qr_y",
+    "number_size",
+    "body_size",
+    "bottom",
 )
 
 
@@ -136,16 +154,27 @@ def load_style(root: Path) -> MarkStyle:
                 raise ValueError
             return result
         except (TypeError, ValueError):
-            problems.append(Problem(STYLE_FILE, doc.line((name, key)), f"{name}.{key} must be a number >= 0"))
+            problems.append(
+                Problem(STYLE_FILE, doc.line((name, key)), f"{name}.{key} must be a number >= 0")
+            )
             return 0.0
 
     colours: dict[str, Colour] = {}
     for key in _COLOUR_NAMES:
         entry = section("colours").get(key)
         if not isinstance(entry, dict) or not _is_hex(entry.get("hex")):
-            problems.append(Problem(STYLE_FILE, doc.line(("colours", key)), f"colours.{key} needs hex: \"#RRGGBB\""))
+            problems.append(
+                Problem(
+                    STYLE_FILE, doc.line(("colours", key)), f'colours.{key} needs hex: "#RRGGBB"'
+                )
+            )
             continue
-        colours[key] = Colour(entry["hex"].upper(), str(entry.get("cmyk", "")), str(entry.get("zh", key)), str(entry.get("en", key)))
+        colours[key] = Colour(
+            entry["hex"].upper(),
+            str(entry.get("cmyk", "")),
+            str(entry.get("zh", key)),
+            str(entry.get("en", key)),
+        )
     words = {}
     for key in _WORD_NAMES:
         value = section("words").get(key)
@@ -156,12 +185,17 @@ def load_style(root: Path) -> MarkStyle:
     layout = {key: number("layout", key, section("layout").get(key)) for key in _LAYOUT_NAMES}
     if problems:
         raise InputError(problems)
-    return MarkStyle(colours, words, sizes, layout, json.dumps(data, sort_keys=True, ensure_ascii=False))
+    return MarkStyle(
+        colours, words, sizes, layout, json.dumps(data, sort_keys=True, ensure_ascii=False)
+    )
 
 
 def _is_hex(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == 7 and value[0] == "#" and all(
-        c in "0123456789abcdefABCDEF" for c in value[1:]
+    return (
+        isinstance(value, str)
+        and len(value) == 7
+        and value[0] == "#"
+        and all(c in "0123456789abcdefABCDEF" for c in value[1:])
     )
 
 
@@ -223,14 +257,12 @@ class Face:
                 pen = _OutlinePen(self._glyphs)
                 self._glyphs[name].draw(pen)
                 scale = 1 / self.upm
-                found = tuple(
-                    (op[0], *(v * scale for v in op[1:])) for op in pen.ops
-                )
+                found = tuple((op[0], *(v * scale for v in op[1:])) for op in pen.ops)
                 self._outlines[name] = found
         return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def face(weight: str) -> Face:
     """The committed font for ``weight`` ("regular" or "bold"), loaded once per process."""
     return Face(FONT_DIR / FONT_FILES[weight])
@@ -260,10 +292,15 @@ def measure(text: str, weight: str, size: float, tracking: float = 0.0) -> float
 
 
 def text_ops(
-    text: str, weight: str, size: float, x: float, baseline: float,
-    anchor: str = "middle", tracking: float = 0.0,
+    text: str,
+    weight: str,
+    size: float,
+    x: float,
+    baseline: float,
+    anchor: str = "middle",
+    tracking: float = 0.0,
 ) -> list[Op]:
-    """Glyph outlines of one line of ``text`` (y down), anchored at ``x`` ("start", "middle", "end")."""
+    """Glyph outlines of one line of ``text`` (y down); ``anchor`` is start, middle or end."""
     font = face(weight)
     width = measure(text, weight, size, tracking)
     pen_x = x - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
@@ -372,7 +409,9 @@ def rect(x: float, y: float, w: float, h: float) -> list[Op]:
     return [("M", x, y), ("L", x + w, y), ("L", x + w, y + h), ("L", x, y + h), ("Z",)]
 
 
-def rounded_rect(x: float, y: float, w: float, h: float, r: float, top: bool = True, bottom: bool = True) -> list[Op]:
+def rounded_rect(
+    x: float, y: float, w: float, h: float, r: float, top: bool = True, bottom: bool = True
+) -> list[Op]:
     """A rectangle with rounded corners (only the top or bottom ones if asked), clockwise."""
     rt, rb = (r if top else 0.0), (r if bottom else 0.0)
     k = _KAPPA
@@ -396,16 +435,20 @@ def circle(cx: float, cy: float, r: float, clockwise: bool = True) -> list[Op]:
     k = _KAPPA * r
     if clockwise:
         return [
-            ("M", cx, cy - r), ("C", cx + k, cy - r, cx + r, cy - k, cx + r, cy),
+            ("M", cx, cy - r),
+            ("C", cx + k, cy - r, cx + r, cy - k, cx + r, cy),
             ("C", cx + r, cy + k, cx + k, cy + r, cx, cy + r),
             ("C", cx - k, cy + r, cx - r, cy + k, cx - r, cy),
-            ("C", cx - r, cy - k, cx - k, cy - r, cx, cy - r), ("Z",),
+            ("C", cx - r, cy - k, cx - k, cy - r, cx, cy - r),
+            ("Z",),
         ]
     return [
-        ("M", cx, cy - r), ("C", cx - k, cy - r, cx - r, cy - k, cx - r, cy),
+        ("M", cx, cy - r),
+        ("C", cx - k, cy - r, cx - r, cy - k, cx - r, cy),
         ("C", cx - r, cy + k, cx - k, cy + r, cx, cy + r),
         ("C", cx + k, cy + r, cx + r, cy + k, cx + r, cy),
-        ("C", cx + r, cy - k, cx + k, cy - r, cx, cy - r), ("Z",),
+        ("C", cx + r, cy - k, cx + k, cy - r, cx, cy - r),
+        ("Z",),
     ]
 
 
@@ -429,7 +472,9 @@ def star(cx: float, cy: float, r: float) -> list[Op]:
 
 def transform(ops: Iterable[Op], scale: float, dx: float, dy: float) -> list[Op]:
     return [
-        op if op[0] == "Z" else (op[0], *(v * scale + (dx if i % 2 == 0 else dy) for i, v in enumerate(op[1:])))
+        op
+        if op[0] == "Z"
+        else (op[0], *(v * scale + (dx if i % 2 == 0 else dy) for i, v in enumerate(op[1:])))
         for op in ops
     ]
 
@@ -450,14 +495,17 @@ def path_data(ops: Iterable[Op]) -> str:
 
 
 def _xml(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def to_svg(scene: Scene, width_mm: float) -> str:
     """The scene as SVG: paths only, a viewBox in scene units and a physical size in mm."""
     height_mm = width_mm * scene.height / scene.width
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_num(width_mm)}mm" height="{_num(height_mm)}mm"'
+        f'<svg xmlns="http://www.w3.org/2000/svg"'
+        f' width="{_num(width_mm)}mm" height="{_num(height_mm)}mm"'
         f' viewBox="0 0 {_num(scene.width)} {_num(scene.height)}" role="img">\n'
         f"<title>{_xml(scene.title)}</title>\n"
     )
@@ -489,7 +537,9 @@ def _edges(ops: Sequence[Op], scale: float) -> tuple[np.ndarray, ...]:
             current = point
         elif kind == "C":
             point = (op[5] * scale, op[6] * scale)
-            curves.append((*current, op[1] * scale, op[2] * scale, op[3] * scale, op[4] * scale, *point))
+            curves.append(
+                (*current, op[1] * scale, op[2] * scale, op[3] * scale, op[4] * scale, *point)
+            )
             current = point
         elif kind == "Z":
             if current != start:
@@ -502,9 +552,7 @@ def _edges(ops: Sequence[Op], scale: float) -> tuple[np.ndarray, ...]:
     if curves:
         c = np.array(curves, dtype=np.float64)
         p0, p1, p2, p3 = c[:, 0:2], c[:, 2:4], c[:, 4:6], c[:, 6:8]
-        length = (
-            np.hypot(*(p1 - p0).T) + np.hypot(*(p2 - p1).T) + np.hypot(*(p3 - p2).T)
-        )
+        length = np.hypot(*(p1 - p0).T) + np.hypot(*(p2 - p1).T) + np.hypot(*(p3 - p2).T)
         pieces = np.clip(np.ceil(length / 2.0), 1, 64).astype(np.int64)
         which = np.repeat(np.arange(len(c)), pieces)
         step = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
@@ -514,7 +562,10 @@ def _edges(ops: Sequence[Op], scale: float) -> tuple[np.ndarray, ...]:
             t = t[:, None]
             u = 1 - t
             return (
-                u**3 * p0[which] + 3 * u * u * t * p1[which] + 3 * u * t * t * p2[which] + t**3 * p3[which]
+                u**3 * p0[which]
+                + 3 * u * u * t * p1[which]
+                + 3 * u * t * t * p2[which]
+                + t**3 * p3[which]
             )
 
         a, b = at(step / n), at((step + 1) / n)
@@ -524,7 +575,12 @@ def _edges(ops: Sequence[Op], scale: float) -> tuple[np.ndarray, ...]:
 
 
 def coverage(
-    ops: Sequence[Op], scale: float, width: int, height: int, evenodd: bool = False, samples: int = 16
+    ops: Sequence[Op],
+    scale: float,
+    width: int,
+    height: int,
+    evenodd: bool = False,
+    samples: int = 16,
 ) -> tuple[np.ndarray, int, int] | None:
     """Anti-aliased coverage (0..1) of a filled path, exact along x, ``samples`` rows per pixel.
 
@@ -588,22 +644,26 @@ def rasterise(scene: Scene, width_px: int) -> Image.Image:
             continue
         a, left, top = found
         h, w = a.shape
-        colour = np.array([int(fill.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0], dtype=np.float32)
+        colour = np.array(
+            [int(fill.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0], dtype=np.float32
+        )
         region = canvas[top : top + h, left : left + w]
         region *= (1 - a)[..., None]
         region += a[..., None] * colour
     alpha = canvas[..., 3:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rgb = np.where(alpha > 0, canvas[..., :3] / alpha, 0.0)
-    pixels = np.concatenate([rgb, alpha], axis=2)
-    return Image.fromarray(np.rint(np.clip(pixels, 0, 1) * 255).astype(np.uint8), "RGBA")
+    # Back to straight colour for PNG; only pixels that are partly transparent need dividing.
+    partial = (alpha > 0) & (alpha < 1)
+    np.divide(canvas[..., :3], alpha, out=canvas[..., :3], where=partial)
+    np.clip(canvas, 0, 1, out=canvas)
+    canvas *= 255
+    return Image.fromarray(np.rint(canvas).astype(np.uint8), "RGBA")
 
 
 def png_bytes(image: Image.Image, dpi: int | None = None) -> bytes:
     """PNG without timestamps or text chunks; ``dpi`` recorded in pHYs when given."""
     buffer = io.BytesIO()
     options: dict[str, Any] = {"dpi": (dpi, dpi)} if dpi else {}
-    image.save(buffer, format="PNG", compress_level=9, **options)
+    image.save(buffer, format="PNG", compress_level=6, **options)
     return buffer.getvalue()
 
 
@@ -657,10 +717,15 @@ class MarkInfo:
     def texts(self) -> dict[str, str]:
         """Every text drawn, by the record field it comes from."""
         return {
-            "number": self.number, "level": self.level_zh + self.level_en,
-            "organization.name": self.name, "organization.name_en": self.name_en,
-            "scope.zh": self.scope_zh, "scope.en": self.scope_en, "standard": self.standard,
-            "url": self.url, "body": self.body_name + self.body_name_en + self.body_phone + self.body_email,
+            "number": self.number,
+            "level": self.level_zh + self.level_en,
+            "organization.name": self.name,
+            "organization.name_en": self.name_en,
+            "scope.zh": self.scope_zh,
+            "scope.en": self.scope_en,
+            "standard": self.standard,
+            "url": self.url,
+            "body": self.body_name + self.body_name_en + self.body_phone + self.body_email,
         }
 
 
@@ -668,8 +733,13 @@ VARIANTS = ("colour", "mono", "reverse")
 
 
 def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
-    """The stars on a gentle arc; for a level without stars, a ring with a tick between two rules."""
-    r, pitch, rise, y0 = layout["star_radius"], layout["star_pitch"], layout["star_rise"], layout["star_y"]
+    """The stars on a gentle arc; for a level without stars, a ringed tick between two rules."""
+    r, pitch, rise, y0 = (
+        layout["star_radius"],
+        layout["star_pitch"],
+        layout["star_rise"],
+        layout["star_y"],
+    )
     ops: list[Op] = []
     if info.stars > 0:
         span = 2 * pitch
@@ -680,9 +750,9 @@ def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
     cy, ring = y0 - rise, r * 1.1
     weight = r * 0.19
     ops += circle(50, cy, ring, clockwise=True) + circle(50, cy, ring - weight, clockwise=False)
-    s = ring * 0.52
-    tick = [(-0.62, 0.02), (-0.2, 0.44), (0.66, -0.42)]
-    thick = 0.2
+    s = ring * 0.66
+    tick = [(-0.6, 0.04), (-0.18, 0.44), (0.62, -0.38)]
+    thick = 0.21
     upper = [(50 + s * px, cy + s * (py - thick)) for px, py in tick]
     lower = [(50 + s * px, cy + s * (py + thick)) for px, py in reversed(tick)]
     ops += polygon(upper + lower)
@@ -701,7 +771,8 @@ def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Sce
     number_y = qr_bottom + lay["number_size"] * 0.95
     body_y = number_y + lay["body_size"] * 1.45
     height = body_y + lay["bottom"]
-    title = f"{info.level_zh} {style.words['scheme']} {style.words['standard']} {info.number} {info.body_name}"
+    words = style.words
+    title = f"{info.level_zh} {words['scheme']} {words['standard']} {info.number} {info.body_name}"
     scene = Scene(100.0, height, [], title)
     corner, border, panel = lay["corner"], lay["border"], lay["panel"]
 
@@ -711,26 +782,61 @@ def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Sce
     )
     panel_ops = rounded_rect(0, 0, 100, panel, corner, bottom=False)
     emblem = _emblem(info, lay)
-    level = text_ops(info.level_zh, "bold", fit_size(info.level_zh, "bold", lay["level_size"], 84, 0.08),
-                     50, lay["level_y"], tracking=0.08)
+    level = text_ops(
+        info.level_zh,
+        "bold",
+        fit_size(info.level_zh, "bold", lay["level_size"], 84, 0.08),
+        50,
+        lay["level_y"],
+        tracking=0.08,
+    )
     level_en_text = info.level_en.upper()
-    level_en = text_ops(level_en_text, "bold", fit_size(level_en_text, "bold", lay["level_en_size"], 80, 0.22),
-                        50, lay["level_en_y"], tracking=0.22)
-    scheme = text_ops(style.words["scheme"], "bold",
-                      fit_size(style.words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
-                      50, lay["scheme_y"], tracking=0.06)
-    standard = text_ops(style.words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12)
+    level_en = text_ops(
+        level_en_text,
+        "bold",
+        fit_size(level_en_text, "bold", lay["level_en_size"], 80, 0.22),
+        50,
+        lay["level_en_y"],
+        tracking=0.22,
+    )
+    scheme = text_ops(
+        style.words["scheme"],
+        "bold",
+        fit_size(style.words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
+        50,
+        lay["scheme_y"],
+        tracking=0.06,
+    )
+    standard = text_ops(
+        style.words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
+    )
     x_qr = 50 - lay["qr_width"] / 2
     modules = [
         op
         for y, x, length in code.runs()
-        for op in rect(x_qr + (x + qr.QUIET_ZONE) * module, lay["qr_y"] + (y + qr.QUIET_ZONE) * module,
-                       length * module, module)
+        for op in rect(
+            x_qr + (x + qr.QUIET_ZONE) * module,
+            lay["qr_y"] + (y + qr.QUIET_ZONE) * module,
+            length * module,
+            module,
+        )
     ]
-    number = text_ops(info.number, "bold", fit_size(info.number, "bold", lay["number_size"], 84, 0.04),
-                      50, number_y, tracking=0.04)
-    body = text_ops(info.body_name, "regular", fit_size(info.body_name, "regular", lay["body_size"], 88, 0.02),
-                    50, body_y, tracking=0.02)
+    number = text_ops(
+        info.number,
+        "bold",
+        fit_size(info.number, "bold", lay["number_size"], 84, 0.04),
+        50,
+        number_y,
+        tracking=0.04,
+    )
+    body = text_ops(
+        info.body_name,
+        "regular",
+        fit_size(info.body_name, "regular", lay["body_size"], 88, 0.02),
+        50,
+        body_y,
+        tracking=0.02,
+    )
 
     if variant == "colour":
         c = style.colour
@@ -794,13 +900,26 @@ def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
     width, height = A4
     margin = 20.0
     text_width = width - 2 * margin
-    scene = Scene(width, height, [], f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}")
+    scene = Scene(
+        width, height, [], f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
+    )
     scene.add(rect(0, 0, width, 36), c("primary"), "header")
     scene.add(rect(0, 36, width, 1.6), c("accent"), "band")
-    scene.add(text_ops(style.words["scheme"], "bold", 11, width / 2, 19.5, tracking=0.18), c("paper"))
+    scene.add(
+        text_ops(style.words["scheme"], "bold", 11, width / 2, 19.5, tracking=0.18), c("paper")
+    )
     english = f"{style.words['scheme_en']} · {info.standard}"
-    scene.add(text_ops(english, "regular", fit_size(english, "regular", 3.6, text_width, 0.1),
-                       width / 2, 28.5, tracking=0.1), c("accent"))
+    scene.add(
+        text_ops(
+            english,
+            "regular",
+            fit_size(english, "regular", 3.6, text_width, 0.1),
+            width / 2,
+            28.5,
+            tracking=0.1,
+        ),
+        c("accent"),
+    )
 
     y = 56.0
     name_size = 9.5
@@ -823,7 +942,11 @@ def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
     scale = mark_width / mark.width
     mark_height = mark.height * scale
     for fill in mark.fills:
-        scene.add(transform(fill.ops, scale, (width - mark_width) / 2, y), fill.colour, evenodd=fill.evenodd)
+        scene.add(
+            transform(fill.ops, scale, (width - mark_width) / 2, y),
+            fill.colour,
+            evenodd=fill.evenodd,
+        )
     y += mark_height + 12
 
     rows = [
@@ -848,14 +971,21 @@ def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
         y = max(y + 11.0, value_y + 4.0)
     scene.add(rect(margin, y - 3.5, text_width, rule), c("primary"))
 
-    notice = "证书状态以认证机构网站公示为准；证书被暂停、撤销、注销或过期后，不得继续展示本证书和认证标志。"
+    notice = (
+        "证书状态以认证机构网站公示为准；"
+        "证书被暂停、撤销、注销或过期后，不得继续展示本证书和认证标志。"
+    )
     notice_en = (
         "The certificate's status is what the certification body publishes at the address above. "
-        "Once it is suspended, withdrawn, cancelled or expired, this sheet and the mark must not be displayed."
+        "Once it is suspended, withdrawn, cancelled or expired, "
+        "this sheet and the mark must not be displayed."
     )
     body = f"{info.body_name}  {info.body_name_en}"
     yy = height - 8.0
-    scene.add(text_ops(body, "regular", fit_size(body, "regular", 2.7, text_width), width / 2, yy), c("primary"))
+    scene.add(
+        text_ops(body, "regular", fit_size(body, "regular", 2.7, text_width), width / 2, yy),
+        c("primary"),
+    )
     yy -= 6.0
     for line in reversed(wrap(notice_en, "regular", 2.5, text_width)):
         scene.add(text_ops(line, "regular", 2.5, width / 2, yy), c("text"))
@@ -864,12 +994,21 @@ def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
         scene.add(text_ops(line, "regular", 2.9, width / 2, yy), c("text"))
         yy -= 4.2
     verify = f"{style.words['scan']}  {style.words['scan_en']}:  {info.url}"
-    scene.add(text_ops(verify, "bold", fit_size(verify, "bold", 3.6, text_width, 0.02), width / 2, yy - 2.5,
-                       tracking=0.02), c("primary"))
+    scene.add(
+        text_ops(
+            verify,
+            "bold",
+            fit_size(verify, "bold", 3.6, text_width, 0.02),
+            width / 2,
+            yy - 2.5,
+            tracking=0.02,
+        ),
+        c("primary"),
+    )
     return scene
 
 
-# --------------------------------------------------------------------------- files of one certificate
+# ---------------------------------------------------------------------- one certificate's files
 
 
 def usage_text(info: MarkInfo, style: MarkStyle) -> str:
@@ -882,9 +1021,9 @@ def usage_text(info: MarkInfo, style: MarkStyle) -> str:
         for key, col in style.colours.items()
         if key in ("primary", "accent", "text", "paper")
     )
-    return f"""{w['scheme']}标志使用说明 / Star mark usage sheet
+    return f"""{w["scheme"]}标志使用说明 / Star mark usage sheet
 证书编号 Certificate: {info.number}
-持证企业 Holder: {info.name}{(' / ' + info.name_en) if info.name_en else ''}
+持证企业 Holder: {info.name}{(" / " + info.name_en) if info.name_en else ""}
 认证星级 Level: {info.level_zh} / {info.level_en}
 核验地址 Verify: {info.url}
 
@@ -893,7 +1032,7 @@ def usage_text(info: MarkInfo, style: MarkStyle) -> str:
   mark-mono.svg     单色（黑）标志，用于浅色底单色印刷
   mark-reverse.svg  反白标志，用于深色底；二维码保留白底
   mark.png          网页用图片
-  mark-print.png    印刷用高分辨率图片（{recommended:g} mm 宽时 {s['print_dpi']:g} dpi）
+  mark-print.png    印刷用高分辨率图片（{recommended:g} mm 宽时 {s["print_dpi"]:g} dpi）
   qr.svg / qr.png   单独的二维码
   display.pdf       经营场所展示用 A4 证书展示页
 
@@ -902,7 +1041,8 @@ def usage_text(info: MarkInfo, style: MarkStyle) -> str:
   推荐宽度 {recommended:g} mm 及以上（标志上所有文字不小于 5 pt）。
   单独使用二维码时，含 4 模块空白区的边长不小于 {qr_minimum_mm(info, style):g} mm。
 保护空间
-  标志四周至少留出标志宽度的 {clear * 100:g}%（{minimum * clear:g} mm 宽时为 {minimum * clear:.1f} mm），其中不得有文字、图形或裁切线。
+  标志四周至少留出标志宽度的 {clear * 100:g}%（{minimum:g} mm 宽时为 {minimum * clear:.1f} mm），
+  其中不得有文字、图形或裁切线。
 颜色
 {colours}
   单色印刷用 mark-mono.svg；深色底用 mark-reverse.svg。
@@ -914,9 +1054,11 @@ def usage_text(info: MarkInfo, style: MarkStyle) -> str:
 
 Files: mark.svg (colour vector, preferred for print; all text outlined), mark-mono.svg (one colour,
 black), mark-reverse.svg (white, for dark backgrounds; the QR code keeps its light box), mark.png
-(web), mark-print.png ({s['print_dpi']:g} dpi at {recommended:g} mm), qr.svg / qr.png, display.pdf (A4 sheet for premises).
+(web), mark-print.png ({s["print_dpi"]:g} dpi at {recommended:g} mm), qr.svg / qr.png,
+display.pdf (A4 sheet for premises).
 Size: at least {minimum:g} mm wide (the QR code must stay readable); {recommended:g} mm or more is
-recommended (every word at least 5 pt). The QR code on its own, quiet zone included: at least {qr_minimum_mm(info, style):g} mm.
+recommended (every word at least 5 pt). The QR code on its own, quiet zone included: at least
+{qr_minimum_mm(info, style):g} mm.
 Clear space: keep {clear * 100:g}% of the mark's width free on every side.
 Colours: as listed above; match the CMYK values on press.
 Use the mark whole and in proportion: do not stretch, rotate, crop, recolour, outline or shadow it,
@@ -934,7 +1076,7 @@ def qr_minimum_mm(info: MarkInfo, style: MarkStyle) -> float:
 
 
 def _zip(files: dict[str, bytes], folder: str) -> bytes:
-    """A zip with sorted entries, fixed dates and permissions: the same files give the same bytes."""
+    """A zip with sorted entries, fixed dates and modes: the same files give the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
@@ -952,11 +1094,16 @@ def render_files(info: MarkInfo, style: MarkStyle) -> dict[str, bytes]:
     colour = mark_scene(info, style, "colour")
     files: dict[str, bytes] = {
         "mark.svg": to_svg(colour, sizes["recommended_mm"]).encode("utf-8"),
-        "mark-mono.svg": to_svg(mark_scene(info, style, "mono"), sizes["recommended_mm"]).encode("utf-8"),
-        "mark-reverse.svg": to_svg(mark_scene(info, style, "reverse"), sizes["recommended_mm"]).encode("utf-8"),
+        "mark-mono.svg": to_svg(mark_scene(info, style, "mono"), sizes["recommended_mm"]).encode(
+            "utf-8"
+        ),
+        "mark-reverse.svg": to_svg(
+            mark_scene(info, style, "reverse"), sizes["recommended_mm"]
+        ).encode("utf-8"),
         "mark.png": png_bytes(rasterise(colour, int(sizes["web_png_px"]))),
         "mark-print.png": png_bytes(
-            rasterise(colour, round(sizes["recommended_mm"] / 25.4 * sizes["print_dpi"])), int(sizes["print_dpi"])
+            rasterise(colour, round(sizes["recommended_mm"] / 25.4 * sizes["print_dpi"])),
+            int(sizes["print_dpi"]),
         ),
         "qr.svg": qr.qr_svg(info.url).encode("utf-8"),
         "qr.png": qr.qr_png(info.url, module_px=10, dpi=300),
@@ -1053,9 +1200,11 @@ def check_glyphs(registry: Registry) -> list[Problem]:
 
 def _glyph_problem(path: str, key: str, char: str) -> Problem:
     return Problem(
-        path, 0,
-        f"{key}: character '{char}' (U+{ord(char):04X}) is not in the star-mark font, so its mark and "
-        f"display sheet cannot be drawn; add it with scripts/subset_font.py or write a common equivalent",
+        path,
+        0,
+        f"{key}: character '{char}' (U+{ord(char):04X}) is not in the star-mark font, so its "
+        f"mark and display sheet cannot be drawn; add it with scripts/subset_font.py "
+        f"or write a common equivalent",
     )
 
 
@@ -1093,7 +1242,9 @@ def render_marks(
     return MarkStats(rendered=len(jobs), cached=cached)
 
 
-def _run(jobs: list[tuple[MarkInfo, Path]], style: MarkStyle, workers: int) -> Iterator[tuple[MarkInfo, dict[str, bytes]]]:
+def _run(
+    jobs: list[tuple[MarkInfo, Path]], style: MarkStyle, workers: int
+) -> Iterator[tuple[MarkInfo, dict[str, bytes]]]:
     if workers == 1 or len(jobs) < 3:
         for info, _bundle in jobs:
             yield info, render_files(info, style)
@@ -1119,4 +1270,3 @@ def mark_files_of(number: str) -> list[str]:
 
 def default_cache_dir(root: Path) -> Path:
     return root / CACHE_DIR
-

@@ -20,7 +20,9 @@ class Fill(Protocol):
     """What :func:`write_pdf` needs of a filled shape (see ``generator.marks.Fill``)."""
 
     @property
-    def ops(self) -> Sequence[tuple[float | str, ...]]: ...  # ("M", x, y) ("L", x, y) ("C", 6 numbers) ("Z",)
+    def ops(
+        self,
+    ) -> Sequence[tuple[float | str, ...]]: ...  # ("M", x, y) ("L", x, y) ("C", 6 numbers) ("Z",)
 
     @property
     def colour(self) -> str: ...  # "#rrggbb"

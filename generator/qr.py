@@ -76,26 +76,37 @@ class QrSymbol:
         return found
 
 
-def _build(data: str, level: str, optimize: int) -> tuple[int, int, qrcode.QRCode]:
+def _fit(data: str, level: str, optimize: int) -> tuple[int, int, qrcode.QRCode]:
+    """A code with ``data`` segmented by ``optimize``, its smallest version and its bit count."""
     code = qrcode.QRCode(error_correction=_LEVELS[level], border=0)
     code.add_data(data, optimize=optimize)
-    code.make(fit=True)
-    bits = sum(4 + len(chunk) * 8 for chunk in code.data_list)  # tie-break only
-    return code.version, bits, code
+    version = code.best_fit()
+    sizes = qrcode.util.mode_sizes_for_version(version)
+    bits = sum(4 + sizes[chunk.mode] + _payload_bits(chunk) for chunk in code.data_list)
+    return version, bits, code
+
+
+def _payload_bits(chunk: qrcode.util.QRData) -> int:
+    buffer = qrcode.util.BitBuffer()
+    chunk.write(buffer)
+    return len(buffer)
 
 
 @lru_cache(maxsize=256)
 def symbol(data: str, level: str = ERROR_CORRECTION) -> QrSymbol:
     """The smallest QR symbol for ``data`` at ``level`` (default: the registry's fixed level)."""
-    candidates = []
+    candidates: dict[tuple[tuple[int, bytes], ...], tuple[int, int, qrcode.QRCode]] = {}
     for minimum in SEGMENT_MINIMUMS:
         try:
-            candidates.append(_build(data, level, minimum))
+            found = _fit(data, level, minimum)
         except qrcode.exceptions.DataOverflowError:
             continue
+        segments = tuple((chunk.mode, chunk.data) for chunk in found[2].data_list)
+        candidates.setdefault(segments, found)
     if not candidates:
         raise ValueError(f"{len(data)} characters do not fit in a QR code at level {level}")
-    version, _bits, code = min(candidates, key=lambda c: (c[0], c[1]))
+    version, _bits, code = min(candidates.values(), key=lambda c: (c[0], c[1]))
+    code.make(fit=False)  # the version found above; qrcode picks the mask pattern
     modules = tuple(tuple(bool(m) for m in row) for row in code.modules)
     return QrSymbol(data=data, version=version, error_correction=level, modules=modules)
 
@@ -116,7 +127,9 @@ def module_path(code: QrSymbol, x0: float = 0.0, y0: float = 0.0, module: float 
     return "".join(parts)
 
 
-def qr_svg(url: str, size_mm: float | None = 25.0, dark: str = "#000000", light: str | None = "#ffffff") -> str:
+def qr_svg(
+    url: str, size_mm: float | None = 25.0, dark: str = "#000000", light: str | None = "#ffffff"
+) -> str:
     """The QR code for ``url`` as a standalone SVG, quiet zone included, one module = one unit.
 
     ``size_mm`` sets its physical size (``None`` leaves it to the page that inlines it);

@@ -100,8 +100,13 @@ def make_subset(font: TTFont, chars: set[str]) -> tuple[TTFont, set[str]]:
     names = font["name"]
     for record in names.names:
         if record.nameID == 5:
-            names.setName(f"{record.toUnicode()}; subset for starmark", 5, record.platformID,
-                          record.platEncID, record.langID)
+            names.setName(
+                f"{record.toUnicode()}; subset for starmark",
+                5,
+                record.platformID,
+                record.platEncID,
+                record.langID,
+            )
     return font, chars - present
 
 
@@ -125,8 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         font.recalcTimestamp = False
         font.save(str(target))
         digest = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
-        print(f"{target}: {len(font.getBestCmap())} characters, "
-              f"{target.stat().st_size / 1e6:.2f} MB, sha256 {digest}")
+        print(
+            f"{target}: {len(font.getBestCmap())} characters, "
+            f"{target.stat().st_size / 1e6:.2f} MB, sha256 {digest}"
+        )
         if missing:
             shown = "".join(sorted(missing))
             print(f"  not in the source font ({len(missing)}): {shown}", file=sys.stderr)

@@ -66,7 +66,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Registry, Path, Pat
     return registry, site, cache, stats
 
 
-def test_small_registry_covers_every_case(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_small_registry_covers_every_case(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry = built[0]
     levels = {c.level for c in marks.marked(registry)}
     verdicts = {registry.verdict(c).key for c in registry.certificates}
@@ -74,22 +76,30 @@ def test_small_registry_covers_every_case(built: tuple[Registry, Path, Path, mar
     assert {"suspended", "withdrawn", "expired"} <= verdicts
 
 
-def test_every_file_for_every_marked_certificate_and_none_for_others(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_every_file_for_every_marked_certificate_and_none_for_others(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry, site, _cache, stats = built
     allowed = [c for c in registry.certificates if registry.verdict(c).mark_allowed]
     assert stats.rendered == len(allowed) and stats.cached == 0
     for cert in registry.certificates:
         folder = site / "c" / cert.number
         if registry.verdict(cert).mark_allowed:
-            assert sorted(p.name for p in folder.iterdir()) == sorted(n for n, _zh, _en in marks.MARK_FILES)
+            assert sorted(p.name for p in folder.iterdir()) == sorted(
+                n for n, _zh, _en in marks.MARK_FILES
+            )
         else:
-            assert not folder.exists(), f"{cert.number} is {registry.verdict(cert).key} but has mark files"
+            assert not folder.exists(), (
+                f"{cert.number} is {registry.verdict(cert).key} but has mark files"
+            )
 
 
 def decode_both(image: Image.Image) -> tuple[list[str], str]:
     """The texts that zxing-cpp and OpenCV read from ``image`` (on white)."""
     gray = _on((255, 255, 255), image).convert("L")
-    return [r.text for r in zxingcpp.read_barcodes(gray)], cv2.QRCodeDetector().detectAndDecode(np.array(gray))[0]
+    return [r.text for r in zxingcpp.read_barcodes(gray)], cv2.QRCodeDetector().detectAndDecode(
+        np.array(gray)
+    )[0]
 
 
 def _on(colour: tuple[int, int, int], image: Image.Image) -> Image.Image:
@@ -102,7 +112,9 @@ def _svg_at(svg: bytes, width_px: int) -> Image.Image:
     return Image.open(io.BytesIO(cairosvg.svg2png(bytestring=svg, output_width=width_px)))
 
 
-def test_qr_decodes_from_every_artwork_file(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_qr_decodes_from_every_artwork_file(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry, site, _cache, _stats = built
     for cert in marks.marked(registry):
         url = registry.settings.certificate_url(cert.number)
@@ -119,8 +131,12 @@ def test_qr_decodes_from_every_artwork_file(built: tuple[Registry, Path, Path, m
             "mark.png": Image.open(folder / "mark.png"),
             "mark-print.png": print_png,
             "mark-print.png at 15 mm, 300 dpi": at_15mm,
-            "mark.svg at 15 mm, 300 dpi": _svg_at((folder / "mark.svg").read_bytes(), DPI_300_AT_15_MM),
-            "mark-mono.svg at 15 mm, 300 dpi": _svg_at((folder / "mark-mono.svg").read_bytes(), DPI_300_AT_15_MM),
+            "mark.svg at 15 mm, 300 dpi": _svg_at(
+                (folder / "mark.svg").read_bytes(), DPI_300_AT_15_MM
+            ),
+            "mark-mono.svg at 15 mm, 300 dpi": _svg_at(
+                (folder / "mark-mono.svg").read_bytes(), DPI_300_AT_15_MM
+            ),
             "mark-reverse.svg on dark, 15 mm, 300 dpi": _on(
                 (40, 30, 25), _svg_at((folder / "mark-reverse.svg").read_bytes(), DPI_300_AT_15_MM)
             ),
@@ -132,7 +148,9 @@ def test_qr_decodes_from_every_artwork_file(built: tuple[Registry, Path, Path, m
             assert opencv == url, f"{cert.number} {what}: OpenCV read {opencv!r}"
 
 
-def test_own_raster_matches_an_independent_svg_renderer(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_own_raster_matches_an_independent_svg_renderer(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     """mark.png (drawn here) and mark.svg (drawn by cairo) are the same picture."""
     registry, site, _cache, _stats = built
     for cert in marks.marked(registry):
@@ -144,7 +162,9 @@ def test_own_raster_matches_an_independent_svg_renderer(built: tuple[Registry, P
         assert np.abs(a - b).mean() < 2.0, cert.number
 
 
-def test_vector_files_are_paths_with_physical_size(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_vector_files_are_paths_with_physical_size(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry, site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     for cert in marks.marked(registry):
@@ -153,11 +173,24 @@ def test_vector_files_are_paths_with_physical_size(built: tuple[Registry, Path, 
             assert "<text" not in svg and "font" not in svg
             assert re.search(r'viewBox="0 0 100 [\d.]+"', svg)
             assert f'width="{style.sizes["recommended_mm"]:g}mm"' in svg
-        colours = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark.svg").read_text()))
+        colours = set(
+            re.findall(
+                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark.svg").read_text()
+            )
+        )
         assert colours <= {c.hex for c in style.colours.values()}
-        mono = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-mono.svg").read_text()))
+        mono = set(
+            re.findall(
+                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-mono.svg").read_text()
+            )
+        )
         assert mono == {style.colour("mono")}
-        reverse = set(re.findall(r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-reverse.svg").read_text()))
+        reverse = set(
+            re.findall(
+                r'fill="(#[0-9A-F]{6})"',
+                (site / "c" / cert.number / "mark-reverse.svg").read_text(),
+            )
+        )
         assert reverse == {style.colour("reverse")}
 
 
@@ -176,7 +209,9 @@ def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) 
             assert b"tIME" not in (folder / name).read_bytes()
 
 
-def test_display_pdf_is_a4_vector_without_dates(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_display_pdf_is_a4_vector_without_dates(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry, site, _cache, _stats = built
     for cert in marks.marked(registry):
         data = (site / "c" / cert.number / "display.pdf").read_bytes()
@@ -185,14 +220,18 @@ def test_display_pdf_is_a4_vector_without_dates(built: tuple[Registry, Path, Pat
         assert [round(v / 72 * 25.4) for v in page.get_size()] == [210, 297]
 
 
-def test_zip_holds_every_file_and_the_usage_sheet(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
+def test_zip_holds_every_file_and_the_usage_sheet(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
     registry, site, _cache, _stats = built
     for cert in marks.marked(registry):
         folder = site / "c" / cert.number
         with zipfile.ZipFile(folder / "marks.zip") as archive:
             names = archive.namelist()
             assert names == sorted(names)
-            expected = {n for n, _zh, _en in marks.MARK_FILES if n != "marks.zip"} | {marks.USAGE_FILE}
+            expected = {n for n, _zh, _en in marks.MARK_FILES if n != "marks.zip"} | {
+                marks.USAGE_FILE
+            }
             assert {n.split("/", 1)[1] for n in names} == expected
             for info in archive.infolist():
                 assert info.date_time == marks.ZIP_DATE
@@ -200,11 +239,22 @@ def test_zip_holds_every_file_and_the_usage_sheet(built: tuple[Registry, Path, P
                 if name != marks.USAGE_FILE:
                     assert archive.read(info) == (folder / name).read_bytes()
             usage = archive.read(f"{cert.number}/{marks.USAGE_FILE}").decode("utf-8")
-        for needle in ("最小宽度", "保护空间", "CMYK", "暂停", "撤销", "Suspension", "withdrawal", cert.number):
+        for needle in (
+            "最小宽度",
+            "保护空间",
+            "CMYK",
+            "暂停",
+            "撤销",
+            "Suspension",
+            "withdrawal",
+            cert.number,
+        ):
             assert needle in usage
 
 
-def test_second_render_uses_the_cache_and_identical_bytes(built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path) -> None:
+def test_second_render_uses_the_cache_and_identical_bytes(
+    built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path
+) -> None:
     registry, site, cache, first = built
     out = Output(site)
     again = marks.render_marks(registry, out, cache, workers=2)
@@ -219,12 +269,16 @@ def test_second_render_uses_the_cache_and_identical_bytes(built: tuple[Registry,
             assert (other / path.relative_to(site)).read_bytes() == path.read_bytes(), path
 
 
-def test_style_change_re_renders(built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path) -> None:
+def test_style_change_re_renders(
+    built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path
+) -> None:
     registry = built[0]
     style = marks.load_style(registry.settings.root)
     info = marks.MarkInfo.of(next(marks.marked(registry)), registry)
     key = marks.cache_key(info, style)
-    changed = marks.MarkStyle(style.colours, style.words, style.sizes, style.layout, style.source + " ")
+    changed = marks.MarkStyle(
+        style.colours, style.words, style.sizes, style.layout, style.source + " "
+    )
     assert marks.cache_key(info, changed) != key
     assert marks.cache_key(info, style) == key
 
@@ -241,7 +295,11 @@ def test_missing_glyph_is_a_clear_problem(tmp_path: Path) -> None:
     assert len(problems) == 1
     problem = problems[0]
     assert problem.path == cert.source
-    assert "𪚥" in problem.message and "U+2A6A5" in problem.message and "organization.name" in problem.message
+    assert (
+        "𪚥" in problem.message
+        and "U+2A6A5" in problem.message
+        and "organization.name" in problem.message
+    )
     with pytest.raises(InputError) as raised:
         marks.render_marks(registry, Output(tmp_path / "site"), tmp_path / "cache", workers=1)
     assert raised.value.problems == problems
@@ -258,3 +316,28 @@ def test_font_subset_covers_gb2312_and_the_records() -> None:
             assert not marks.missing_characters(char), char
     full = load_registry(REPO, as_of=AS_OF)
     assert marks.check_glyphs(full) == []
+
+
+def test_usage_page_agrees_with_the_style_and_the_qr_code() -> None:
+    """docs/marks.md types the mark's numbers; this keeps them equal to registry/mark.yaml."""
+    page = (REPO / "docs" / "marks.md").read_text("utf-8")
+    registry = load_registry(REPO, as_of=AS_OF)
+    style = marks.load_style(REPO)
+    info = marks.MarkInfo.of(next(marks.marked(registry)), registry)
+    sizes = style.sizes
+    for colour in style.colours.values():
+        assert colour.hex in page, colour
+    for key in ("primary", "accent"):
+        c, m, y, k = style.colours[key].cmyk.split()
+        assert f"C{c} M{m} Y{y} K{k}" in page
+    assert f"**{sizes['minimum_mm']:g} mm**" in page
+    assert f"{sizes['recommended_mm']:g} mm 及以上" in page
+    assert f"**标志宽度的 {sizes['clear_space'] * 100:g}%**" in page
+    assert f"{sizes['print_dpi']:g} dpi" in page and f"{sizes['web_png_px']:g} 像素" in page
+    assert f"**{marks.qr_minimum_mm(info, style):g} mm**（含空白区）" in page
+    code = marks.qr.symbol(info.url)
+    module = sizes["minimum_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
+    assert f"约 {module:.2f} mm" in page
+    smallest_text = min(style.layout[k] for k in ("level_en_size", "standard_size", "body_size"))
+    assert smallest_text * sizes["recommended_mm"] / 100 / 25.4 * 72 >= 5.0  # "at least 5 pt"
+    assert page.index("# 标志使用") < page.index("## English summary")

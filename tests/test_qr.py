@@ -61,7 +61,9 @@ def test_level_q_and_smallest_version(url: str) -> None:
     assert code.size == 17 + 4 * code.version
     if code.version > 1:
         for minimum in qr.SEGMENT_MINIMUMS:
-            smaller = qrcode.QRCode(version=code.version - 1, error_correction=qrcode.constants.ERROR_CORRECT_Q)
+            smaller = qrcode.QRCode(
+                version=code.version - 1, error_correction=qrcode.constants.ERROR_CORRECT_Q
+            )
             smaller.add_data(url, optimize=minimum)
             with pytest.raises(qrcode.exceptions.DataOverflowError):
                 smaller.make(fit=False)
@@ -78,7 +80,9 @@ def test_quiet_zone_is_four_modules() -> None:
     image = Image.open(io.BytesIO(qr.qr_png(url, module_px=1))).convert("L")
     pixels = np.array(image)
     assert image.size == (code.size + 8, code.size + 8)
-    border = np.concatenate([pixels[:4].ravel(), pixels[-4:].ravel(), pixels[:, :4].ravel(), pixels[:, -4:].ravel()])
+    border = np.concatenate(
+        [pixels[:4].ravel(), pixels[-4:].ravel(), pixels[:, :4].ravel(), pixels[:, -4:].ravel()]
+    )
     assert border.min() == 255
     assert pixels[4, 4] == 0  # the finder pattern starts right after the quiet zone
     assert f'viewBox="0 0 {code.size + 8} {code.size + 8}"' in qr.qr_svg(url)
