@@ -3,12 +3,14 @@
 YAML 1.1 resolves ``no``, ``on``, ``012345`` and ``3.10`` to booleans and numbers; a registry
 cannot afford that, so every scalar is kept as the text that was typed, and ``schema`` types it.
 Anchors, aliases and explicit tags are refused (alias bombs, object construction), and so are
-duplicate keys, which PyYAML would silently resolve to the last one. The stream of parser events
-is checked before any node is composed, so a hostile file is refused without being expanded.
+duplicate keys, which PyYAML would silently resolve to the last one. The tree is built in one pass
+over the parser's events (libyaml's when PyYAML has it), checking each as it comes: nothing is
+composed or resolved, so a hostile file is refused without being expanded.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,41 +86,6 @@ def _written_tag(event: yaml.Event) -> str | None:
     return str(tag).replace("tag:yaml.org,2002:", "!!", 1)
 
 
-def _check_events(text: str, display: str) -> list[Problem]:
-    """Refuse anchors, aliases, tags, deep nesting and extra documents before composing anything.
-
-    One problem per line is enough: an alias bomb repeats the same alias many times a line.
-    """
-    by_line: dict[int, str] = {}
-    depth = documents = 0
-
-    def refuse(line: int, message: str) -> None:
-        by_line.setdefault(line, message)
-
-    for event in yaml.parse(text, Loader=LOADER):
-        line = _mark_line(event.start_mark)
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents == 2:
-                refuse(line, "a record file holds one YAML document; a second one starts here")
-        anchor = getattr(event, "anchor", None)
-        if isinstance(event, yaml.AliasEvent):
-            refuse(line, f"YAML alias *{anchor} is not allowed; write the value out")
-        elif anchor:
-            refuse(line, f"YAML anchor &{anchor} is not allowed")
-        tag = _written_tag(event)
-        if tag:
-            refuse(line, f"YAML tag {tag} is not allowed; write plain values")
-        if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                refuse(line, f"values are nested more than {MAX_DEPTH} levels deep")
-                break
-        elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            depth -= 1
-    return [Problem(display, line, message) for line, message in sorted(by_line.items())]
-
-
 def _offset_line(text: str, position: int) -> int:
     """The line of a reader position: libyaml counts UTF-8 bytes, PyYAML characters."""
     if LOADER is yaml.SafeLoader:
@@ -142,36 +109,12 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
     return Problem(display, 1, f"malformed YAML: {exc}")
 
 
-def _is_null(node: yaml.Node) -> bool:
-    return isinstance(node, yaml.ScalarNode) and not node.style and node.value in NULL_WORDS
-
-
-def _tree(node: yaml.Node, path: PathKey, doc: Document, problems: list[Problem]) -> Any:
-    doc.lines[path] = _mark_line(node.start_mark)
-    if isinstance(node, yaml.ScalarNode):
-        # plain style is None in PyYAML, "" in libyaml; only a plain word can mean null
-        return None if _is_null(node) else str(node.value)
-    if isinstance(node, yaml.SequenceNode):
-        return [_tree(item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
-    if isinstance(node, yaml.MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            line = _mark_line(key_node.start_mark)
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(doc.path, line, "mapping keys must be plain words"))
-                continue
-            key = str(key_node.value)
-            if key in out:
-                first = doc.key_lines.get((*path, key), 0)
-                problems.append(
-                    Problem(doc.path, line, f"duplicate key '{key}' (first given at line {first})")
-                )
-                continue
-            doc.key_lines[(*path, key)] = line
-            out[key] = _tree(value_node, (*path, key), doc, problems)
-        return out
-    problems.append(Problem(doc.path, doc.lines[path], "unsupported YAML node"))
-    return None
+# What a mapping frame expects next: a key, or the value of a key it keeps or skips.
+_KEY = object()
+_SKIP = object()
+_MAPPING, _SEQUENCE, _SKIPPED = 0, 1, 2
+_SCALAR, _MAPPING_START = yaml.ScalarEvent, yaml.MappingStartEvent
+_SEQUENCE_START = yaml.SequenceStartEvent
 
 
 def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]:
@@ -180,18 +123,115 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]
     The document is None when the file cannot be read as one safe tree (syntax, aliases, tags).
     Duplicate keys and complex keys are reported but the document is still returned (keeping
     the first value), so the rest of the record can be checked in the same run.
+
+    One pass over the parser's events (libyaml's when available) both checks them and builds
+    the tree, so that nothing is composed: anchors, aliases, tags, nesting deeper than
+    MAX_DEPTH and a second document are refused, one problem per line (an alias bomb repeats
+    the same alias many times a line), and a syntax error anywhere refuses the whole file.
     """
+    doc = Document(display, None)
+    lines, key_lines = doc.lines, doc.key_lines
+    problems: list[Problem] = []
+    refused: dict[int, str] = {}
+    # A frame: [kind, container, path, what the mapping expects next].
+    stack: list[list[Any]] = []
+    root: Any = None
+    value: Any = None
+    container: dict[str, Any] | list[Any] | None = None
+    empty = True
+    depth = documents = 0
     try:
-        problems = _check_events(text, display)
-        if problems:
-            return None, problems
-        node = yaml.compose(text, Loader=LOADER)
+        events: Iterator[Any] = yaml.parse(text, Loader=LOADER)
+        for event in events:
+            kind = type(event)
+            if kind is _SCALAR or kind is _MAPPING_START or kind is _SEQUENCE_START:
+                line = event.start_mark.line + 1
+                anchor = event.anchor
+                if anchor:
+                    refused.setdefault(line, f"YAML anchor &{anchor} is not allowed")
+                tag = _written_tag(event)
+                if tag:
+                    refused.setdefault(line, f"YAML tag {tag} is not allowed; write plain values")
+                if kind is yaml.ScalarEvent:
+                    # plain style is None in PyYAML, "" in libyaml; only a plain word is null
+                    text_value = event.value
+                    value = None if not event.style and text_value in NULL_WORDS else text_value
+                    container = None
+                else:
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        message = f"values are nested more than {MAX_DEPTH} levels deep"
+                        refused.setdefault(line, message)
+                        break
+                    container = {} if kind is _MAPPING_START else []
+                    value = container
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                depth -= 1
+                stack.pop()
+                continue
+            elif kind is yaml.AliasEvent:
+                line = event.start_mark.line + 1
+                message = f"YAML alias *{event.anchor} is not allowed; write the value out"
+                refused.setdefault(line, message)
+                value, container = None, None
+            else:
+                if kind is yaml.DocumentStartEvent:
+                    documents += 1
+                    if documents == 2:
+                        line = event.start_mark.line + 1
+                        refused.setdefault(line, "a record file holds one YAML document; "
+                                                 "a second one starts here")
+                continue
+            # Place the node: the root, an item, a mapping key, or a key's value.
+            kept = False
+            path: PathKey = ()
+            if refused or documents > 1:
+                pass  # the file is refused: nothing more is kept
+            elif not stack:
+                root, kept, empty = value, True, False
+            else:
+                frame = stack[-1]
+                if frame[0] == _SEQUENCE:
+                    path = (*frame[2], len(frame[1]))
+                    frame[1].append(value)
+                    kept = True
+                elif frame[0] == _MAPPING:
+                    expected = frame[3]
+                    if expected is _KEY:
+                        frame[3] = _SKIP
+                        if container is not None:
+                            message = "mapping keys must be plain words"
+                            problems.append(Problem(display, line, message))
+                        elif (key := str(event.value)) in frame[1]:
+                            first = key_lines.get((*frame[2], key), 0)
+                            message = f"duplicate key '{key}' (first given at line {first})"
+                            problems.append(Problem(display, line, message))
+                        else:
+                            key_lines[(*frame[2], key)] = line
+                            frame[3] = key
+                    elif expected is _SKIP:
+                        frame[3] = _KEY
+                    else:
+                        path = (*frame[2], expected)
+                        frame[1][expected] = value
+                        frame[3] = _KEY
+                        kept = True
+            if kept:
+                lines[path] = line
+            if container is not None:
+                if not kept:
+                    stack.append([_SKIPPED, container, path, _KEY])
+                elif kind is yaml.MappingStartEvent:
+                    stack.append([_MAPPING, container, path, _KEY])
+                else:
+                    stack.append([_SEQUENCE, container, path, _KEY])
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, text, display)]
-    if node is None or _is_null(node):
+    if refused:
+        return None, [Problem(display, line, message) for line, message in sorted(refused.items())]
+    if empty or root is None:
         return None, [Problem(display, 1, "file is empty")]
-    doc = Document(display, None)
-    doc.data = _tree(node, (), doc, problems)
+    doc.data = root
     return doc, problems
 
 
