@@ -19,6 +19,7 @@ import json
 import math
 import multiprocessing
 import os
+import re
 import threading
 import zipfile
 import zlib
@@ -487,11 +488,15 @@ def _num(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def path_data(ops: Iterable[Op]) -> str:
-    parts = []
-    for op in ops:
-        parts.append(op[0] + " ".join(_num(v) for v in op[1:]))
-    return "".join(parts)
+_SVG_TEMPLATES = {"M": "M%.2f %.2f", "L": "L%.2f %.2f", "C": "C%.2f %.2f %.2f %.2f %.2f %.2f"}
+_TRAILING_ZEROS = re.compile(r"\.(\d*?)0+(?!\d)")
+
+
+def path_data(ops: Sequence[Op]) -> str:
+    """SVG path data to 0.01 unit, without trailing zeros (one formatting pass for the path)."""
+    template = "".join([_SVG_TEMPLATES.get(op[0], "Z") for op in ops])
+    text = template % tuple(v for op in ops for v in op[1:])
+    return _TRAILING_ZEROS.sub(lambda m: "." + m.group(1) if m.group(1) else "", text)
 
 
 def _xml(text: str) -> str:
@@ -628,35 +633,48 @@ def coverage(
     size = box_h * stride
     acc = np.bincount(base, weights=value * (1 - frac), minlength=size)[:size]
     acc += np.bincount(base + 1, weights=value * frac, minlength=size)[:size]
-    cover = np.cumsum(acc.reshape(box_h, stride), axis=1)[:, :box_w]
-    return np.clip(cover, 0.0, 1.0).astype(np.float32), left, top_px
+    cover = np.cumsum(acc.reshape(box_h, stride), axis=1, dtype=np.float32)[:, :box_w]
+    return np.clip(cover, 0.0, 1.0, out=cover), left, top_px
 
 
 def rasterise(scene: Scene, width_px: int) -> Image.Image:
     """The scene as an RGBA image ``width_px`` wide (transparent where nothing is painted)."""
     scale = width_px / scene.width
     height_px = max(1, round(scene.height * scale))
-    # Premultiplied colour and alpha, painted fill by fill ("over") inside each fill's box.
-    canvas = np.zeros((height_px, width_px, 4), dtype=np.float32)
+    # Premultiplied colour and alpha, one plane per channel, painted fill by fill ("over")
+    # inside each fill's box; a thin shape in a large box (a frame) is painted pixel by pixel.
+    canvas = np.zeros((4, height_px, width_px), dtype=np.float32)
     for fill in scene.fills:
         found = coverage(fill.ops, scale, width_px, height_px, fill.evenodd)
         if found is None:
             continue
         a, left, top = found
         h, w = a.shape
-        colour = np.array(
-            [int(fill.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0], dtype=np.float32
-        )
-        region = canvas[top : top + h, left : left + w]
-        region *= (1 - a)[..., None]
-        region += a[..., None] * colour
-    alpha = canvas[..., 3:]
+        colour = [int(fill.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0]
+        box = canvas[:, top : top + h, left : left + w]
+        touched = np.flatnonzero(a)
+        if len(touched) < a.size // 4:
+            ys, xs = np.divmod(touched, w)
+            cover = a.ravel()[touched]
+            for channel, value in enumerate(colour):
+                plane = box[channel]
+                plane[ys, xs] = plane[ys, xs] * (1 - cover) + cover * value
+            continue
+        keep = 1 - a
+        for channel, value in enumerate(colour):
+            plane = box[channel]
+            plane *= keep
+            if value:
+                plane += a if value == 1 else a * np.float32(value)
+    alpha = canvas[3]
     # Back to straight colour for PNG; only pixels that are partly transparent need dividing.
     partial = (alpha > 0) & (alpha < 1)
-    np.divide(canvas[..., :3], alpha, out=canvas[..., :3], where=partial)
+    for channel in range(3):
+        np.divide(canvas[channel], alpha, out=canvas[channel], where=partial)
     np.clip(canvas, 0, 1, out=canvas)
     canvas *= 255
-    return Image.fromarray(np.rint(canvas).astype(np.uint8), "RGBA")
+    pixels = np.rint(canvas).astype(np.uint8)
+    return Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGBA")
 
 
 def png_bytes(image: Image.Image, dpi: int | None = None) -> bytes:
@@ -688,8 +706,6 @@ class MarkInfo:
     standard: str
     body_name: str
     body_name_en: str
-    body_phone: str
-    body_email: str
 
     @classmethod
     def of(cls, cert: Certificate, registry: Registry) -> MarkInfo:
@@ -710,8 +726,6 @@ class MarkInfo:
             standard=cert.standard,
             body_name=settings.body.name,
             body_name_en=settings.body.name_en,
-            body_phone=settings.body.phone,
-            body_email=settings.body.email,
         )
 
     def texts(self) -> dict[str, str]:
@@ -725,7 +739,7 @@ class MarkInfo:
             "scope.en": self.scope_en,
             "standard": self.standard,
             "url": self.url,
-            "body": self.body_name + self.body_name_en + self.body_phone + self.body_email,
+            "body": self.body_name + self.body_name_en,
         }
 
 
@@ -764,6 +778,11 @@ def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
 
 def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Scene:
     """The star mark, 100 units wide, in one of :data:`VARIANTS`."""
+    return mark_scenes(info, style)[variant]
+
+
+def mark_scenes(info: MarkInfo, style: MarkStyle) -> dict[str, Scene]:
+    """The star mark in every one of :data:`VARIANTS`, its text laid out once."""
     lay = style.layout
     code = qr.symbol(info.url)
     module = lay["qr_width"] / code.size_with_quiet_zone
@@ -773,7 +792,6 @@ def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Sce
     height = body_y + lay["bottom"]
     words = style.words
     title = f"{info.level_zh} {words['scheme']} {words['standard']} {info.number} {info.body_name}"
-    scene = Scene(100.0, height, [], title)
     corner, border, panel = lay["corner"], lay["border"], lay["panel"]
 
     inset = 100 - 2 * border
@@ -838,34 +856,35 @@ def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Sce
         tracking=0.02,
     )
 
-    if variant == "colour":
-        c = style.colour
-        scene.add(rounded_rect(0, 0, 100, height, corner), c("paper"), "paper")
-        scene.add(frame, c("primary"), "frame")
-        scene.add(panel_ops, c("primary"), "panel")
-        scene.add(rect(border, panel, 100 - 2 * border, lay["band"]), c("accent"), "band")
-        scene.add(emblem, c("accent"), "stars")
-        scene.add(level, c("paper"), "level")
-        scene.add(level_en, c("accent"), "level-en")
-        scene.add(scheme, c("primary"), "scheme")
-        scene.add(standard, c("primary"), "standard")
-        scene.add(modules, c("text"), "qr")
-        scene.add(number, c("text"), "number")
-        scene.add(body, c("text"), "body")
-        return scene
-    ink = style.colour("mono" if variant == "mono" else "reverse")
-    # One ink: what is light in colour becomes a knock-out showing the substrate.
-    scene.add(frame, ink, "frame")
-    scene.add(panel_ops + emblem + level + level_en, ink, "panel", evenodd=True)
-    scene.add(scheme + standard, ink, "scheme")
-    if variant == "reverse":
-        # The QR code must stay dark on light: a solid box with the modules knocked out.
-        box = rect(x_qr, lay["qr_y"], lay["qr_width"], lay["qr_width"])
-        scene.add(box + modules, ink, "qr", evenodd=True)
-    else:
-        scene.add(modules, ink, "qr")
-    scene.add(number + body, ink, "number")
-    return scene
+    scenes = {variant: Scene(100.0, height, [], title) for variant in VARIANTS}
+    c = style.colour
+    scene = scenes["colour"]
+    scene.add(rounded_rect(0, 0, 100, height, corner), c("paper"), "paper")
+    scene.add(frame, c("primary"), "frame")
+    scene.add(panel_ops, c("primary"), "panel")
+    scene.add(rect(border, panel, 100 - 2 * border, lay["band"]), c("accent"), "band")
+    scene.add(emblem, c("accent"), "stars")
+    scene.add(level, c("paper"), "level")
+    scene.add(level_en, c("accent"), "level-en")
+    scene.add(scheme, c("primary"), "scheme")
+    scene.add(standard, c("primary"), "standard")
+    scene.add(modules, c("text"), "qr")
+    scene.add(number, c("text"), "number")
+    scene.add(body, c("text"), "body")
+    for variant in ("mono", "reverse"):
+        scene, ink = scenes[variant], c(variant)
+        # One ink: what is light in colour becomes a knock-out showing the substrate.
+        scene.add(frame, ink, "frame")
+        scene.add(panel_ops + emblem + level + level_en, ink, "panel", evenodd=True)
+        scene.add(scheme + standard, ink, "scheme")
+        if variant == "reverse":
+            # The QR code must stay dark on light: a solid box with the modules knocked out.
+            box = rect(x_qr, lay["qr_y"], lay["qr_width"], lay["qr_width"])
+            scene.add(box + modules, ink, "qr", evenodd=True)
+        else:
+            scene.add(modules, ink, "qr")
+        scene.add(number + body, ink, "number")
+    return scenes
 
 
 def _reverse(ops: list[Op]) -> list[Op]:
@@ -894,7 +913,7 @@ def _reverse(ops: list[Op]) -> list[Op]:
 # --------------------------------------------------------------------------- display sheet
 
 
-def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
+def display_scene(info: MarkInfo, style: MarkStyle, mark: Scene | None = None) -> Scene:
     """The A4 sheet for service premises: the mark, who holds it, for what, until when."""
     c = style.colour
     width, height = A4
@@ -937,7 +956,7 @@ def display_scene(info: MarkInfo, style: MarkStyle) -> Scene:
             y += 5.6
     y += 6
 
-    mark = mark_scene(info, style)
+    mark = mark or mark_scene(info, style)
     mark_width = 62.0
     scale = mark_width / mark.width
     mark_height = mark.height * scale
@@ -1081,38 +1100,45 @@ def _zip(files: dict[str, bytes], folder: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
             entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            # PNG and PDF are compressed already: storing them saves time and costs no bytes.
+            packed = name.endswith((".png", ".pdf"))
+            entry.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             entry.create_system = 3
-            archive.writestr(entry, files[name], compresslevel=9)
+            archive.writestr(entry, files[name], compresslevel=None if packed else 9)
     return buffer.getvalue()
+
+
+def _web_image(scene: Scene, printed: Image.Image, width: int) -> Image.Image:
+    """The web image, scaled down from the print image (cheaper than drawing it again)."""
+    if width >= printed.width:
+        return rasterise(scene, width)
+    height = round(printed.height * width / printed.width)
+    # Resample premultiplied, so transparent corners do not bleed dark fringes.
+    return printed.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
 
 
 def render_files(info: MarkInfo, style: MarkStyle) -> dict[str, bytes]:
     """Every artwork file of one certificate, by file name."""
     sizes = style.sizes
-    colour = mark_scene(info, style, "colour")
+    width_mm = sizes["recommended_mm"]
+    scenes = mark_scenes(info, style)
+    colour = scenes["colour"]
+    print_px = round(width_mm / 25.4 * sizes["print_dpi"])
+    sheet = display_scene(info, style, colour)
+    printed = rasterise(colour, print_px)
     files: dict[str, bytes] = {
-        "mark.svg": to_svg(colour, sizes["recommended_mm"]).encode("utf-8"),
-        "mark-mono.svg": to_svg(mark_scene(info, style, "mono"), sizes["recommended_mm"]).encode(
-            "utf-8"
-        ),
-        "mark-reverse.svg": to_svg(
-            mark_scene(info, style, "reverse"), sizes["recommended_mm"]
-        ).encode("utf-8"),
-        "mark.png": png_bytes(rasterise(colour, int(sizes["web_png_px"]))),
-        "mark-print.png": png_bytes(
-            rasterise(colour, round(sizes["recommended_mm"] / 25.4 * sizes["print_dpi"])),
-            int(sizes["print_dpi"]),
-        ),
+        "mark.svg": to_svg(colour, width_mm).encode("utf-8"),
+        "mark-mono.svg": to_svg(scenes["mono"], width_mm).encode("utf-8"),
+        "mark-reverse.svg": to_svg(scenes["reverse"], width_mm).encode("utf-8"),
+        "mark.png": png_bytes(_web_image(colour, printed, int(sizes["web_png_px"]))),
+        "mark-print.png": png_bytes(printed, int(sizes["print_dpi"])),
         "qr.svg": qr.qr_svg(info.url).encode("utf-8"),
         "qr.png": qr.qr_png(info.url, module_px=10, dpi=300),
+        "display.pdf": pdf.write_pdf(sheet.fills, sheet.width, sheet.height, sheet.title),
     }
-    sheet = display_scene(info, style)
-    files["display.pdf"] = pdf.write_pdf(sheet.fills, sheet.width, sheet.height, sheet.title)
-    files[USAGE_FILE] = usage_text(info, style).encode("utf-8")
-    files["marks.zip"] = _zip(files, info.number)
-    del files[USAGE_FILE]
+    usage = {USAGE_FILE: usage_text(info, style).encode("utf-8")}
+    files["marks.zip"] = _zip(files | usage, info.number)
     return files
 
 

@@ -41,30 +41,25 @@ def _colour(hex_colour: str) -> str:
     return f"{_num(r)} {_num(g)} {_num(b)} rg"
 
 
+_TEMPLATES = {"M": "%.3f %.3f m\n", "L": "%.3f %.3f l\n", "C": "%.3f %.3f %.3f %.3f %.3f %.3f c\n"}
+
+
 def content_stream(fills: Iterable[Fill], height_mm: float) -> bytes:
     """Drawing operators for ``fills`` (millimetres, y down) on a page ``height_mm`` tall."""
-    out = [f"{_num(PT_PER_MM)} 0 0 {_num(-PT_PER_MM)} 0 {_num(height_mm * PT_PER_MM)} cm"]
+    out = [f"{_num(PT_PER_MM)} 0 0 {_num(-PT_PER_MM)} 0 {_num(height_mm * PT_PER_MM)} cm\n"]
     current = None
     for fill in fills:
+        if not fill.ops:
+            continue
         if fill.colour != current:
-            out.append(_colour(fill.colour))
+            out.append(_colour(fill.colour) + "\n")
             current = fill.colour
-        parts = []
-        for op in fill.ops:
-            kind = op[0]
-            numbers = " ".join([f"{v:.3f}" for v in op[1:]])
-            if kind == "M":
-                parts.append(f"{numbers} m")
-            elif kind == "L":
-                parts.append(f"{numbers} l")
-            elif kind == "C":
-                parts.append(f"{numbers} c")
-            elif kind == "Z":
-                parts.append("h")
-        if parts:
-            out.append("\n".join(parts))
-            out.append("f*" if fill.evenodd else "f")
-    return ("\n".join(out) + "\n").encode("ascii")
+        # One formatting pass per fill: a template of all its operators, then all its numbers.
+        template = "".join([_TEMPLATES.get(str(op[0]), "h\n") for op in fill.ops])
+        numbers = tuple(v for op in fill.ops for v in op[1:])
+        out.append(template % numbers)
+        out.append("f*\n" if fill.evenodd else "f\n")
+    return "".join(out).encode("ascii")
 
 
 def _text_string(text: str) -> bytes:
@@ -76,7 +71,7 @@ def write_pdf(
     fills: Iterable[Fill], width_mm: float, height_mm: float, title: str = "", lang: str = "zh-CN"
 ) -> bytes:
     """A one-page PDF ``width_mm`` × ``height_mm`` showing ``fills``."""
-    stream = zlib.compress(content_stream(fills, height_mm), 9)
+    stream = zlib.compress(content_stream(fills, height_mm), 6)
     width, height = _num(width_mm * PT_PER_MM), _num(height_mm * PT_PER_MM)
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R /Lang " + _text_string(lang) + b" >>",
