@@ -1,0 +1,271 @@
+"""A certificate page as the shopper who scanned the QR code sees it, on a small phone.
+
+The question "is this mark real and in force?" must be answered by the first screen: the verdict
+banner, with its word and its colour, fully visible without scrolling; and it must stay that way
+with JavaScript off, with text at 200 %, and without anything jumping when scripts run.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from browser_helpers import (
+    PHONES,
+    VERDICTS,
+    contrast,
+    distance,
+    is_amber,
+    is_green,
+    is_red,
+    parse,
+    screenshot,
+)
+
+BANNER = ".sm-cert .sm-verdict"
+
+# What the shopper must be able to tell apart by colour as well as by word and icon.
+HUES = {
+    "valid": ("green", is_green),
+    "suspended": ("amber", is_amber),
+    "withdrawn": ("red", is_red),
+    "expired": ("not green", lambda rgb: not is_green(rgb)),
+}
+
+
+def banner_facts(page: Any) -> dict[str, Any]:
+    return page.eval_on_selector(BANNER, """el => {
+        const r = el.getBoundingClientRect();
+        const header = document.querySelector('.md-header').getBoundingClientRect();
+        const word = el.querySelector('.sm-verdict__word');
+        const icon = el.querySelector('.sm-verdict__icon');
+        const cx = r.left + r.width / 2, cy = r.top + Math.min(r.height / 2, 20);
+        const hit = document.elementFromPoint(cx, cy);
+        const style = getComputedStyle(el);
+        return {
+          top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+          headerBottom: header.bottom,
+          vw: document.documentElement.clientWidth, vh: window.innerHeight,
+          scrollY: window.scrollY,
+          word: word ? word.innerText : '',
+          wordColor: getComputedStyle(word).color,
+          background: style.backgroundColor,
+          icon: icon ? {hidden: icon.getAttribute('aria-hidden'),
+                        width: icon.getBoundingClientRect().width,
+                        display: getComputedStyle(icon).display} : null,
+          onTop: hit !== null && el.contains(hit),
+        };
+    }""")
+
+
+@pytest.mark.parametrize("phone", PHONES)
+@pytest.mark.parametrize("verdict", VERDICTS)
+def test_verdict_banner_is_fully_visible_with_word_and_colour(open_page, samples, verdict, phone):
+    sample = samples[verdict]
+    width, height = PHONES[phone]
+    page = open_page(sample.path, width=width, height=height)
+    facts = banner_facts(page)
+    screenshot(page, f"certificate-{verdict}-{phone}-first-screen", full_page=False)
+
+    assert facts["scrollY"] == 0
+    assert facts["top"] >= facts["headerBottom"] - 0.5, "the header covers the verdict"
+    assert facts["left"] >= 0 and facts["right"] <= facts["vw"] + 0.5, facts
+    assert facts["bottom"] <= facts["vh"], f"verdict banner runs below the first screen: {facts}"
+    assert facts["onTop"], "something is drawn over the verdict banner"
+
+    word = " ".join(facts["word"].split())
+    assert sample.zh in word and sample.en in word, word
+    assert facts["icon"] and facts["icon"]["hidden"] == "true" and facts["icon"]["width"] >= 24, \
+        "the verdict needs its icon as well as its colour and word"
+
+    background = parse(facts["background"])
+    name, check = HUES[verdict]
+    assert check(background), f"{verdict} banner should be {name}, is {facts['background']}"
+    assert contrast(background, parse(facts["wordColor"])) >= 4.5
+
+
+def test_verdict_colours_are_distinct(open_page, samples):
+    colours = {}
+    for verdict in VERDICTS:
+        page = open_page(samples[verdict].path)
+        background = page.eval_on_selector(BANNER, "el => getComputedStyle(el).backgroundColor")
+        colours[verdict] = parse(background)
+    for a in VERDICTS:
+        for b in VERDICTS:
+            if a < b:
+                assert distance(colours[a], colours[b]) > 100, f"{a} and {b} look alike: {colours}"
+
+
+# The last largest-contentful-paint candidate once the page has settled.
+LCP = """() => new Promise(resolve => {
+    let last = null;
+    new PerformanceObserver(list => { const e = list.getEntries(); last = e[e.length - 1]; })
+        .observe({type: 'largest-contentful-paint', buffered: true});
+    setTimeout(() => resolve(last && {
+        inBanner: !!(last.element && last.element.closest('.sm-verdict')),
+        tag: last.element ? last.element.outerHTML.slice(0, 120) : null,
+        size: last.size}), 250);
+})"""
+
+
+def test_verdict_banner_is_the_largest_paint_on_every_certificate(browser, base_url, registry):
+    """LCP at 360×640 is the verdict, for every sample certificate: the answer is what the phone
+    draws first and biggest, whatever the length of a name, a scope or a reason."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, device_scale_factor=1,
+                                  is_mobile=True)
+    try:
+        page = context.new_page()
+        wrong = {}
+        for cert in registry.certificates:
+            page.goto(f"{base_url}c/{cert.number}/")
+            found = page.evaluate(LCP)
+            if not found["inBanner"]:
+                wrong[cert.number] = found
+        assert not wrong, f"largest paint is not the verdict: {wrong}"
+    finally:
+        context.close()
+
+
+def test_skip_link_and_in_page_links_lead_somewhere(open_page, samples):
+    for path in (samples["valid"].path, "list/all/", ""):
+        page = open_page(path)
+        broken = page.evaluate("""() => [...document.querySelectorAll('a[href^="#"]')]
+            .map(a => a.getAttribute('href').slice(1))
+            .filter(id => id && !document.getElementById(decodeURIComponent(id)))""")
+        assert not broken, f"{path or 'home'}: links to missing ids {broken}"
+
+
+def test_no_layout_shift_when_scripts_run(open_page, samples):
+    with_js = open_page(samples["suspended"].path)
+    with_js.wait_for_timeout(500)
+    shifts = with_js.evaluate("""() => new Promise(resolve => {
+        const total = [];
+        new PerformanceObserver(list => list.getEntries().forEach(e => total.push(e.value)))
+            .observe({type: 'layout-shift', buffered: true});
+        setTimeout(() => resolve(total), 200);
+    })""")
+    assert sum(shifts) == 0, f"layout shifts: {shifts}"
+    without_js = open_page(samples["suspended"].path, js=False)
+    box = "el => { const r = el.getBoundingClientRect(); return [r.top, r.height]; }"
+    assert with_js.eval_on_selector(BANNER, box) == without_js.eval_on_selector(BANNER, box)
+    assert not with_js.problems, with_js.problems
+
+
+@pytest.mark.parametrize("verdict", ("valid", "withdrawn"))
+def test_works_with_javascript_off(open_page, samples, registry, verdict):
+    sample = samples[verdict]
+    page = open_page(sample.path, js=False)
+    screenshot(page, f"certificate-{verdict}-nojs")
+    banner = page.locator(BANNER)
+    assert banner.is_visible()
+    assert sample.zh in banner.inner_text() and sample.en in banner.inner_text()
+    assert page.locator("h1").inner_text().startswith(sample.cert.organization.name)
+    history = page.locator(".sm-timeline li")
+    assert history.count() == len(sample.cert.audits) + len(sample.cert.events)
+    assert history.first.is_visible()
+    # The details and the links are there and lead somewhere.
+    assert page.locator(".sm-facts").first.is_visible()
+    for href in page.eval_on_selector_all(".sm-cert a[href]", "as => as.map(a => a.href)"):
+        assert href.startswith(("http://127.0.0.1", "https://", "mailto:")), href
+    # Search degrades to a form that posts to the search page, which points to the listings.
+    page.fill("#sm-header-q", sample.cert.number)
+    page.press("#sm-header-q", "Enter")
+    page.wait_for_load_state()
+    assert "/search/" in page.url and "q=" in page.url
+    assert page.locator("noscript, .sm-search__noscript").count() >= 1
+    assert page.locator('a[href$="list/"]').count() >= 1
+
+
+def test_text_at_200_percent_loses_nothing(open_page, samples):
+    """Android's font-size setting at 200 %: still no sideways scrolling, nothing cut off."""
+    page = open_page(samples["suspended"].path)
+    page.add_style_tag(content="html { font-size: 250% !important; }")  # the theme's 125 % × 2
+    page.wait_for_timeout(100)
+    screenshot(page, "certificate-suspended-text-200", full_page=False)
+    overflow = page.evaluate("""() => {
+        const vw = document.documentElement.clientWidth;
+        const bad = [];
+        const width = document.documentElement.scrollWidth;
+        if (width > vw + 1) bad.push('page scrolls sideways: ' + width);
+        for (const el of document.querySelectorAll('.sm-cert *, .sm-header-search *')) {
+            const r = el.getBoundingClientRect();
+            const s = getComputedStyle(el);
+            if (!r.width || s.visibility === 'hidden') continue;
+            if (el.closest('.sm-visually-hidden')) continue;
+            const what = el.outerHTML.slice(0, 80);
+            const scrolls = el.closest('.md-typeset__scrollwrap');
+            if (r.right > vw + 1 && !scrolls) bad.push('past the edge: ' + what);
+            const cut = s.overflow === 'hidden' || s.textOverflow === 'ellipsis';
+            const hidden = el.scrollWidth > el.clientWidth + 1;
+            if (cut && hidden && el.innerText.trim()) bad.push('clipped: ' + what);
+        }
+        return bad;
+    }""")
+    assert not overflow, overflow
+    word = page.locator(".sm-verdict__word")
+    assert word.is_visible()
+    size = page.eval_on_selector(".sm-verdict__word",
+                                 "el => parseFloat(getComputedStyle(el).fontSize)")
+    assert size >= 40
+
+
+def test_head_says_what_the_page_is(open_page, samples, registry):
+    sample = samples["valid"]
+    cert = sample.cert
+    level = registry.level(cert)
+    page = open_page(sample.path)
+    title = page.title()
+    assert cert.number in title and cert.organization.name in title and sample.zh in title
+    assert page.evaluate("document.documentElement.lang") in ("zh-CN", "zh-Hans", "zh-Hans-CN")
+
+    def meta(selector: str) -> str:
+        return page.eval_on_selector(selector, "m => m.content")
+
+    description = meta('meta[name="description"]')
+    for part in (cert.organization.name, sample.zh, cert.number):
+        assert part in description, (part, description)
+    og_title = meta('meta[property="og:title"]')
+    for part in (cert.organization.name, level.zh, sample.zh):
+        assert part in og_title, (part, og_title)
+    assert sample.zh in meta('meta[property="og:description"]')
+    assert meta('meta[property="og:url"]') == registry.settings.certificate_url(cert.number)
+    assert meta('meta[property="og:image"]').endswith("/mark.png")
+
+
+def test_every_image_has_alt_text_and_english_is_marked(open_page, samples):
+    for verdict in ("valid", "withdrawn"):
+        page = open_page(samples[verdict].path)
+        assert page.eval_on_selector_all("img:not([alt])", "imgs => imgs.length") == 0
+        empty = page.eval_on_selector_all(".sm-cert img",
+                                          "imgs => imgs.filter(i => !i.alt.trim()).length")
+        assert empty == 0
+        unmarked = page.evaluate(r"""() => {
+            const out = [];
+            const content = document.querySelector('.md-content');
+            const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+                const text = n.textContent.trim();
+                if (!/[A-Za-z]{3,}[\s,.;:-]+[A-Za-z]{2,}/.test(text)) continue;
+                const el = n.parentElement;
+                if (el.closest('code, .sm-mono, script, style, [href^="mailto:"]')) continue;
+                const lang = (el.closest('[lang]') || document.documentElement).lang;
+                if (!lang.startsWith('en')) out.push(text.slice(0, 60));
+            }
+            return out;
+        }""")
+        assert not unmarked, f"English text without lang=en: {unmarked}"
+
+
+def test_no_console_errors_or_broken_requests(open_page, samples):
+    for verdict in VERDICTS:
+        page = open_page(samples[verdict].path)
+        page.wait_for_timeout(200)
+        assert not page.problems, page.problems
+
+
+def test_full_page_screenshots(open_page, samples):
+    for verdict in VERDICTS:
+        page = open_page(samples[verdict].path)
+        screenshot(page, f"certificate-{verdict}-360x640")
+        assert re.search(r"c/[^/]+/$", page.url)
