@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -238,19 +238,110 @@ def _inline(node: Any, root: dict[str, Any]) -> Any:
     return node
 
 
-_last_validator: tuple[dict[str, Any], Draft202012Validator] | None = None
+Predicate = Callable[[Any], bool]
+# JSON types that jsonschema tests with a plain isinstance (numbers need its own checker).
+_PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list, "boolean": bool}
+# Keywords that only annotate, or that the compiled check below implements exactly as
+# jsonschema does; any other keyword jsonschema knows leaves every record to jsonschema.
+_COMPILED = frozenset({
+    "type", "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "required",
+    "properties", "additionalProperties", "items", "minItems", "maxItems", "format",
+})
 
 
-def _validator(schema: dict[str, Any]) -> Draft202012Validator:
-    """A validator for ``schema``, built once for a run rather than once per record."""
+def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
+    """A predicate true exactly when jsonschema would find no error in an instance of ``node``
+    (an inlined schema), or None when ``node`` uses a keyword it does not implement.
+
+    Most records are valid: for them this answers in a few microseconds where jsonschema
+    takes half a millisecond. An invalid record is validated again by jsonschema, whose
+    errors are the ones reported, so the messages do not depend on this shortcut.
+    """
+    if node is True or node is False:
+        answer: bool = node
+        return lambda _instance: answer
+    if not isinstance(node, dict):
+        return None
+    if any(k in validator.VALIDATORS and k not in _COMPILED for k in node):
+        return None
+    is_type = validator.is_type
+    checks: list[Predicate] = []
+    if "type" in node:
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        if len(types) == 1 and types[0] in _PLAIN_TYPES:
+            plain = _PLAIN_TYPES[types[0]]
+            checks.append(lambda x: isinstance(x, plain))
+        else:
+            checks.append(lambda x: any(is_type(x, t) for t in types))
+    if "enum" in node:
+        if not all(isinstance(v, str) for v in node["enum"]):
+            return None
+        allowed = frozenset(node["enum"])
+        checks.append(lambda x: isinstance(x, str) and x in allowed)
+    if "pattern" in node:
+        search = re.compile(node["pattern"]).search
+        checks.append(lambda x: not isinstance(x, str) or search(x) is not None)
+    if "minLength" in node:
+        low = node["minLength"]
+        checks.append(lambda x: not isinstance(x, str) or len(x) >= low)
+    if "maxLength" in node:
+        high = node["maxLength"]
+        checks.append(lambda x: not isinstance(x, str) or len(x) <= high)
+    if "minimum" in node:
+        least = node["minimum"]
+        checks.append(lambda x: not is_type(x, "number") or not x < least)
+    if "maximum" in node:
+        most = node["maximum"]
+        checks.append(lambda x: not is_type(x, "number") or not x > most)
+    if "format" in node:
+        conforms, fmt = validator.format_checker.conforms, node["format"]
+        checks.append(lambda x: conforms(x, fmt))
+    if "required" in node:
+        needed = tuple(node["required"])
+        checks.append(lambda x: not isinstance(x, dict) or all(k in x for k in needed))
+    if "properties" in node:
+        props: dict[str, Predicate] = {}
+        for key, sub in node["properties"].items():
+            compiled = _compile(sub, validator)
+            if compiled is None:
+                return None
+            props[key] = compiled
+        checks.append(lambda x: not isinstance(x, dict)
+                      or all(check(x[k]) for k, check in props.items() if k in x))
+    if "additionalProperties" in node:
+        extra = _compile(node["additionalProperties"], validator)
+        if extra is None:
+            return None
+        known = frozenset(node.get("properties", {}))
+        checks.append(lambda x: not isinstance(x, dict)
+                      or all(extra(v) for k, v in x.items() if k not in known))
+    if "items" in node:
+        item = _compile(node["items"], validator)
+        if item is None:
+            return None
+        checks.append(lambda x: not isinstance(x, list) or all(item(v) for v in x))
+    if "minItems" in node:
+        fewest = node["minItems"]
+        checks.append(lambda x: not isinstance(x, list) or len(x) >= fewest)
+    if "maxItems" in node:
+        most_items = node["maxItems"]
+        checks.append(lambda x: not isinstance(x, list) or len(x) <= most_items)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda x: all(check(x) for check in checks)
+
+
+_last_validator: tuple[dict[str, Any], Draft202012Validator, Predicate | None] | None = None
+
+
+def _validator(schema: dict[str, Any]) -> tuple[Draft202012Validator, Predicate | None]:
+    """A validator for ``schema`` and its compiled check, built once for a run."""
     global _last_validator
     if _last_validator is None or _last_validator[0] is not schema:
         checker = FormatChecker(formats=("date",))
-        _last_validator = (
-            schema,
-            Draft202012Validator(_inline(schema, schema), format_checker=checker),
-        )
-    return _last_validator[1]
+        validator = Draft202012Validator(_inline(schema, schema), format_checker=checker)
+        _last_validator = (schema, validator, _compile(validator.schema, validator))
+    return _last_validator[1], _last_validator[2]
 
 
 def check(doc: Document, schema: dict[str, Any]) -> Typed:
@@ -260,8 +351,8 @@ def check(doc: Document, schema: dict[str, Any]) -> Typed:
         got = "a list" if isinstance(doc.data, list) else _describe(doc.data)
         return Typed(None, [Problem(doc.path, doc.line(()), f"{message}, not {got}")])
     data = coerce(doc.data, schema, schema)
-    validator = _validator(schema)
-    errors = list(validator.iter_errors(data))
+    validator, valid = _validator(schema)
+    errors = [] if valid is not None and valid(data) else list(validator.iter_errors(data))
     explained = set()  # (path, field) of a missing field that an unknown key's hint names
     for error in errors:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
