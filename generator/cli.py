@@ -154,6 +154,9 @@ def synth(ctx: Context, count: int, out: Path, seed: int, as_of: dt.date | None,
 
 
 # Commands defined in other modules register themselves here (one line each).
+from .commands import register as _register_commands  # noqa: E402
+
+_register_commands(cli)
 
 
 def main() -> None:
