@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import VALID_RECORD, edit_record
+from recordkit import VALID_RECORD, edit_record
 
 from generator import schema, source
 from generator import settings as settings_mod

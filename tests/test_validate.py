@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import VALID_RECORD, MakeRecord, edit_record
+from recordkit import VALID_RECORD, MakeRecord, edit_record
 
 from generator import load, rules, schema
 from generator import settings as settings_mod
