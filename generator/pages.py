@@ -133,17 +133,24 @@ def json_ld(cert: Certificate, registry: Registry) -> str:
         "name": f"商品售后服务认证 {level.zh} / After-sales service certification, {level.en}",
         "identifier": cert.number,
         "url": settings.certificate_url(cert.number),
-        "certificationStatus": "CertificationActive" if standing.in_force else "CertificationInactive",
+        "certificationStatus": "https://schema.org/"
+        + ("CertificationActive" if standing.in_force else "CertificationInactive"),
         "certificationIdentification": cert.number,
         "issuedBy": {"@type": "Organization", "name": settings.body.name, "alternateName": settings.body.name_en},
         "about": {"@type": "Organization", "name": cert.organization.name,
                   "taxID": cert.organization.credit_code},
         "validFrom": cert.issued.isoformat(),
+        "validIn": {"@type": "AdministrativeArea", "name": "中国 China"},
         "expires": cert.expires.isoformat(),
         "certificationRating": {"@type": "Rating", "ratingValue": level.stars, "bestRating": max(
             lv.stars for lv in settings.levels), "worstRating": 0, "ratingExplanation": level.zh},
         "hasMeasurement": {"@type": "QuantitativeValue", "value": float(cert.score), "maxValue": float(settings.max_score)},
     }
+    passed = [a.date for a in cert.audits if a.result == "pass"]
+    if passed:
+        data["auditDate"] = max(passed).isoformat()
+    if registry.verdict(cert).mark_allowed:
+        data["logo"] = f"{settings.certificate_url(cert.number)}mark.svg"
     # No markup character may appear raw inside a script element, whatever a record says.
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
