@@ -258,6 +258,17 @@ def _status(ctx: _Context, arg: str | None) -> str:
 # --- the certificate's life, the body, industries, numbers --------------------------------------
 
 
+@marker("signing-key", block=True)
+def _signing_key(ctx: _Context, arg: str | None) -> str:
+    """The registry's public signing key (PEM) and its fingerprint, for offline verification."""
+    from .trust import public_key_markdown
+
+    try:
+        return public_key_markdown(ctx.settings)
+    except ValueError as exc:
+        raise MarkerError(str(exc)) from None
+
+
 @marker("lifecycle", block=True)
 def _lifecycle(ctx: _Context, arg: str | None) -> str:
     """Validity, surveillance interval, grace days and longest suspension, as a list."""

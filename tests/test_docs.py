@@ -25,7 +25,7 @@ DOCS = REPO / "docs"
 # The pages this suite is about; docs/marks.md belongs to the mark-usage work and is linked to.
 PAGES = ("index", "verify", "standard", "procedure", "statuses", "open-data", "about")
 LINKED_ELSEWHERE = {"marks.md"}  # docs pages owned by others
-GENERATED_PAGES = {"search/index.md", "list/index.md"}  # added by the starmark plugin
+GENERATED_PAGES = {"search/index.md", "list/index.md", "counterfeits/index.md"}  # added by the starmark plugin
 EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "admonition"]
 STATS = {"total": 9, "valid": 5, "suspended": 1, "withdrawn": 1, "cancelled": 1, "expired": 1}
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -285,7 +285,8 @@ def test_pages_render_without_leftover_markers(page: str, settings: Settings) ->
 # links --------------------------------------------------------------------------------------
 
 PUBLIC_PATHS = re.compile(
-    r"^/(search/|list/|feed\.xml|api/v1/(certificates\.json|certificates\.csv|record\.schema\.json"
+    r"^/(search/|list/|counterfeits/|feed\.xml|api/v1/(certificates\.json|certificates\.csv|record\.schema\.json"
+    r"|checkpoint\.(json|txt|sig)"
     r"|certificates/[A-Za-z0-9-]+\.json)|c/[A-Za-z0-9-]+/(feed\.xml)?)$"
 )
 
