@@ -43,7 +43,7 @@ from .output import Output
 from .source import read_file
 
 # Bump when a change to this module (or qr.py, pdf.py) changes any output byte.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"
 
 STYLE_FILE = "registry/mark.yaml"
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -1145,7 +1145,9 @@ def render_files(info: MarkInfo, style: MarkStyle) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- the registry
 
 
+@cache
 def _versions() -> dict[str, str]:
+    """Versions of everything else that shapes the bytes (looked up once per process)."""
     found = {}
     for package in ("qrcode", "pillow", "numpy", "fonttools"):
         try:
@@ -1156,17 +1158,26 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def cache_key(info: MarkInfo, style: MarkStyle) -> str:
-    """Hash of everything that affects one certificate's artwork: the cache file's name."""
-    inputs = {
+@cache
+def _shared_key(style_source: str) -> bytes:
+    """The part of every cache key that is the same for all certificates of a build."""
+    shared = {
         "renderer": RENDERER_VERSION,
-        "record": asdict(info),
-        "style": style.source,
+        "style": style_source,
         "fonts": font_digests(),
         "versions": _versions(),
     }
-    text = json.dumps(inputs, sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(json.dumps(shared, sort_keys=True).encode("utf-8")).digest()
+
+
+def cache_key(info: MarkInfo, style: MarkStyle) -> str:
+    """Hash of everything that affects one certificate's artwork: the cache file's name.
+
+    The record fields drawn, ``registry/mark.yaml``, :data:`RENDERER_VERSION`, the fonts'
+    digests and the versions of qrcode, Pillow, numpy, fontTools and zlib.
+    """
+    record = json.dumps(asdict(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(_shared_key(style.source) + record).hexdigest()
 
 
 def _read_bundle(path: Path) -> dict[str, bytes] | None:

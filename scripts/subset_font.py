@@ -70,11 +70,11 @@ def used_characters(root: Path) -> set[str]:
     return {c for c in chars if c.isprintable() and not c.isspace()}
 
 
-def wanted(root: Path) -> set[str]:
-    chars = gb2312() | used_characters(root)
-    for low, high in RANGES:
-        chars.update(chr(cp) for cp in range(low, high + 1))
-    return chars
+def wanted(root: Path) -> tuple[set[str], set[str]]:
+    """Characters that must be in the subset, and those from RANGES that may be."""
+    required = gb2312() | used_characters(root)
+    optional = {chr(cp) for low, high in RANGES for cp in range(low, high + 1)}
+    return required, optional - required
 
 
 def load_face(path: Path, face: str) -> TTFont:
@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out_dir = args.out_dir or args.root / "generator" / "fonts"
     out_dir.mkdir(parents=True, exist_ok=True)
-    chars = wanted(args.root)
+    required, optional = wanted(args.root)
+    chars = required | optional
     for name, (collection, face) in SOURCES.items():
         source = args.source_dir / collection
         if not source.exists():
@@ -134,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{target}: {len(font.getBestCmap())} characters, "
             f"{target.stat().st_size / 1e6:.2f} MB, sha256 {digest}"
         )
+        missing &= required  # a range may name code points the source font never had
         if missing:
             shown = "".join(sorted(missing))
             print(f"  not in the source font ({len(missing)}): {shown}", file=sys.stderr)
