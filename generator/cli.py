@@ -68,14 +68,31 @@ def cli(ctx: click.Context, root: Path) -> None:
 def validate(ctx: Context, paths: tuple[Path, ...]) -> None:
     """Check records and print every problem as path:line: message.
 
-    With no PATHS, checks every record under certificates/. Exits 1 if anything is wrong,
-    0 if every record is valid.
+    With no PATHS, checks every record under certificates/, and then what only the whole
+    registry shows: characters the star-mark font lacks, and the reported-counterfeits list.
+    Exits 1 if anything is wrong, 0 if every record is valid.
     """
     settings, good, problems = validate_records(ctx.root, paths)
+    if settings is not None and not problems and not paths:
+        problems = registry_problems(ctx.root)
     if problems:
         report(problems)
         sys.exit(1)
     click.echo(f"{len(good)} record{'s' if len(good) != 1 else ''} valid", err=True)
+
+
+def registry_problems(root: Path) -> list[Problem]:
+    """What only the whole registry shows: glyphs the artwork font lacks, a bad counterfeits list."""
+    from . import counterfeits, marks
+    from .load import load_registry
+
+    registry = load_registry(root)
+    problems = marks.check_glyphs(registry)
+    try:
+        counterfeits.for_registry(registry)
+    except InputError as exc:
+        problems += exc.problems
+    return problems
 
 
 @cli.command()
