@@ -6,11 +6,16 @@ it returns every problem in every record rather than stopping at the first.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import os
+import pickle
 import re
+import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -178,13 +183,84 @@ def _clashing_records(
     return out
 
 
+Checked = tuple[dict[str, Any], source.Document]
+Progress = Callable[[Sequence[Path]], Iterable[Path]]
+
+
+class RecordCache:
+    """Records that passed every check, by file name and content digest.
+
+    A cache file holds the records checked under one state of ``registry/`` and of the
+    checking code (every module of the package, PyYAML and jsonschema versions); any change to
+    those starts a new one. A cached record is returned exactly as checking it would return it.
+    Only records used by the last run are kept, so the file does not grow with old versions.
+    """
+
+    def __init__(self, folder: Path, root: Path) -> None:
+        context = hashlib.blake2b(digest_size=12)
+        for base, pattern in ((Path(__file__).parent, "*.py"),
+                              (root, f"{settings_mod.REGISTRY_DIR}/**/*")):
+            for path in sorted(base.glob(pattern)):
+                if path.is_file():
+                    name = path.relative_to(base).as_posix()
+                    context.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        for name in ("pyyaml", "jsonschema"):
+            with contextlib.suppress(metadata.PackageNotFoundError):
+                context.update(metadata.version(name).encode())
+        context.update(sys.version.encode())
+        self.path = folder / f"{context.hexdigest()}.pickle"
+        self.entries: dict[tuple[str, bytes], Checked] = {}
+        self.used: dict[tuple[str, bytes], Checked] = {}
+        try:
+            with open(self.path, "rb") as handle:
+                self.entries = pickle.load(handle)
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
+            self.entries = {}
+
+    @staticmethod
+    def key(display: str, path: Path) -> tuple[str, bytes] | None:
+        try:
+            return display, hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        except OSError:
+            return None
+
+    def get(self, key: tuple[str, bytes] | None) -> Checked | None:
+        found = self.entries.get(key) if key is not None else None
+        if found is not None and key is not None:
+            self.used[key] = found
+        return found
+
+    def put(self, key: tuple[str, bytes] | None, checked: Checked) -> None:
+        if key is not None:
+            self.used[key] = checked
+
+    def save(self) -> None:
+        """Keep the records of this run (atomically; an unwritable cache is no error)."""
+        if self.used.keys() == self.entries.keys():
+            return  # every record came from the cache, and every cached one was used
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                pickle.dump(self.used, handle, protocol=5)
+            os.replace(tmp, self.path)
+            for old in self.path.parent.glob("*.pickle"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def validate(
-    root: Path, paths: Iterable[Path] = ()
+    root: Path, paths: Iterable[Path] = (), *, cache_dir: Path | None = None,
+    progress: Progress | None = None,
 ) -> tuple[Settings | None, list[tuple[dict[str, Any], source.Document]], list[Problem]]:
     """Check every record; return the settings, the good records and every problem.
 
     With ``paths``, only those files are checked, but their numbers are still compared with
-    every record under certificates/.
+    every record under certificates/. With ``cache_dir``, a record whose bytes passed every
+    check before, under the same settings and code, is taken from the cache (see
+    :class:`RecordCache`). ``progress`` wraps the list of files (a progress bar).
     """
     try:
         settings = settings_mod.load(root)
@@ -193,10 +269,20 @@ def validate(
     paths = list(paths)
     files, problems = find_records(root, paths)
     problems += registry_key_problems(root, settings)
+    cache = RecordCache(cache_dir / "records", root) if cache_dir is not None else None
     good: list[tuple[dict[str, Any], source.Document]] = []
     checked: list[tuple[dict[str, Any], source.Document]] = []
-    for path in files:
-        data, doc, found = check_file(path, _display(root, path), settings)
+    for path in progress(files) if progress is not None else files:
+        display = _display(root, path)
+        key = cache.key(display, path) if cache is not None else None
+        hit = cache.get(key) if cache is not None else None
+        if hit is not None:
+            checked.append((hit[1].data, hit[1]))
+            good.append(hit)
+            continue
+        data, doc, found = check_file(path, display, settings)
+        if cache is not None and data is not None and doc is not None and not found:
+            cache.put(key, (data, doc))
         problems += found
         if doc is not None and isinstance(doc.data, dict):
             checked.append((doc.data, doc))
@@ -208,12 +294,18 @@ def validate(
         problems += [p for p in rules.registry_rules(others + checked) if p.path in shown]
     else:
         problems += rules.registry_rules(checked)
+    if cache is not None:
+        cache.save()
     return settings, good, sorted(set(problems))
 
 
-def load_registry(root: Path, as_of: dt.date | None = None) -> Registry:
-    """Load and check the whole registry; raise :class:`InputError` with every problem."""
-    settings, good, problems = validate(root)
+def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path | None = None,
+                  progress: Progress | None = None) -> Registry:
+    """Load and check the whole registry; raise :class:`InputError` with every problem.
+
+    ``cache_dir`` and ``progress``: see :func:`validate`.
+    """
+    settings, good, problems = validate(root, cache_dir=cache_dir, progress=progress)
     if problems or settings is None:
         raise InputError(problems)
     certificates = [Certificate.from_data(data, doc.path) for data, doc in good]

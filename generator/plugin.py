@@ -23,7 +23,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, listings, scheme, search, shell, sitemap
+from . import build, counterfeits, listings, notfound, scheme, search, shell, sitemap
 from .errors import InputError
 from .load import as_of_default, load_registry
 from .model import Registry
@@ -84,6 +84,11 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         except ValueError:
             raise PluginError(f"starmark: as_of {text!r} is not a date (YYYY-MM-DD)") from None
 
+    def cache_folder(self, root: Path) -> Path:
+        """Where artwork, checked records and site manifests are cached."""
+        cache = self.config.cache_dir
+        return Path(cache) if cache else root / ".starmark-cache"
+
     def as_of(self) -> dt.date:
         """The as-of date this build judges expiry and surveillance on."""
         return self._as_of()
@@ -106,8 +111,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         config.extra_css.append("assets/starmark/starmark.css")
-        cache = self.config.cache_dir
-        self.cache_dir = Path(cache) if cache else root / ".starmark-cache"
+        self.cache_dir = self.cache_folder(root)
         return config
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -128,6 +132,12 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         if files.get_file_from_path(LIST_PAGE) is None:
             content = listings.index_markdown(self.registry, lambda slug: f"{slug}/")
             files.append(File.generated(config, LIST_PAGE, content=content))
+        if files.get_file_from_path(counterfeits.PAGE) is None:
+            try:
+                content = counterfeits.page_markdown(self.registry)
+            except InputError as exc:
+                raise PluginError(f"starmark: {exc}") from None
+            files.append(File.generated(config, counterfeits.PAGE, content=content))
         self.outputs = {f.dest_uri for f in files}
         return files
 
@@ -161,6 +171,15 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         if page.file.src_uri == SEARCH_PAGE and self.own_search_page:
             return html + search.search_page_html(self.registry.settings)
         return html
+
+    def on_post_template(self, output_content: str, /, *, template_name: str,
+                         config: MkDocsConfig) -> str:
+        if template_name == "404.html" and self.registry is not None:
+            try:
+                return notfound.fill(output_content, self.registry)
+            except InputError as exc:
+                raise PluginError(f"starmark: not-found page:\n{exc}") from None
+        return output_content
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
         depth = self._shell_depth(page)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .build import BuildReport, manifest_path
+from .build import BuildReport, manifest_path, progress
 from .errors import InputError, Problem
 from .load import load_registry
 
@@ -95,7 +95,9 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
         plugin = config.plugins["starmark"]
         loading = time.perf_counter()
         # Every record problem, before mkdocs says anything; the plugin reuses this registry.
-        plugin.preloaded = load_registry(root, plugin.as_of())
+        plugin.preloaded = load_registry(
+            root, plugin.as_of(), cache_dir=plugin.cache_folder(root),
+            progress=lambda files: progress(files, len(files), "records", quiet))
         loaded = time.perf_counter() - loading
         plugin.previous_site = target
         with _quiet_logs(quiet):

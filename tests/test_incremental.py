@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from generator import build as build_module
 from generator import marks
 from generator.build import BuildReport
 from generator.errors import InputError
@@ -25,6 +26,14 @@ REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
 
 pytestmark = pytest.mark.slow
+CODE = build_module.code_digest()
+
+
+@pytest.fixture(autouse=True)
+def fixed_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator's code as it was when the tests started: an edit made meanwhile in a
+    shared working tree must not make every output look changed."""
+    monkeypatch.setattr(build_module, "code_digest", lambda: CODE)
 
 
 def in_force(text: str) -> bool:
@@ -202,3 +211,27 @@ def test_a_failed_incremental_build_leaves_the_site_and_its_manifest(registry_ro
     path.write_text(good, "utf-8")
     report = build(registry_root, site)  # the manifest still describes the live site
     assert report.reused == report.records and report.changed == 0
+
+
+def test_records_are_checked_again_only_when_their_bytes_change(
+    registry_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import load
+
+    checked: list[str] = []
+    check_file = load.check_file
+
+    def counting(path: Path, display: str, settings: object) -> object:
+        checked.append(display)
+        return check_file(path, display, settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "check_file", counting)
+    site = registry_root / "site"
+    build(registry_root, site)  # the shared cache may know these records already
+    checked.clear()
+    build(registry_root, site)
+    assert checked == []
+    path = records(registry_root)[valid(registry_root)[0]]
+    move(path)
+    build(registry_root, site)
+    assert checked == [path.relative_to(registry_root).as_posix()]
