@@ -1,0 +1,553 @@
+"""Search: the index built by generator/search.py, queried by the real search.js under Node.
+
+The registries here are small and fictional (every enterprise is made up); each query is also
+answered by a plain Python oracle (exact substring over the same normalised fields) and the two
+must agree, so the index can neither miss a match nor show a false one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import search as search_mod
+from generator import settings as settings_mod
+from generator.model import Certificate, Registry
+from generator.search import (
+    build_index,
+    compact_number,
+    decode_postings,
+    encode_postings,
+    normalise,
+    search_page_html,
+    searched_texts,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = ROOT / "tests" / "js" / "search_cli.mjs"
+SCRIPT = ROOT / "generator" / "theme" / "assets" / "starmark" / "search.js"
+AS_OF = dt.date(2026, 11, 27)
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("node") is None, reason="needs Node.js to run search.js"
+)
+
+
+def record(
+    number: str,
+    name: str,
+    name_en: str,
+    region: str,
+    industry: str,
+    scope: tuple[str, str],
+    status: str = "valid",
+    score: str = "96.5",
+    level: str = "five-star",
+) -> dict[str, Any]:
+    issued = dt.date(int(number.split("-")[1]), 3, 1)
+    return {
+        "number": number,
+        "status": status,
+        "organization": {
+            "name": name,
+            "name_en": name_en,
+            "credit_code": "91370200MA3C5ABC1G",
+            "region": region,
+            "address": "示例路1号",
+        },
+        "industry": industry,
+        "scope": {"zh": scope[0], "en": scope[1]},
+        "standard": "GB/T 27922-2011",
+        "score": score,
+        "level": level,
+        "issued": issued.isoformat(),
+        "expires": (issued.replace(year=issued.year + 3) - dt.timedelta(days=1)).isoformat(),
+        "audits": [
+            {"date": issued.isoformat(), "kind": "initial", "result": "pass", "score": score}
+        ],
+        "events": [{"date": issued.isoformat(), "kind": "issued"}],
+    }
+
+
+AIRCON = (
+    "家用空调的销售、安装、维修及售后服务",
+    "Sales, installation, repair and after-sales service of air conditioners",
+)
+PHONES = (
+    "手机、平板电脑的销售及售后服务",
+    "Sales and after-sales service of mobile phones and tablets",
+)
+SOFAS = (
+    "沙发、床垫的配送、安装及售后服务",
+    "Delivery, installation and after-sales service of sofas and mattresses",
+)
+
+RECORDS = [
+    record(
+        "ASC-2025-000123",
+        "青岛海润智家电器有限公司",
+        "Qingdao Hairun Smart Home Appliance Co., Ltd.",
+        "370212",
+        "household-appliances",
+        AIRCON,
+    ),
+    # 润海, not 海润
+    record(
+        "ASC-2024-000045",
+        "深圳润海电子科技有限公司",
+        "Shenzhen Runhai Electronics Technology Co., Ltd.",
+        "440305",
+        "consumer-electronics",
+        PHONES,
+        score="91.0",
+        level="four-star",
+    ),
+    # 海 and 润, but not next to each other
+    record(
+        "ASC-2023-000777",
+        "北京海天润泽家居有限公司",
+        "Beijing Haitian Runze Home Furnishing Co., Ltd.",
+        "110108",
+        "furniture",
+        SOFAS,
+        score="85.0",
+        level="three-star",
+    ),
+    # 海润 and 润智, but not 海润智
+    record(
+        "ASC-2024-000123",
+        "广州润智海润贸易有限公司",
+        "Guangzhou Runzhi Hairun Trading Co., Ltd.",
+        "440305",
+        "e-commerce-retail",
+        ("家电零售及售后服务", "Appliance retail and after-sales service"),
+    ),
+    record(
+        "ASC-2022-000031",
+        "烟台鲁信电梯股份有限公司",
+        "Yantai Luxin Elevator Co., Ltd.",
+        "370200",
+        "elevators",
+        (
+            "乘客电梯的安装、维修、保养服务",
+            "Installation, repair and maintenance of passenger elevators",
+        ),
+        status="withdrawn",
+        score="82.0",
+        level="three-star",
+    ),
+    record(
+        "ASC-2026-000007",
+        "TCL示例净水科技有限责任公司",
+        "TCL Example Water Technology Co., Ltd.",
+        "440300",
+        "water-treatment",
+        ("净水器的销售及售后服务", "Sales and after-sales service of water purifiers"),
+        score="75.0",
+        level="compliant",
+    ),
+]
+WITHDRAWN = {"ASC-2022-000031": "withdrawn"}
+
+
+@pytest.fixture(scope="module")
+def settings() -> settings_mod.Settings:
+    return settings_mod.load(ROOT)
+
+
+def make_registry(settings: settings_mod.Settings, records: list[dict[str, Any]]) -> Registry:
+    certs = [Certificate.from_data(r, f"certificates/{r['number']}.yaml") for r in records]
+    return Registry.create(settings, certs, AS_OF)
+
+
+def write(files: dict[str, bytes], site: Path) -> Path:
+    for rel, content in files.items():
+        target = site / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return site / "search" / "idx"
+
+
+def run_js(*args: str) -> list[dict[str, Any]]:
+    out = subprocess.run(["node", str(CLI), *args], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+class Index:
+    """A built index on disk and the registry it came from, with an oracle to compare with."""
+
+    def __init__(self, registry: Registry, directory: Path) -> None:
+        self.registry = registry
+        self.directory = directory
+
+    def search(self, *queries: str, limit: int | None = None) -> list[dict[str, Any]]:
+        extra = [f"--limit={limit}"] if limit else []
+        return run_js(str(self.directory), *extra, *queries)
+
+    def one(self, query: str, limit: int | None = None) -> dict[str, Any]:
+        return self.search(query, limit=limit)[0]
+
+    def expected(self, query: str) -> set[str]:
+        """Certificates whose normalised searched texts contain the normalised query."""
+        q = normalise(query)
+        settings = self.registry.settings
+        return {
+            c.number
+            for c in self.registry.certificates
+            if any(q in normalise(text) for text in searched_texts(c, settings))
+        }
+
+
+@pytest.fixture(scope="module")
+def index(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory) -> Index:
+    registry = make_registry(settings, RECORDS)
+    return Index(registry, write(build_index(registry), tmp_path_factory.mktemp("site")))
+
+
+def numbers(answer: dict[str, Any]) -> list[str]:
+    return [r["number"] for r in answer["results"]]
+
+
+# --- names --------------------------------------------------------------------------------------
+
+
+def test_substring_in_the_middle_of_a_name(index: Index) -> None:
+    answer = index.one("海润")
+    assert set(numbers(answer)) == {"ASC-2025-000123", "ASC-2024-000123"} == index.expected("海润")
+    assert answer["complete"] and answer["total"] == 2
+
+
+def test_no_false_positive_when_characters_are_not_adjacent(index: Index) -> None:
+    assert "ASC-2023-000777" not in numbers(index.one("海润"))  # 北京海天润泽: 海 … 润
+    assert "ASC-2024-000045" not in numbers(index.one("海润"))  # 深圳润海
+    # 广州润智海润 holds 海润 and 润智 but not 海润智: the shown rows are verified
+    answer = index.one("海润智")
+    assert numbers(answer) == ["ASC-2025-000123"]
+    assert answer["total"] == 1 and answer["complete"]
+
+
+@pytest.mark.parametrize(
+    "query", ["海润智家", "智家电器", "青岛海润智家电器有限公司", "家电", "电器有限"]
+)
+def test_longer_substrings_agree_with_the_oracle(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert set(numbers(answer)) == index.expected(query)
+    assert answer["complete"] and answer["total"] == len(index.expected(query))
+
+
+@pytest.mark.parametrize("query", ["润", "海", "电", "T"])
+def test_single_character(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert set(numbers(answer)) <= index.expected(query)
+    if query != "T":  # one ASCII letter matches the start of a word only (documented)
+        assert set(numbers(answer)) == index.expected(query)
+    assert answer["total"] == len(answer["results"])
+
+
+def test_mixed_script_name(index: Index) -> None:
+    assert numbers(index.one("TCL示例")) == ["ASC-2026-000007"]
+    assert numbers(index.one("tcl")) == ["ASC-2026-000007"]
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ASC-2025-000123",
+        "asc-2025-000123",
+        "ＡＳＣ－２０２５－０００１２３",
+        "asc2025000123",
+        "ASC 2025 000123",
+        "ASC--2025-000123",
+        " ASC - 2025 - 000123 ",
+        "ASC—2025—000123",
+        "2025000123",
+    ],
+)
+def test_every_sloppy_form_of_a_number(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert answer["mode"] == "number"
+    assert answer["results"][0]["number"] == "ASC-2025-000123"
+    assert answer["results"][0]["exact"] is True
+    assert answer["results"][0]["url"] == "c/ASC-2025-000123/"
+
+
+@pytest.mark.parametrize("query", ["000123", "123", "5000123"])
+def test_partial_number_is_the_end_of_a_number(index: Index, query: str) -> None:
+    found = set(numbers(index.one(query)))
+    assert "ASC-2025-000123" in found
+    assert all(compact_number(n).endswith(query) for n in found)
+
+
+def test_partial_number_finds_every_number_it_ends(index: Index) -> None:
+    assert set(numbers(index.one("000123"))) == {"ASC-2025-000123", "ASC-2024-000123"}
+
+
+def test_start_of_a_number_while_typing(index: Index) -> None:
+    assert set(numbers(index.one("ASC-2025-0001"))) == {"ASC-2025-000123"}
+    assert set(numbers(index.one("asc-202"))) == {r["number"] for r in RECORDS}
+
+
+def test_unknown_number_finds_nothing_and_says_it_looks_like_a_number(index: Index) -> None:
+    answer = index.one("ASC-2099-999999")
+    assert answer["results"] == [] and answer["total"] == 0 and answer["complete"]
+    assert answer["looksLikeNumber"] is True
+
+
+# --- other fields -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["QINGDAO HAIRUN", "hairun smart", "Hairun", "ELEVATOR CO", "runze home"]
+)
+def test_english_name_in_any_case(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert set(numbers(answer)) == index.expected(query) != set()
+
+
+@pytest.mark.parametrize(
+    "query", ["空调", "平板电脑", "保养", "installation", "Mobile Phones", "after-sales"]
+)
+def test_scope_words(index: Index, query: str) -> None:
+    assert set(numbers(index.one(query))) == index.expected(query) != set()
+
+
+@pytest.mark.parametrize("query", ["崂山区", "山东省青岛市", "青岛市崂山", "深圳市", "海淀"])
+def test_region_names(index: Index, query: str) -> None:
+    assert set(numbers(index.one(query))) == index.expected(query) != set()
+
+
+@pytest.mark.parametrize(
+    "query", ["家用电器", "电梯及特种设备", "Household appliances", "consumer electronics"]
+)
+def test_industry_labels(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert set(numbers(answer)) == index.expected(query) != set()
+
+
+@pytest.mark.parametrize("query", ["啊哦呃", "zzqxj", "海润海润", "空调电梯", "x"])
+def test_nonsense_finds_nothing(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert answer["results"] == [] and answer["total"] == 0 and answer["complete"]
+
+
+@pytest.mark.parametrize("query", ["", "   ", "、，。", "--"])
+def test_empty_query(index: Index, query: str) -> None:
+    answer = index.one(query)
+    assert answer["results"] == [] and answer["total"] == 0
+
+
+# --- what a result row shows --------------------------------------------------------------------
+
+
+def test_result_row(index: Index, settings: settings_mod.Settings) -> None:
+    row = index.one("烟台鲁信")["results"][0]
+    assert row["number"] == "ASC-2022-000031"
+    assert row["name"] == "烟台鲁信电梯股份有限公司"
+    assert row["level"]["zh"] == settings.level("three-star").zh
+    assert row["verdict"] == {
+        "key": "withdrawn",
+        "zh": settings.status("withdrawn").zh,
+        "en": settings.status("withdrawn").en,
+    }
+    assert row["region"] == settings.region_name("370200")
+    assert row["field"] == "name"
+    assert row["url"] == "c/ASC-2022-000031/"
+
+
+def test_verdict_is_derived_for_the_as_of_date(
+    settings: settings_mod.Settings, tmp_path: Path
+) -> None:
+    old = record(
+        "ASC-2021-000002",
+        "济南示例电器有限公司",
+        "Jinan Example Appliance Co., Ltd.",
+        "370200",
+        "household-appliances",
+        AIRCON,
+    )
+    registry = make_registry(settings, [old])
+    row = Index(registry, write(build_index(registry), tmp_path)).one("济南示例")["results"][0]
+    assert row["verdict"]["key"] == "expired"
+
+
+def test_matched_field_is_reported(index: Index) -> None:
+    assert index.one("空调")["results"][0]["field"] == "scope_zh"
+    assert index.one("Smart Home")["results"][0]["field"] == "name_en"
+    assert index.one("崂山")["results"][0]["field"] == "region"
+    assert index.one("000123")["results"][0]["field"] == "number"
+
+
+# --- common grams, caps and honest counts -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def crowded(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory) -> Index:
+    """80 made-up enterprises, indexed with every frequent gram in its own file and one row per
+    document chunk, so that a query of common grams has more rows to check than the budget."""
+    rng = random.Random(7)
+    cities = ["青岛", "烟台", "深圳", "北京"]
+    trade = "海润智家美华康达信宏泰鑫源盛科创联通丰瑞恒嘉德佳荣安"
+    suffixes = ["有限公司", "股份有限公司", "有限责任公司"]
+    records = []
+    for i in range(80):
+        name = f"{rng.choice(cities)}{''.join(rng.sample(trade, 2))}电器{rng.choice(suffixes)}{i}"
+        records.append(
+            record(
+                f"ASC-2025-{i + 1:06d}",
+                name,
+                f"Example {i} Co., Ltd.",
+                "370212",
+                "household-appliances",
+                AIRCON,
+            )
+        )
+    registry = make_registry(settings, records)
+    files = build_index(registry, doc_chunk=1, common_bytes=8, shard_bytes=200)
+    return Index(registry, write(files, tmp_path_factory.mktemp("crowded")))
+
+
+def test_common_grams_only_are_capped_but_exact_and_honest(crowded: Index) -> None:
+    expected = crowded.expected("有限公司")
+    assert 20 < len(expected) < 80  # 有限责任公司 does not contain 有限公司
+    answer = crowded.one("有限公司")
+    shown = numbers(answer)
+    assert len(shown) == 20 and set(shown) <= expected  # what is shown is exact
+    assert answer["complete"] is False
+    assert answer["total"] == 20  # "at least 20"
+    assert answer["candidates"] >= len(expected)  # "at most …"
+    full = crowded.one("有限公司", limit=100)  # more pages: every candidate is checked
+    assert full["complete"] and set(numbers(full)) == expected and full["total"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    "query", ["电器", "电", "有限", "青岛", "售后服务", "Co., Ltd.", "example 1"]
+)
+def test_common_grams_agree_with_the_oracle(crowded: Index, query: str) -> None:
+    answer = crowded.one(query, limit=100)
+    assert set(numbers(answer)) == crowded.expected(query)
+    assert answer["complete"] and answer["total"] == len(crowded.expected(query))
+
+
+def test_rare_gram_with_common_ones(crowded: Index) -> None:
+    name = crowded.registry.certificates[5].organization.name
+    query = name[1:6]
+    answer = crowded.one(query, limit=100)
+    assert set(numbers(answer)) == crowded.expected(query)
+
+
+# --- format and determinism ---------------------------------------------------------------------
+
+
+def test_output_paths_and_determinism(settings: settings_mod.Settings) -> None:
+    first = build_index(make_registry(settings, RECORDS))
+    again = build_index(make_registry(settings, list(reversed(RECORDS))))
+    assert first == again
+    assert all(path.startswith("search/idx/") for path in first)
+    assert {"search/idx/meta.json", "search/idx/n/index.json"} <= set(first)
+    for content in first.values():
+        json.loads(content)  # every file is JSON
+        assert b"\n" not in content
+
+
+def test_empty_registry(settings: settings_mod.Settings, tmp_path: Path) -> None:
+    registry = make_registry(settings, [])
+    answer = Index(registry, write(build_index(registry), tmp_path)).search(
+        "海润", "ASC-2025-000123"
+    )
+    assert all(a["total"] == 0 and a["results"] == [] for a in answer)
+
+
+def test_postings_code_round_trip() -> None:
+    search_mod._GAPS.clear()  # the table of gap codes grows on demand: start from nothing
+    for doc in (0, 1, 2, 31, 32, 45, 1023, 1024, 40_000):
+        assert decode_postings(encode_postings([doc])) == [doc]
+        assert decode_postings(encode_postings([0, doc + 1])) == [0, doc + 1]
+    rng = random.Random(1)
+    for _ in range(200):
+        ids = sorted(rng.sample(range(200_000), rng.randint(0, 60)))
+        assert decode_postings(encode_postings(ids)) == ids
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ＡＳＣ－２０２５－０００１２３",
+        "Qingdao\u00a0HAIRUN",
+        "青岛\u3000海润",
+        "海\u200b润",
+        "  a \t b  ",
+        "Ⅻ号",
+        "ÉCOLE",
+        "ﬁne",
+        "①②",
+        "TCL®空调",
+    ],
+)
+def test_python_and_javascript_normalise_alike(text: str) -> None:
+    js = run_js("--normalise", text)[0]
+    assert js["normalise"] == normalise(text)
+    assert js["compact"] == compact_number(text)
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+
+class _Tags(HTMLParser):
+    VOID = {"input", "br", "img", "meta", "link", "hr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.found: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes <{self.open[-1:]}>"
+        self.open.pop()
+
+
+def test_search_page_html(settings: settings_mod.Settings) -> None:
+    html = search_page_html(settings)
+    parser = _Tags()
+    parser.feed(html)
+    parser.close()
+    assert parser.open == []
+    tags = parser.found
+    forms = [a for t, a in tags if t == "form"]
+    assert forms == [
+        {"role": "search", "action": "./", "method": "get", "class": "sm-search__form"}
+    ]
+    inputs = [a for t, a in tags if t == "input"]
+    assert len(inputs) == 1 and inputs[0]["type"] == "search" and inputs[0]["name"] == "q"
+    labels = [a for t, a in tags if t == "label"]
+    assert labels and labels[0]["for"] == inputs[0]["id"]
+    assert any(a.get("aria-live") == "polite" and "data-starmark-results" in a for t, a in tags)
+    noscript = html[html.index("<noscript>") : html.index("</noscript>")]
+    assert 'href="../list/"' in noscript and "JavaScript" in noscript
+    assert noscript.index("搜索") < noscript.index("Search")  # Chinese first
+    assert ("script", {"type": "module", "src": "../assets/starmark/search.js"}) in tags
+    assert settings.number.example in html
+    ids = [a["id"] for _, a in tags if a.get("id")]
+    assert len(ids) == len(set(ids))
+
+
+def test_script_is_where_the_theme_serves_it() -> None:
+    source = SCRIPT.read_text("utf-8")
+    assert "export async function query(" in source and "export function normalise(" in source
+    assert "innerHTML" not in source  # results are inserted as text only
