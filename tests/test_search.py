@@ -551,3 +551,175 @@ def test_script_is_where_the_theme_serves_it() -> None:
     source = SCRIPT.read_text("utf-8")
     assert "export async function query(" in source and "export function normalise(" in source
     assert "innerHTML" not in source  # results are inserted as text only
+
+
+# --- the page in a real browser -----------------------------------------------------------------
+
+PAGE = """<!doctype html>
+<html lang="zh"><head><meta charset="utf-8"><title>查询证书</title></head>
+<body><article class="md-typeset">{fragment}</article></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def served(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A tiny site: the search page, search.js where the theme puts it, and an index of the
+    fictional records plus 30 more (for "show more") and one whose name is markup."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    extra = [
+        record(
+            f"ASC-2026-{100 + i:06d}",
+            f"测试{i:02d}号示例电器有限公司",
+            f"Test {i} Co., Ltd.",
+            "370212",
+            "household-appliances",
+            AIRCON,
+        )
+        for i in range(30)
+    ]
+    markup = record(
+        "ASC-2026-000999",
+        "示例<img src=x onerror=alert(1)>电器有限公司",
+        "Markup <b>Example</b> Co., Ltd.",
+        "370212",
+        "household-appliances",
+        AIRCON,
+    )
+    registry = make_registry(settings, [*RECORDS, *extra, markup])
+    site = tmp_path_factory.mktemp("served")
+    write(build_index(registry), site)
+    (site / "search").mkdir(exist_ok=True)
+    (site / "search" / "index.html").write_text(
+        PAGE.format(fragment=search_page_html(settings)), "utf-8"
+    )
+    (site / "assets" / "starmark").mkdir(parents=True)
+    shutil.copy(SCRIPT, site / "assets" / "starmark" / "search.js")
+
+    class Handler(SimpleHTTPRequestHandler):
+        extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=site))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def page(served: str) -> Any:
+    import os
+
+    chromium = (
+        os.environ.get("STARMARK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed")
+    if not Path(chromium).exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI: no Chromium for the search page test")
+        pytest.skip("no Chromium (apt-get install chromium, or set STARMARK_CHROMIUM)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        page = browser.new_page(viewport={"width": 360, "height": 640}, locale="zh-CN")
+        page.problems = []
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and not msg.text.startswith(
+                    "Failed to load resource"
+                )  # reported below, with its URL
+                and page.problems.append(msg.text)
+            ),
+        )
+        page.on(
+            "response",
+            lambda res: (
+                res.status >= 400
+                and not res.url.endswith("/favicon.ico")
+                and page.problems.append(f"HTTP {res.status} {res.url}")
+            ),
+        )
+        page.on("pageerror", lambda err: page.problems.append(str(err)))
+        page.on("dialog", lambda dialog: page.problems.append(f"dialog: {dialog.message}"))
+        page.base = served
+        yield page
+        browser.close()
+
+
+RESULTS = "[data-starmark-results]"
+
+
+def results_text(page: Any) -> str:
+    return page.locator(RESULTS).inner_text()
+
+
+def type_query(page: Any, text: str) -> None:
+    box = page.locator('input[name="q"]')
+    box.fill("")
+    box.type(text)
+    page.wait_for_function(
+        "q => new URLSearchParams(location.search).get('q') === q", arg=text, timeout=5000
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('[data-starmark-results]').hasAttribute('aria-busy')"
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_page_reads_q_and_shows_verified_rows(page: Any) -> None:
+    page.goto(page.base + "search/?q=%E6%B5%B7%E6%B6%A6")  # ?q=海润
+    page.wait_for_selector(".sm-search__count")
+    assert page.locator('input[name="q"]').input_value() == "海润"
+    assert "找到 2 个证书" in results_text(page) and "2 certificates found" in results_text(page)
+    links = page.locator(f"{RESULTS} a.sm-search__link")
+    hrefs = sorted(links.evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    assert hrefs == [page.base + "c/ASC-2024-000123/", page.base + "c/ASC-2025-000123/"]
+    assert page.locator(f"{RESULTS} mark").first.inner_text() == "海润"
+    assert "五星级" in results_text(page) and "有效" in results_text(page)
+    assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_typing_updates_results_and_address(page: Any) -> None:
+    page.goto(page.base + "search/")
+    type_query(page, "ＡＳＣ－２０２５－０００１２３")
+    first = page.locator(f"{RESULTS} a.sm-search__link").first
+    assert first.get_attribute("href").endswith("/c/ASC-2025-000123/")
+    type_query(page, "ASC-2099-999999")
+    text = results_text(page)
+    assert "没有找到" in text and "Nothing found" in text
+    assert "这看起来像证书编号" in text  # the hint, with the number format
+    type_query(page, "夔龘靐")
+    assert "没有找到" in results_text(page) and "这看起来像证书编号" not in results_text(page)
+    assert not page.problems, page.problems
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_show_more_and_markup_is_text(page: Any) -> None:
+    page.goto(page.base + "search/?q=%E6%B5%8B%E8%AF%95")  # ?q=测试
+    page.wait_for_selector(".sm-search__count")
+    assert page.locator(f"{RESULTS} li").count() == 20
+    page.get_by_role("button", name="显示更多").click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-starmark-results] li').length === 30"
+    )
+    assert "找到 30 个证书" in results_text(page)
+    type_query(page, "示例<img")
+    assert page.locator(f"{RESULTS} img").count() == 0
+    assert "示例<img src=x onerror=alert(1)>电器有限公司" in results_text(page)
+    assert not page.problems, page.problems

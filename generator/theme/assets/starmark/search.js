@@ -380,26 +380,27 @@ function el(tag, attrs = {}, ...children) {
 
 const en = (text) => el("span", { lang: "en", class: "sm-en" }, text);
 
-/** Text with the part matching n marked: characters are normalised one by one to find it. */
+/** Text with the part matching n marked. Characters are normalised one at a time, keeping
+ * where each came from; compact drops all but letters and digits (for numbers). */
 function marked(text, n, compact = false) {
-  const chars = Array.from(text);
+  const chars = Array.from(text ?? "");
   let norm = "";
-  const back = [];
+  const from = [];
   chars.forEach((ch, i) => {
-    let m = normalise(ch === " " ? " " : ch) || (/\s/.test(ch) ? " " : "");
+    let m = ch.normalize("NFKC").toLowerCase().replace(DROP, "");
     if (compact) m = m.replace(NOT_ALNUM, "");
-    else if (m === " " && norm.endsWith(" ")) m = "";
-    for (let j = 0; j < m.length; j++) back.push(i);
+    else if (m.replace(SPACE, " ") === " ") m = norm === "" || norm.endsWith(" ") ? "" : " ";
+    for (let j = 0; j < m.length; j++) from.push(i);
     norm += m;
   });
-  const at = compact ? norm.lastIndexOf(n) : norm.indexOf(n);
+  const at = n ? (compact ? norm.lastIndexOf(n) : norm.indexOf(n)) : -1;
   const frag = document.createDocumentFragment();
-  if (!n || at < 0) {
-    frag.append(text);
+  if (at < 0) {
+    frag.append(chars.join(""));
     return frag;
   }
-  const start = back[at];
-  const end = back[at + n.length - 1] + 1;
+  const start = from[at];
+  const end = from[at + n.length - 1] + 1;
   frag.append(chars.slice(0, start).join(""), el("mark", {}, chars.slice(start, end).join("")), chars.slice(end).join(""));
   return frag;
 }
