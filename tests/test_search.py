@@ -176,22 +176,51 @@ def write(files: dict[str, bytes], site: Path) -> Path:
     return site / "search" / "idx"
 
 
-def run_js(*args: str) -> list[dict[str, Any]]:
-    out = subprocess.run(["node", str(CLI), *args], capture_output=True, text=True, check=False)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout)
+class Node:
+    """One Node process running tests/js/search_cli.mjs --serve for the whole test session."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            ["node", str(CLI), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(request) + "\n")
+        self.process.stdin.flush()
+        reply = json.loads(self.process.stdout.readline())
+        assert "error" not in reply, reply["error"]
+        return reply
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def node() -> Any:
+    runner = Node()
+    yield runner
+    runner.close()
 
 
 class Index:
     """A built index on disk and the registry it came from, with an oracle to compare with."""
 
-    def __init__(self, registry: Registry, directory: Path) -> None:
+    def __init__(self, registry: Registry, directory: Path, node: Node) -> None:
         self.registry = registry
         self.directory = directory
+        self.node = node
 
     def search(self, *queries: str, limit: int | None = None) -> list[dict[str, Any]]:
-        extra = [f"--limit={limit}"] if limit else []
-        return run_js(str(self.directory), *extra, *queries)
+        return [
+            self.node.ask({"dir": str(self.directory), "query": q, "limit": limit}) for q in queries
+        ]
 
     def one(self, query: str, limit: int | None = None) -> dict[str, Any]:
         return self.search(query, limit=limit)[0]
@@ -208,9 +237,11 @@ class Index:
 
 
 @pytest.fixture(scope="module")
-def index(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory) -> Index:
+def index(
+    settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory, node: Node
+) -> Index:
     registry = make_registry(settings, RECORDS)
-    return Index(registry, write(build_index(registry), tmp_path_factory.mktemp("site")))
+    return Index(registry, write(build_index(registry), tmp_path_factory.mktemp("site")), node)
 
 
 def numbers(answer: dict[str, Any]) -> list[str]:
@@ -367,7 +398,7 @@ def test_result_row(index: Index, settings: settings_mod.Settings) -> None:
 
 
 def test_verdict_is_derived_for_the_as_of_date(
-    settings: settings_mod.Settings, tmp_path: Path
+    settings: settings_mod.Settings, tmp_path: Path, node: Node
 ) -> None:
     old = record(
         "ASC-2021-000002",
@@ -378,7 +409,8 @@ def test_verdict_is_derived_for_the_as_of_date(
         AIRCON,
     )
     registry = make_registry(settings, [old])
-    row = Index(registry, write(build_index(registry), tmp_path)).one("济南示例")["results"][0]
+    expired = Index(registry, write(build_index(registry), tmp_path), node)
+    row = expired.one("济南示例")["results"][0]
     assert row["verdict"]["key"] == "expired"
 
 
@@ -393,7 +425,9 @@ def test_matched_field_is_reported(index: Index) -> None:
 
 
 @pytest.fixture(scope="module")
-def crowded(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory) -> Index:
+def crowded(
+    settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory, node: Node
+) -> Index:
     """80 made-up enterprises, indexed with every frequent gram in its own file and one row per
     document chunk, so that a query of common grams has more rows to check than the budget."""
     rng = random.Random(7)
@@ -415,7 +449,7 @@ def crowded(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFa
         )
     registry = make_registry(settings, records)
     files = build_index(registry, doc_chunk=1, common_bytes=8, shard_bytes=200)
-    return Index(registry, write(files, tmp_path_factory.mktemp("crowded")))
+    return Index(registry, write(files, tmp_path_factory.mktemp("crowded")), node)
 
 
 def test_common_grams_only_are_capped_but_exact_and_honest(crowded: Index) -> None:
@@ -461,9 +495,9 @@ def test_output_paths_and_determinism(settings: settings_mod.Settings) -> None:
         assert b"\n" not in content
 
 
-def test_empty_registry(settings: settings_mod.Settings, tmp_path: Path) -> None:
+def test_empty_registry(settings: settings_mod.Settings, tmp_path: Path, node: Node) -> None:
     registry = make_registry(settings, [])
-    answer = Index(registry, write(build_index(registry), tmp_path)).search(
+    answer = Index(registry, write(build_index(registry), tmp_path), node).search(
         "海润", "ASC-2025-000123"
     )
     assert all(a["total"] == 0 and a["results"] == [] for a in answer)
@@ -495,8 +529,8 @@ def test_postings_code_round_trip() -> None:
         "TCL®空调",
     ],
 )
-def test_python_and_javascript_normalise_alike(text: str) -> None:
-    js = run_js("--normalise", text)[0]
+def test_python_and_javascript_normalise_alike(text: str, node: Node) -> None:
+    js = node.ask({"normalise": text})
     assert js["normalise"] == normalise(text)
     assert js["compact"] == compact_number(text)
 
