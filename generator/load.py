@@ -54,6 +54,17 @@ def _inside(path: Path, folder: Path) -> bool:
     return path.is_relative_to(folder)
 
 
+def _resolved(path: Path, real_folders: dict[Path, Path]) -> Path:
+    """``path.resolve()``, resolving each folder once: a file that is not itself a link
+    resolves to its folder's real path and its own name."""
+    if path.is_symlink():
+        return path.resolve()
+    real = real_folders.get(path.parent)
+    if real is None:
+        real = real_folders[path.parent] = path.parent.resolve()
+    return real / path.name
+
+
 def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], list[Problem]]:
     """Record files under ``certificates/`` (or the given files and folders), sorted.
 
@@ -97,9 +108,12 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
                 elif name.endswith(RECORD_SUFFIX):
                     found.append(path)
     safe = []
+    lexical_base = os.path.abspath(base)
+    real_folders: dict[Path, Path] = {}
     for path in found:
-        lexically_inside = _inside(Path(os.path.abspath(path)), Path(os.path.abspath(base)))
-        if lexically_inside and not _inside(path.resolve(), resolved_base):
+        lexical = os.path.abspath(path)
+        lexically_inside = lexical == lexical_base or lexical.startswith(lexical_base + os.sep)
+        if lexically_inside and not _inside(_resolved(path, real_folders), resolved_base):
             problems.append(
                 Problem(_display(root, path), 1, "record is a link to a file outside certificates/")
             )

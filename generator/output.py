@@ -15,6 +15,7 @@ build's back is rendered afresh rather than trusted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -42,7 +43,7 @@ def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _state(path: Path, content_digest: bytes) -> bytes:
+def _state(path: str, content_digest: bytes) -> bytes:
     st = os.lstat(path)
     return FILE_STATE.pack(st.st_size, st.st_mtime_ns, st.st_ino, content_digest)
 
@@ -89,6 +90,14 @@ class Previous:
     manifest: Manifest
 
 
+def _relative(rel: str) -> str:
+    """``rel`` as a path below the output folder, refused if it could leave it (fast check)."""
+    if not rel or rel[0] == "/" or "\\" in rel or "\0" in rel or any(
+            part in ("", ".", "..") for part in rel.split("/")):
+        raise ValueError(f"unsafe output path: {rel!r}")
+    return rel if os.sep == "/" else rel.replace("/", os.sep)
+
+
 class Output:
     """A site folder written to by content, remembering the state of every file it produced."""
 
@@ -100,36 +109,42 @@ class Output:
         self.linked = 0
         self.states: dict[str, bytes] = {}
         self.units: dict[str, tuple[bytes, tuple[str, ...]]] = {}
-        self._dirs: set[Path] = set()
+        self._root = os.fspath(site_dir)
+        self._before = os.fspath(previous.site_dir) if previous else ""
+        self._dirs: set[str] = set()
         self._lock = threading.Lock()
 
     def path(self, rel: str) -> Path:
         return self.site_dir.joinpath(*safe_relpath(rel).parts)
 
-    def _mkdir(self, folder: Path) -> None:
+    def _mkdir(self, folder: str) -> None:
         if folder not in self._dirs:
-            folder.mkdir(parents=True, exist_ok=True)
+            os.makedirs(folder, exist_ok=True)
             self._dirs.add(folder)
 
     def write(self, rel: str, content: bytes | str) -> bool:
         """Put ``content`` at ``rel``; True if bytes were written (not linked, not kept)."""
         data = content.encode("utf-8") if isinstance(content, str) else content
-        target = self.path(rel)
+        local = _relative(rel)
+        target = os.path.join(self._root, local)
         new = digest(data)
         with self._lock:
             self.written.add(rel)
         old = self.previous.manifest.files.get(rel) if self.previous else None
-        if old is not None and FILE_STATE.unpack(old)[3] == new and self._link(rel, old, target):
+        if old is not None and FILE_STATE.unpack(old)[3] == new and self._link(rel, local, old):
             return False
         try:
-            if target.stat().st_size == len(data) and digest(target.read_bytes()) == new:
-                self._record(rel, _state(target, new))
-                return False
+            if os.stat(target).st_size == len(data):
+                with open(target, "rb") as handle:
+                    if digest(handle.read()) == new:
+                        self._record(rel, _state(target, new))
+                        return False
         except OSError:
             pass
-        self._mkdir(target.parent)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
+        self._mkdir(os.path.dirname(target))
+        tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, target)  # never into an existing inode: a linked file is replaced
         with self._lock:
             self.changed.add(rel)
@@ -140,20 +155,20 @@ class Output:
         with self._lock:
             self.states[rel] = state
 
-    def _link(self, rel: str, state: bytes, target: Path) -> bool:
+    def _link(self, rel: str, local: str, state: bytes) -> bool:
         """Hard-link the previous build's ``rel`` into place if it is still what was recorded."""
-        assert self.previous is not None
-        source = self.previous.site_dir.joinpath(*safe_relpath(rel).parts)
+        source = os.path.join(self._before, local)
+        target = os.path.join(self._root, local)
         try:
             st = os.lstat(source)
             size, mtime, inode, _digest = FILE_STATE.unpack(state)
             if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
                 return False
-            self._mkdir(target.parent)
+            self._mkdir(os.path.dirname(target))
             try:
                 os.link(source, target)
             except FileExistsError:
-                tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.lnk")
+                tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.lnk"
                 os.link(source, tmp)
                 os.replace(tmp, target)
         except OSError:
@@ -179,9 +194,14 @@ class Output:
         done: list[str] = []
         for rel in files:
             state = states.get(rel)
-            if state is None or not self._link(rel, state, self.path(rel)):
+            try:
+                local = _relative(rel)
+            except ValueError:
+                state = None
+            if state is None or not self._link(rel, local, state):
                 for linked in done:  # all or nothing: a re-render writes the unit anew
-                    self.path(linked).unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        os.unlink(os.path.join(self._root, _relative(linked)))
                     with self._lock:
                         self.written.discard(linked)
                         self.states.pop(linked, None)
