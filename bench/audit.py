@@ -181,13 +181,18 @@ def summary(report: dict) -> dict:
         "requests": len(audits["network-requests"]["details"]["items"]),
         "lcp_element": _lcp_element(audits),
         "failing": failing,
+        "benchmark_index": report.get("environment", {}).get("benchmarkIndex"),
+        "warnings": report.get("runWarnings", []),
         "console": [i.get("description", "") for i in
                     audits.get("errors-in-console", {}).get("details", {}).get("items", [])],
     }
 
 
 def _lcp_element(audits: dict) -> str:
-    details = audits.get("largest-contentful-paint-element", {}).get("details", {})
+    audit = audits.get("largest-contentful-paint-element", {})
+    if audit.get("errorMessage"):  # LH 12.2 cannot read the traces of some newer Chromiums
+        return "not reported: " + audit["errorMessage"][:100]
+    details = audit.get("details", {})
     for item in details.get("items", []):
         for sub in item.get("items", []) if item.get("type") == "table" else [item]:
             node = sub.get("node")
@@ -235,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"transferred: {result['bytes']} bytes ({result['bytes'] / 1024:.1f} KiB) "
           f"in {result['requests']} requests")
     print(f"LCP element: {result['lcp_element']}")
+    print(f"host CPU benchmark index: {result['benchmark_index']} (Lighthouse's 4x CPU slowdown "
+          "assumes a fast desktop; it warns below 1000)")
     if len(runs) > 1:
         perf = [r["scores"]["performance"] for r in runs]
         print(f"performance per run: {perf} (median {statistics.median(perf)})")

@@ -14,6 +14,9 @@ AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 def axe_violations(page) -> list[dict]:
     if not AXE.exists():
         unavailable(f"{AXE.relative_to(NODE_MODULES.parent)} is missing (run npm ci)")
+    # Sections below the first screen are content-visibility: auto (skipped until near): they
+    # are in the accessibility tree, but axe reads colours from layout, so lay them all out.
+    page.add_style_tag(content="* { content-visibility: visible !important; }")
     page.add_script_tag(path=str(AXE))
     # Every rule axe runs by default: WCAG 2.0-2.2 A and AA, and its best practices.
     result = page.evaluate("""async () => {
