@@ -141,6 +141,17 @@ def certificate_inputs(cert: Certificate, registry: Registry, base: bytes) -> by
     return _hash(base, repr((cert, registry.standing(cert))).encode("utf-8"))
 
 
+def trust_inputs() -> bytes:
+    """What the signed checkpoint depends on besides the records: the signing key named by
+    $STARMARK_SIGNING_KEY (its file's bytes) and SOURCE_DATE_EPOCH (the build time)."""
+    key_file = os.environ.get(trust.KEY_ENV, "").strip()
+    try:
+        key = Path(key_file).expanduser().read_bytes() if key_file else b""
+    except OSError:
+        key = b"unreadable"
+    return _hash(key_file.encode(), key, os.environ.get("SOURCE_DATE_EPOCH", "").encode())
+
+
 # --------------------------------------------------------------------------- workers
 
 
@@ -152,8 +163,9 @@ class _Job:
     shells: dict[int, Shell]
     site_dir: Path
     previous: Previous | None
-    todo: Sequence[Certificate] = ()
-    facets: Sequence[listings.Facet] = ()
+    hashes: dict[str, bytes]
+    json_inputs: bytes
+    facets: Sequence[listings.Facet]
 
 
 _JOB: _Job | None = None
@@ -161,59 +173,90 @@ _JOB: _Job | None = None
 
 @dataclass
 class _Done:
-    """What a worker wrote for one task: file states, files written anew, files linked."""
+    """What a worker did for one task: file states, files written anew, files linked, units
+    recorded, and the items it could not link (they must be rendered)."""
 
-    task: tuple[int, int]
+    indices: list[int]
     states: dict[str, bytes]
     changed: list[str]
     linked: int
-    count: int
+    units: dict[str, tuple[bytes, tuple[str, ...]]]
+    missing: list[int] = field(default_factory=list)
+    count: int = 0
 
 
-def _done(out: Output, task: tuple[int, int], count: int) -> _Done:
-    return _Done(task, out.states, sorted(out.changed), out.linked, count)
+def _done(indices: list[int], out: Output, count: int, missing: list[int] | None = None) -> _Done:
+    return _Done(indices, out.states, sorted(out.changed), out.linked, out.units, missing or [],
+                 count)
 
 
-def _certificate_pages(start: int, stop: int) -> _Done:
-    job = _JOB
-    assert job is not None
-    out = Output(job.site_dir, job.previous)
+def _job() -> tuple[_Job, Output]:
+    assert _JOB is not None
+    return _JOB, Output(_JOB.site_dir, _JOB.previous)
+
+
+def json_unit(number: str, json_inputs: bytes) -> tuple[str, bytes]:
+    """The unit of one certificate's open-data JSON: it holds an inclusion proof, so it
+    depends on every record (and on the checkpoint), not on its own record alone."""
+    return f"json:{number}", _hash(json_inputs, number.encode())
+
+
+def _link_certificates(indices: list[int]) -> _Done:
+    """Link the page, feed and artwork of unchanged certificates, and their JSON."""
+    job, out = _job()
+    certs = job.registry.certificates
+    missing = []
+    json_missing = 0
+    for i in indices:
+        number = certs[i].number
+        if out.reuse(f"cert:{number}", job.hashes[number]) is None:
+            missing.append(i)
+        if out.reuse(*json_unit(number, job.json_inputs)) is None:
+            json_missing += 1
+    return _done(indices, out, json_missing, missing)
+
+
+def _certificate_pages(indices: list[int]) -> _Done:
+    job, out = _job()
     shell = job.shells[2]
-    for cert in job.todo[start:stop]:
+    for i in indices:
+        cert = job.registry.certificates[i]
         page = pages.render_page(cert, job.registry, marks.MARK_FILES)
         out.write(f"c/{cert.number}/index.html", shell.fill(
             url=f"c/{cert.number}/", title=page.title, description=page.description,
             content=page.content, head=page.head))
-    return _done(out, (start, stop), stop - start)
+    return _done(indices, out, len(indices))
 
 
-def _certificate_feeds(start: int, stop: int) -> _Done:
-    job = _JOB
-    assert job is not None
-    out = Output(job.site_dir, job.previous)
-    for cert in job.todo[start:stop]:
+def _certificate_feeds(indices: list[int]) -> _Done:
+    job, out = _job()
+    for i in indices:
+        cert = job.registry.certificates[i]
         out.write(f"c/{cert.number}/feed.xml", feeds.certificate_feed(cert, job.registry))
-    return _done(out, (start, stop), stop - start)
+    return _done(indices, out, len(indices))
 
 
-def _listing_pages(index: int, _unused: int) -> _Done:
-    job = _JOB
-    assert job is not None
-    out = Output(job.site_dir, job.previous)
-    for listing in listings.render_facet(job.facets[index], job.registry):
-        out.write(f"{listing.url}index.html", job.shells[listing.depth].fill(
-            url=listing.url, title=listing.title, description=listing.description,
-            content=listing.content))
-    return _done(out, (index, _unused), 1)
+def _listing_pages(indices: list[int]) -> _Done:
+    job, out = _job()
+    for i in indices:
+        for listing in listings.render_facet(job.facets[i], job.registry):
+            out.write(f"{listing.url}index.html", job.shells[listing.depth].fill(
+                url=listing.url, title=listing.title, description=listing.description,
+                content=listing.content))
+    return _done(indices, out, len(indices))
 
 
-def _task(args: tuple[Callable[[int, int], _Done], int, int]) -> _Done:
-    fn, start, stop = args
-    return fn(start, stop)
+def _task(args: tuple[Callable[[list[int]], _Done], list[int]]) -> _Done:
+    fn, indices = args
+    return fn(indices)
 
 
 class Workers:
-    """Forked processes that share the registry in memory; in-process when forking is unsafe."""
+    """Forked processes that share the registry in memory; in-process when forking is unsafe.
+
+    Forked when the pool starts, so they see what the parent held then (``_JOB``); tasks name
+    certificates and listings by their index.
+    """
 
     def __init__(self, count: int) -> None:
         self.pool: Any = None
@@ -222,23 +265,21 @@ class Workers:
         if count > 1 and threading.active_count() == 1 and forkable:
             self.pool = multiprocessing.get_context("fork").Pool(count)
 
-    def run(self, fn: Callable[[int, int], _Done], tasks: list[tuple[int, int]]) -> Iterator[_Done]:
-        """Results of ``fn`` over ``tasks`` in any order."""
+    def run(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
+            size: int = CHUNK) -> Iterator[_Done]:
+        """Results of ``fn`` over ``indices`` in chunks of ``size``, in any order."""
+        tasks = [list(indices[i : i + size]) for i in range(0, len(indices), size)]
         if self.pool is None or len(tasks) < 2:
-            for start, stop in tasks:
-                yield fn(start, stop)
+            for task in tasks:
+                yield fn(task)
             return
-        yield from self.pool.imap_unordered(_task, [(fn, a, b) for a, b in tasks])
+        yield from self.pool.imap_unordered(_task, [(fn, task) for task in tasks])
 
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
             self.pool.join()
             self.pool = None
-
-
-def _chunks(total: int, size: int = CHUNK) -> list[tuple[int, int]]:
-    return [(start, min(start + size, total)) for start in range(0, total, size)]
 
 
 # --------------------------------------------------------------------------- the build
@@ -264,42 +305,55 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     base = global_inputs(registry, shells, inputs)
     certs = registry.certificates
     hashes = {cert.number: certificate_inputs(cert, registry, base) for cert in certs}
-    clock.lap("hash")
-
-    todo: list[Certificate] = []
-    for cert in progress(certs, len(certs), "unchanged", quiet):
-        if out.reuse(f"cert:{cert.number}", hashes[cert.number]) is None:
-            todo.append(cert)
-    report.reused = len(certs) - len(todo)
-    clock.lap("link")
-
-    changed = Registry(registry.settings, tuple(todo), registry.as_of, registry.standings)
-    allowed = sum(1 for c in todo if registry.verdict(c).mark_allowed)
-    with bar(allowed, "marks", quiet) as marks_bar:
-        stats = marks.render_marks(changed, out, cache_dir, workers=workers,
-                                   progress=marks_bar.update)
-    report.marks_rendered, report.marks_cached = stats.rendered, stats.cached
-    clock.lap("marks")
-
+    everything = _hash(base, *(hashes[c.number] for c in certs))
+    json_inputs = _hash(everything, trust_inputs())
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
     facet_inputs = {f.slug: _hash(base, f.slug.encode(), f.zh.encode(), f.en.encode(),
                                   *(hashes[c.number] for c in f.certificates))
                     for f in all_facets}
-    stale = [f for f in all_facets if out.reuse(f"listing:{f.slug}", facet_inputs[f.slug]) is None]
-    _JOB = _Job(registry, shells, site_dir, previous, todo, stale)
-    pool = Workers(workers if len(todo) > CHUNK or len(stale) > 1 else 1)
+    clock.lap("hash")
+
+    _JOB = _Job(registry, shells, site_dir, previous, hashes, json_inputs, all_facets)
+    pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
+        todo: list[int] = []
+        json_missing = 0 if previous else len(certs)
+        if previous is None:
+            todo = list(range(len(certs)))
+        else:
+            with bar(len(certs), "unchanged", quiet) as stage:
+                for done in pool.run(_link_certificates, range(len(certs))):
+                    _merge(out, done)
+                    todo += done.missing
+                    json_missing += done.count
+                    stage.update(len(done.indices))
+        todo.sort()
+        report.reused = len(certs) - len(todo)
+        clock.lap("link")
+
+        changed = Registry(registry.settings, tuple(certs[i] for i in todo), registry.as_of,
+                           registry.standings)
+        allowed = sum(1 for c in changed.certificates if registry.verdict(c).mark_allowed)
+        with bar(allowed, "marks", quiet) as stage:
+            stats = marks.render_marks(changed, out, cache_dir, workers=workers,
+                                       progress=stage.update)
+        report.marks_rendered, report.marks_cached = stats.rendered, stats.cached
+        clock.lap("marks")
+
         for label, fn in (("pages", _certificate_pages), ("feeds", _certificate_feeds)):
             with bar(len(todo), label, quiet) as stage:
-                for done in pool.run(fn, _chunks(len(todo))):
-                    out.merge(done.states, done.changed, done.linked)
+                for done in pool.run(fn, todo):
+                    _merge(out, done)
                     stage.update(done.count)
             clock.lap(label)
+
+        stale = [i for i, f in enumerate(all_facets)
+                 if out.reuse(f"listing:{f.slug}", facet_inputs[f.slug]) is None]
         with bar(len(stale), "listings", quiet) as stage:
-            for done in pool.run(_listing_pages, [(i, 0) for i in range(len(stale))]):
-                out.merge(done.states, done.changed, done.linked)
-                slug = stale[done.task[0]].slug
-                out.unit(f"listing:{slug}", facet_inputs[slug], sorted(done.states))
+            for done in pool.run(_listing_pages, stale, size=1):
+                _merge(out, done)
+                facet = all_facets[done.indices[0]]
+                out.unit(f"listing:{facet.slug}", facet_inputs[facet.slug], sorted(done.states))
                 stage.update(1)
     finally:
         pool.close()
@@ -307,7 +361,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     report.listing_pages = sum(len(out.units[f"listing:{f.slug}"][1]) for f in all_facets)
     clock.lap("listings")
 
-    for cert in todo:
+    for i in todo:
+        cert = certs[i]
         folder = f"c/{cert.number}/"
         files = [folder + "index.html", folder + "feed.xml"]
         files += [folder + name for name, _zh, _en in marks.MARK_FILES
@@ -317,7 +372,6 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         1 for c in certs if f"c/{c.number}/index.html" in out.states
         and f"c/{c.number}/feed.xml" in out.states)
 
-    everything = _hash(base, *(hashes[c.number] for c in certs))
     counts = previous.manifest.counts if previous else {}
     if out.reuse("search", everything) is not None and "search" in counts:
         report.search_entries = counts["search"]
@@ -329,16 +383,19 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         report.search_entries = search.entry_count(index)
     clock.lap("search")
 
-    before = set(out.states)
-    proofs = trust.publish(registry, out)  # signed checkpoint files; a proof per record
-    checkpoint = sorted(set(out.states) - before)
-    data_inputs = _hash(everything, *(out.digest_of(rel) for rel in checkpoint))
-    if out.reuse("data", data_inputs) is not None and "data" in counts:
+    if json_missing == 0 and out.reuse("data", json_inputs) is not None and "data" in counts:
         report.json_entries = counts["data"]
     else:
         before = set(out.states)
+        proofs = trust.publish(registry, out)  # signed checkpoint files; a proof per record
         report.json_entries = data.write_data(registry, out, extra=proofs)
-        out.unit("data", data_inputs, sorted(set(out.states) - before))
+        written = set(out.states) - before
+        for cert in certs:
+            key, unit_inputs = json_unit(cert.number, json_inputs)
+            rel = f"{data.API}/certificates/{cert.number}.json"
+            out.unit(key, unit_inputs, [rel])
+            written.discard(rel)
+        out.unit("data", json_inputs, sorted(written))
     out.write("feed.xml", feeds.registry_feed(registry))
     clock.lap("data")
 
@@ -350,6 +407,11 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                                            "data": report.json_entries})
     report.timings["render_site"] = time.perf_counter() - started
     return report
+
+
+def _merge(out: Output, done: _Done) -> None:
+    out.merge(done.states, done.changed, done.linked)
+    out.units.update(done.units)
 
 
 class _Clock:

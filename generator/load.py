@@ -201,30 +201,39 @@ Checked = tuple[dict[str, Any], source.Document]
 Progress = Callable[[Sequence[Path]], Iterable[Path]]
 
 
+def checking_code() -> bytes:
+    """The version of the code that checks records: every module of the package, PyYAML and
+    jsonschema, and Python."""
+    h = hashlib.blake2b(digest_size=16)
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for name in ("pyyaml", "jsonschema"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            h.update(metadata.version(name).encode())
+    h.update(sys.version.encode())
+    return h.digest()
+
+
 class RecordCache:
     """Records that passed every check, by file name and content digest.
 
     A cache file holds the records checked under one state of ``registry/`` and of the
     checking code (every module of the package, PyYAML and jsonschema versions); any change to
-    those starts a new one. A cached record is returned exactly as checking it would return it.
-    Only records used by the last run are kept, so the file does not grow with old versions.
+    those starts a new one. A cached record comes back with the typed data that checking it
+    would return, and a :class:`source.Document` that keeps only its path and the line of its
+    number (what the registry-wide rules read): loading 10,000 full documents would cost more
+    than a second. Only records used by the last run are kept, so the file does not grow.
     """
 
     def __init__(self, folder: Path, root: Path) -> None:
-        context = hashlib.blake2b(digest_size=12)
-        for base, pattern in ((Path(__file__).parent, "*.py"),
-                              (root, f"{settings_mod.REGISTRY_DIR}/**/*")):
-            for path in sorted(base.glob(pattern)):
-                if path.is_file():
-                    name = path.relative_to(base).as_posix()
-                    context.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-        for name in ("pyyaml", "jsonschema"):
-            with contextlib.suppress(metadata.PackageNotFoundError):
-                context.update(metadata.version(name).encode())
-        context.update(sys.version.encode())
+        context = hashlib.blake2b(checking_code(), digest_size=12)
+        for path in sorted(root.glob(f"{settings_mod.REGISTRY_DIR}/**/*")):
+            if path.is_file():
+                name = path.relative_to(root).as_posix()
+                context.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         self.path = folder / f"{context.hexdigest()}.pickle"
-        self.entries: dict[tuple[str, bytes], Checked] = {}
-        self.used: dict[tuple[str, bytes], Checked] = {}
+        self.entries: dict[tuple[str, bytes], tuple[dict[str, Any], Any, int]] = {}
+        self.used: dict[tuple[str, bytes], tuple[dict[str, Any], Any, int]] = {}
         try:
             with open(self.path, "rb") as handle:
                 self.entries = pickle.load(handle)
@@ -240,13 +249,18 @@ class RecordCache:
 
     def get(self, key: tuple[str, bytes] | None) -> Checked | None:
         found = self.entries.get(key) if key is not None else None
-        if found is not None and key is not None:
-            self.used[key] = found
-        return found
+        if found is None or key is None:
+            return None
+        self.used[key] = found
+        data, number, line = found
+        doc = source.Document(key[0], {"number": number}, {(): 1, ("number",): line},
+                              {("number",): line})
+        return data, doc
 
     def put(self, key: tuple[str, bytes] | None, checked: Checked) -> None:
         if key is not None:
-            self.used[key] = checked
+            data, doc = checked
+            self.used[key] = (data, doc.data.get("number"), doc.line(("number",)))
 
     def save(self) -> None:
         """Keep the records of this run (atomically; an unwritable cache is no error)."""
