@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,15 +69,32 @@ def _quiet_logs(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def swap_into_place(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new``: two renames, so a reader sees the old or the new site."""
+def swap_into_place(new: Path, target: Path, *, keep_old: bool = False) -> Path | None:
+    """Replace ``target`` by ``new``: two renames, so a reader sees the old or the new site.
+
+    The old site is deleted, or with ``keep_old`` returned for the caller to delete.
+    """
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
     os.replace(new, target)
-    if old is not None:
+    if old is not None and not keep_old:
         shutil.rmtree(old, ignore_errors=True)
+        return None
+    return old
+
+
+@contextlib.contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """One build of a site at a time: a second waits rather than swapping in a half-linked one."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | None = None,
@@ -88,45 +107,58 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     target = (site_dir or root / "site").resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     config_path = _config_file(root, config_file)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
-    try:
-        with _quiet_logs(quiet):
-            config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
-        plugin = config.plugins["starmark"]
-        loading = time.perf_counter()
-        # Every record problem, before mkdocs says anything; the plugin reuses this registry.
-        plugin.preloaded = load_registry(
-            root, plugin.as_of(), cache_dir=plugin.cache_folder(root),
-            progress=lambda files: progress(files, len(files), "records", quiet))
-        loaded = time.perf_counter() - loading
-        plugin.previous_site = target
-        with _quiet_logs(quiet):
-            build(config)
-        report = plugin.report
-        if report is None:
-            raise BuildFailed("the starmark plugin did not run")
-    except (MkDocsException, BuildFailed) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        message = f"build failed, site left as it was: {exc}"
-        raise InputError([Problem(str(config_path), 0, message)]) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    os.chmod(tmp, 0o755)
-    swap_into_place(tmp, target)
-    report.timings["load"] = loaded
-    report.timings["total"] = time.perf_counter() - started
-    _save_manifest(report, plugin.cache_dir, target)
+    with contextlib.ExitStack() as held:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+        try:
+            with _quiet_logs(quiet):
+                config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
+            plugin = config.plugins["starmark"]
+            cache_dir = plugin.cache_folder(root)
+            held.enter_context(_exclusive(manifest_path(cache_dir, target).with_suffix(".lock")))
+            loading = time.perf_counter()
+            # Every record problem, before mkdocs says anything; the plugin reuses this registry.
+            plugin.preloaded = load_registry(
+                root, plugin.as_of(), cache_dir=cache_dir,
+                progress=lambda files: progress(files, len(files), "records", quiet))
+            loaded = time.perf_counter() - loading
+            plugin.previous_site = target
+            with _quiet_logs(quiet):
+                build(config)
+            report = plugin.report
+            if report is None:
+                raise BuildFailed("the starmark plugin did not run")
+        except (MkDocsException, BuildFailed) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            message = f"build failed, site left as it was: {exc}"
+            raise InputError([Problem(str(config_path), 0, message)]) from None
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        os.chmod(tmp, 0o755)
+        old = swap_into_place(tmp, target, keep_old=True)
+        # The old tree is mostly links to the new one's files: delete it while the new
+        # site's manifest is written.
+        deleting = threading.Thread(target=shutil.rmtree, args=(old, True))
+        if old is not None:
+            deleting.start()
+        report.timings["load"] = loaded
+        _save_manifest(report, plugin.cache_dir, target)
+        if old is not None:
+            deleting.join()
+        report.timings["total"] = time.perf_counter() - started
+        _save_report(report, plugin.cache_dir, target)
     return report
 
 
 def _save_manifest(report: BuildReport, cache_dir: Path, site: Path) -> None:
-    """Keep what the live site holds, and the report of the build that made it, for next time."""
-    if report.manifest is None:
-        return
-    path = manifest_path(cache_dir, site)
-    report.manifest.save(path)
-    summary = path.with_suffix(".report.json")
+    """Keep what the live site holds, for the next build to link from."""
+    if report.manifest is not None:
+        report.manifest.save(manifest_path(cache_dir, site))
+
+
+def _save_report(report: BuildReport, cache_dir: Path, site: Path) -> None:
+    """Keep the report of the build that made the live site (counts and stage timings)."""
+    summary = manifest_path(cache_dir, site).with_suffix(".report.json")
     summary.write_text(json.dumps(report.summary(), indent=2, sort_keys=True) + "\n", "utf-8")
 
 
