@@ -7,23 +7,27 @@ only the few files it needs, and it matches exact substrings of the normalised t
 Files, all under ``search/idx/`` (JSON, sorted keys, no timestamps: same input, same bytes):
 
 ``meta.json``
-    Format, build version (a digest of every other file, used by the browser to bust caches),
-    document count, chunk and shard sizes, level/status/industry labels, the number format's
-    example and the first key of every number-directory block.
+    Format, build version (a digest of every other file, which the browser adds to the other
+    files' URLs so that a new build never mixes with cached old files), document count, chunk
+    and shard counts, level/status/industry labels, the number format's example.
 ``g/<k>.json``
     Gram shard ``k = crc32(gram) mod shards``: ``{gram: [df, postings]}``, postings being the
-    sorted document ids in the delta code below; a very common gram has ``[df, n]`` instead,
-    pointing at ``c/<n>.json``, so that no shard is blown up by 有限 or 公司.
+    sorted document ids in the delta code below. A common gram has ``[df, n]`` instead,
+    pointing at ``c/<n>.json``, so that no shard is blown up; a stop gram, in more than an
+    eighth of the documents (有限, 公司, 服务, "ltd"), has only ``[at most this many
+    documents]``: it would rule out too few to be worth its bytes and its build time, so a
+    query of stop grams only checks rows in order.
 ``c/<n>.json``
-    One common gram: ``{"g": gram, "x": 0|1, "p": postings}``; ``x`` = 1 when ``p`` lists the
-    documents *without* the gram (smaller once a gram is in more than half of them).
+    One common gram's postings: ``{"g": gram, "p": postings}``.
 ``d/<k>.json``
-    The document table in chunks of ``chunk`` rows: what a result row shows and the text that
-    is searched, so that the browser verifies every result it shows by exact substring.
-``n/<i>.json``
-    The number directory: ``[key, doc]`` sorted by key, where the keys of a certificate are its
-    compact number (``asc2025000123``), the same without its letter prefix (``2025000123``) and
-    the reverse marked with ``~`` (a tail such as ``000123`` is a prefix of the reverse).
+    The document table in chunks of ``chunk`` rows (documents ordered by organisation name):
+    what a result row shows and all the text that is searched, so that the browser checks
+    every result it shows by exact substring: never a false positive.
+``n/index.json``, ``n/<i>.json``
+    The number directory: ``[key, doc]`` sorted by key in blocks, and the first key of every
+    block. A certificate's keys are its compact number (``asc2025000123``), the same without its
+    letter prefix (``2025000123``) and the reverse marked with ``~`` (so that a tail such as
+    ``000123`` is a prefix of a key too).
 
 Grams, over normalised text (NFKC, lower case, runs of white space as one space): text is cut
 into runs of ASCII letters and digits and runs of other letters and digits (Chinese); punctuation
@@ -31,13 +35,13 @@ and spaces cut runs. A Chinese run gives every character and every pair of adjac
 an ASCII run gives every three adjacent characters and its first one and two characters marked
 with ``^`` (so ``lg`` or ``co`` can be searched as the start of a word).
 
-The query logic (``search.js``) must agree with :func:`normalise`, :func:`text_grams`,
-:func:`compact_number`, :func:`encode_postings` and :func:`shard_of`; the tests run it.
+The query logic (``theme/assets/starmark/search.js``) must agree with :func:`normalise`,
+:func:`run_grams`, :func:`compact_number`, :func:`encode_postings` and :func:`shard_of`; the tests
+run it under Node against indexes built here.
 """
 
 from __future__ import annotations
 
-import base64
 import gc
 import gzip
 import hashlib
@@ -50,7 +54,8 @@ import unicodedata
 import zlib
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from itertools import chain, compress, repeat
+from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any
 
 from .model import Certificate, Registry
@@ -66,16 +71,23 @@ NUMBER_BLOCK = 1024
 SHARD_BYTES = 4_000
 # A gram whose postings are longer than this gets its own file under c/.
 COMMON_BYTES = 1_000
+# A gram in more documents than this (at least STOP_MIN, else an eighth of them) is a stop gram:
+# only its count is kept. It would narrow a query down little, and costs most to build and send.
+STOP_MIN = 2_048
 MAX_SHARDS = 1 << 14
 
 # Kept in step with search.js: the same classes, written out, so Python and JavaScript agree.
-_DROP = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_SPACE = re.compile(
-    "[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+_DROP = re.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# White space other than " " (search.js: control characters, " ", DEL to no-break space, the
+# Unicode spaces and separators; a run of them is one space).
+_ODD_SPACE = re.compile(
+    r"[\u0000-\u001f\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
 )
 _RUN = re.compile(r"[0-9a-z]+|[^\W_0-9a-z]+")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
+# Joins texts to normalise them at once: a private-use character that normalising leaves alone.
+_JOIN = "\ue000"
 
 # Delta code for postings: each gap is written in base 32, high digits first; the last digit of
 # a gap comes from TERMINAL, the others from MORE. A gap of 1 (neighbouring ids) is one character.
@@ -86,12 +98,23 @@ MORE = "wxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
 def normalise(text: str) -> str:
     """NFKC, lower case, invisible characters dropped, white space collapsed to one space."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _DROP.sub("", text)
-    return _SPACE.sub(" ", text).strip(" ")
+    text = _ODD_SPACE.sub(" ", _DROP.sub("", text))
+    while "  " in text:  # search.js replaces runs of the class at once: the same result
+        text = text.replace("  ", " ")
+    return text.strip(" ")
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    """:func:`normalise` of every text, in a few calls over all of them joined together."""
+    if any(_JOIN in text for text in texts):
+        return [normalise(text) for text in texts]
+    return [part.strip(" ") for part in normalise(_JOIN.join(texts)).split(_JOIN)]
 
 
 def compact_number(text: str) -> str:
     """A certificate number as typed, reduced to ASCII letters and digits: ``asc2025000123``."""
+    if text.isascii():  # NFKC leaves ASCII as it is; what else normalise does, the sub undoes
+        return _NOT_ALNUM.sub("", text.lower())
     return _NOT_ALNUM.sub("", normalise(text))
 
 
@@ -103,7 +126,9 @@ def run_grams(run: str) -> frozenset[str]:
         if len(run) > 1:
             grams.add("^" + run[:2])
         return frozenset(grams)
-    return frozenset(run) | {run[i : i + 2] for i in range(len(run) - 1)}
+    grams = set(run)
+    grams.update(map(operator.add, run, run[1:]))
+    return frozenset(grams)
 
 
 def text_grams(text: str, cache: dict[str, frozenset[str]] | None = None) -> set[str]:
@@ -185,77 +210,58 @@ def _dump(data: Any) -> bytes:
 def _document_order(registry: Registry) -> list[Certificate]:
     """Documents ordered by organisation name, so that one enterprise's certificates and names
     sharing a city prefix fall in the same document-table chunks."""
-    return sorted(registry.certificates, key=lambda c: (c.organization.name, c.number))
+    by_number = sorted(registry.certificates, key=attrgetter("number"))
+    return sorted(by_number, key=attrgetter("organization.name"))  # stable: then by number
 
 
 def _merge(lists: list[list[int]]) -> list[int]:
     return lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
 
 
-def _append_all(targets: Iterable[list[Any]], item: Any) -> None:
-    """Append ``item`` to every list of ``targets``."""
-    deque(map(list.append, targets, repeat(item)), maxlen=0)
+def _append_each(targets: Iterable[list[Any]], items: Iterable[Any]) -> None:
+    """Append each item to its target list, pairing them in order."""
+    deque(map(list.append, targets, items), maxlen=0)
 
 
-def _flags(ids: Iterable[int], docs: int) -> int:
-    """A set of document ids as an int with one byte per document (byte d is 1 if d is in)."""
-    flags = bytearray(docs)
-    deque(map(flags.__setitem__, ids, repeat(1)), maxlen=0)  # a loop in C
-    return int.from_bytes(flags, "little")
-
-
-def _postings(columns: list[list[str]], docs: int) -> dict[str, list[int] | bytes]:
-    """Gram → its documents: sorted ids, or (for a large set) one byte per document.
+def _postings(columns: list[list[str]], docs: int, stop: int) -> dict[str, list[int] | int]:
+    """Gram → its sorted document ids; or, for a stop gram, at most how many documents hold it.
 
     ``columns`` holds one list per searched field, the field's text for every document.
     Inverted per distinct text, then per distinct run, then per gram, so that Python steps are
-    taken per distinct text and run rather than per gram of every document; large sets (the
-    names' 有限 and 公司, the scopes' 服务, English words like "co") are combined as byte
-    strings by C-level operations.
+    taken per distinct text and run rather than per gram of every document (scopes, regions,
+    industry labels and the words of English names repeat across many certificates). A stop
+    gram's documents are never merged: adding up its lists bounds their number well enough.
     """
-    # Appends run as map() over bound methods: a loop in C, the bulk of the work at 100,000.
+    # Appends run as map() over bound methods, loops in C: at 100,000 certificates there are
+    # millions of them.
     lists_by_run: dict[str, list[list[int]]] = defaultdict(list)
     for column in columns:
         docs_by_text: dict[str, list[int]] = defaultdict(list)
-        deque(map(list.append, map(docs_by_text.__getitem__, column), range(docs)), maxlen=0)
-        for text, ids in docs_by_text.items():
-            _append_all(map(lists_by_run.__getitem__, set(_RUN.findall(normalise(text)))), ids)
-    # A run in this many documents keeps a byte string, shared by its grams; a gram whose lists
-    # add up to this many is combined as one (below that, sorting a merged list is cheaper).
-    dense_run = max(64, docs // 64)
-    dense_gram = max(64, docs // 8)
-    lists_by_gram: dict[str, list[list[int]]] = defaultdict(list)
-    for run, lists in lists_by_run.items():
-        _append_all(map(lists_by_gram.__getitem__, run_grams(run)), _merge(lists))
-    flags_of: dict[int, int] = {}  # id() of a large list of a run → its flags
-    postings: dict[str, list[int] | bytes] = {}
-    for gram, lists in lists_by_gram.items():
-        if len(lists) == 1 or sum(map(len, lists)) < dense_gram:
-            postings[gram] = _merge(lists)
-            continue
-        combined = 0
-        sparse: list[list[int]] = []
-        for ids in lists:
-            if len(ids) >= dense_run:
-                key = id(ids)
-                if key not in flags_of:
-                    flags_of[key] = _flags(ids, docs)
-                combined |= flags_of[key]
-            else:
-                sparse.append(ids)
-        if sparse:
-            combined |= _flags(chain.from_iterable(sparse), docs)
-        postings[gram] = combined.to_bytes(docs, "little")
+        _append_each(map(docs_by_text.__getitem__, column), range(docs))
+        runs = list(map(set, map(_RUN.findall, normalise_all(list(docs_by_text)))))
+        _append_each(
+            map(lists_by_run.__getitem__, chain.from_iterable(runs)),
+            chain.from_iterable(map(repeat, docs_by_text.values(), map(len, runs))),
+        )
+    parts_by_gram: dict[str, list[list[int] | int]] = defaultdict(list)
+    grams = list(map(run_grams, lists_by_run))
+    sizes = [sum(map(len, lists)) for lists in lists_by_run.values()]
+    parts = [
+        size if size > stop else _merge(lists)
+        for size, lists in zip(sizes, lists_by_run.values(), strict=True)
+    ]
+    _append_each(
+        map(parts_by_gram.__getitem__, chain.from_iterable(grams)),
+        chain.from_iterable(map(repeat, parts, map(len, grams))),
+    )
+    postings: dict[str, list[int] | int] = {}
+    for gram, parts in parts_by_gram.items():
+        size = sum(part if isinstance(part, int) else len(part) for part in parts)
+        if size > stop:
+            postings[gram] = min(size, docs)
+        else:
+            postings[gram] = _merge(parts)  # type: ignore[arg-type]  # no ints below stop
     return postings
-
-
-def _bitmap(flags: bytes) -> bytes:
-    """One byte per document → one bit per document (bit k of byte j is document 8j + k)."""
-    padded = flags + bytes(-len(flags) % 8)
-    packed = 0
-    for k in range(8):
-        packed |= int.from_bytes(padded[k::8], "little") << k
-    return packed.to_bytes(len(padded) // 8, "little")
 
 
 def _number_directory(certs: list[Certificate]) -> list[tuple[str, int]]:
@@ -308,32 +314,26 @@ def _table(
 
 
 def _gram_files(
-    columns: list[list[str]], docs: int, shard_bytes: int, common_bytes: int
+    columns: list[list[str]], docs: int, shard_bytes: int, common_bytes: int, stop: int
 ) -> tuple[dict[str, bytes], int]:
     """The gram shards and the common-gram files, and the number of shards."""
     files: dict[str, bytes] = {}
     shard_entries: dict[str, list[Any]] = {}
-    common: list[tuple[str, int, dict[str, str]]] = []
+    common: list[tuple[str, int, str]] = []
     inline_bytes = 0
-    for gram, found in _postings(columns, docs).items():
-        # The delta code takes a character or more per document; a bitmap, a bit per document.
-        df = found.count(1) if isinstance(found, bytes) else len(found)
-        if df * 8 >= docs:
-            if isinstance(found, list):
-                found = _flags(found, docs).to_bytes(docs, "little")
-            common.append((gram, df, {"b": base64.b64encode(_bitmap(found)).decode("ascii")}))
+    for gram, found in _postings(columns, docs, stop).items():
+        if isinstance(found, int):  # in so many documents that it would rule out few
+            shard_entries[gram] = [found]
             continue
-        if isinstance(found, bytes):
-            found = list(compress(range(docs), found))
         code = encode_postings(found)
         if len(code) <= common_bytes:
-            shard_entries[gram] = [df, code]
+            shard_entries[gram] = [len(found), code]
             inline_bytes += len(code) + len(gram.encode("utf-8")) + 8
         else:
-            common.append((gram, df, {"p": code}))
+            common.append((gram, len(found), code))
     common.sort(key=lambda entry: entry[0])
-    for n, (gram, df, postings) in enumerate(common):
-        files[f"c/{n}.json"] = _dump({"g": gram, **postings})
+    for n, (gram, df, code) in enumerate(common):
+        files[f"c/{n}.json"] = _dump({"g": gram, "p": code})
         shard_entries[gram] = [df, n]
     shards = 1
     while shards * shard_bytes < inline_bytes and shards < MAX_SHARDS:
@@ -366,6 +366,7 @@ def build_index(
     shard_bytes: int = SHARD_BYTES,
     common_bytes: int = COMMON_BYTES,
     number_block: int = NUMBER_BLOCK,
+    stop_docs: int | None = None,
 ) -> dict[str, bytes]:
     """Every file of the search index: path under the site root (``search/idx/...``) → bytes.
 
@@ -375,14 +376,19 @@ def build_index(
     collecting = gc.isenabled()
     gc.disable()  # millions of short lists: the cyclic collector would rescan them again and again
     try:
-        return _build(registry, doc_chunk, shard_bytes, common_bytes, number_block)
+        return _build(registry, doc_chunk, shard_bytes, common_bytes, number_block, stop_docs)
     finally:
         if collecting:
             gc.enable()
 
 
 def _build(
-    registry: Registry, doc_chunk: int, shard_bytes: int, common_bytes: int, number_block: int
+    registry: Registry,
+    doc_chunk: int,
+    shard_bytes: int,
+    common_bytes: int,
+    number_block: int,
+    stop_docs: int | None,
 ) -> dict[str, bytes]:
     settings = registry.settings
     certs = _document_order(registry)
@@ -391,7 +397,9 @@ def _build(
     files: dict[str, bytes] = {}
     for start in range(0, len(rows), doc_chunk):
         files[f"d/{start // doc_chunk}.json"] = _dump(rows[start : start + doc_chunk])
-    gram_files, shards = _gram_files(columns, len(certs), shard_bytes, common_bytes)
+    gram_files, shards = _gram_files(
+        columns, len(certs), shard_bytes, common_bytes, stop_docs or max(STOP_MIN, len(certs) // 8)
+    )
     files.update(gram_files)
     files.update(_number_files(certs, number_block))
     version = hashlib.blake2b(digest_size=8)

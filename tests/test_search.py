@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -424,12 +426,8 @@ def test_matched_field_is_reported(index: Index) -> None:
 # --- common grams, caps and honest counts -------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def crowded(
-    settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFactory, node: Node
-) -> Index:
-    """80 made-up enterprises, indexed with every frequent gram in its own file and one row per
-    document chunk, so that a query of common grams has more rows to check than the budget."""
+def crowded_records() -> list[dict[str, Any]]:
+    """80 made-up enterprises with much in common: 有限公司, 电器, four cities."""
     rng = random.Random(7)
     cities = ["青岛", "烟台", "深圳", "北京"]
     trade = "海润智家美华康达信宏泰鑫源盛科创联通丰瑞恒嘉德佳荣安"
@@ -447,8 +445,25 @@ def crowded(
                 AIRCON,
             )
         )
-    registry = make_registry(settings, records)
-    files = build_index(registry, doc_chunk=1, common_bytes=8, shard_bytes=200)
+    return records
+
+
+@pytest.fixture(scope="module", params=["common files", "stop grams"])
+def crowded(
+    request: pytest.FixtureRequest,
+    settings: settings_mod.Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    node: Node,
+) -> Index:
+    """The crowded registry indexed with one row per document chunk (so that a query of common
+    grams has more rows to check than the budget) and either every frequent gram in its own file
+    or every gram in more than 10 documents a stop gram (only its count kept)."""
+    registry = make_registry(settings, crowded_records())
+    tuning = {"doc_chunk": 1, "shard_bytes": 200}
+    if request.param == "common files":
+        files = build_index(registry, common_bytes=8, **tuning)
+    else:
+        files = build_index(registry, stop_docs=10, **tuning)
     return Index(registry, write(files, tmp_path_factory.mktemp("crowded")), node)
 
 
@@ -459,14 +474,14 @@ def test_common_grams_only_are_capped_but_exact_and_honest(crowded: Index) -> No
     shown = numbers(answer)
     assert len(shown) == 20 and set(shown) <= expected  # what is shown is exact
     assert answer["complete"] is False
-    assert answer["total"] == 20  # "at least 20"
+    assert 20 <= answer["total"] <= len(expected)  # "at least …"
     assert answer["candidates"] >= len(expected)  # "at most …"
     full = crowded.one("有限公司", limit=100)  # more pages: every candidate is checked
     assert full["complete"] and set(numbers(full)) == expected and full["total"] == len(expected)
 
 
 @pytest.mark.parametrize(
-    "query", ["电器", "电", "有限", "青岛", "售后服务", "Co., Ltd.", "example 1"]
+    "query", ["电器", "电", "有限", "青岛", "售后服务", "Co., Ltd.", "example 1", "co", "e"]
 )
 def test_common_grams_agree_with_the_oracle(crowded: Index, query: str) -> None:
     answer = crowded.one(query, limit=100)
@@ -474,11 +489,35 @@ def test_common_grams_agree_with_the_oracle(crowded: Index, query: str) -> None:
     assert answer["complete"] and answer["total"] == len(crowded.expected(query))
 
 
+@pytest.mark.parametrize("query", ["电器", "电", "有限", "co"])
+def test_one_frequent_gram_is_paged_and_counted_honestly(crowded: Index, query: str) -> None:
+    expected = crowded.expected(query)
+    answer = crowded.one(query)
+    assert len(answer["results"]) == 20 and set(numbers(answer)) <= expected
+    if answer["complete"]:
+        assert answer["total"] == len(expected)
+    else:  # "at least total, at most candidates"
+        assert 20 <= answer["total"] <= len(expected) <= answer["candidates"]
+
+
 def test_rare_gram_with_common_ones(crowded: Index) -> None:
-    name = crowded.registry.certificates[5].organization.name
-    query = name[1:6]
-    answer = crowded.one(query, limit=100)
-    assert set(numbers(answer)) == crowded.expected(query)
+    for cert in crowded.registry.certificates[::7]:
+        query = cert.organization.name[1:6]
+        answer = crowded.one(query, limit=100)
+        assert set(numbers(answer)) == crowded.expected(query)
+        assert answer["complete"]
+
+
+def test_stop_grams_keep_only_a_count(settings: settings_mod.Settings) -> None:
+    registry = make_registry(settings, crowded_records())
+    shards = build_index(registry, stop_docs=10)
+    entries: dict[str, list[Any]] = {}
+    for path, content in shards.items():
+        if path.startswith("search/idx/g/"):
+            entries.update(json.loads(content))
+    with_it = len(Index(registry, Path(), None).expected("有限"))  # type: ignore[arg-type]
+    assert len(entries["有限"]) == 1 and with_it <= entries["有限"][0] <= 80
+    assert all(len(e) == 2 for e in entries.values() if e[0] <= 10)
 
 
 # --- format and determinism ---------------------------------------------------------------------
@@ -493,6 +532,30 @@ def test_output_paths_and_determinism(settings: settings_mod.Settings) -> None:
     for content in first.values():
         json.loads(content)  # every file is JSON
         assert b"\n" not in content
+
+
+def test_output_does_not_depend_on_hash_seeds() -> None:
+    """Sets of strings iterate in a different order in every Python process."""
+    script = (
+        "import hashlib, sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+        "import test_search as t\n"
+        "from generator.search import build_index\n"
+        "settings = t.settings_mod.load(t.ROOT)\n"
+        "files = build_index(t.make_registry(settings, t.crowded_records() + t.RECORDS), "
+        "doc_chunk=3, common_bytes=8, stop_docs=20)\n"
+        "print(hashlib.sha256(repr(sorted(files.items())).encode()).hexdigest())\n"
+    )
+    digests = set()
+    for seed in ("1", "2", "3"):
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(ROOT / "tests"), str(ROOT)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+        )
+        digests.add(out.stdout)
+    assert len(digests) == 1
 
 
 def test_empty_registry(settings: settings_mod.Settings, tmp_path: Path, node: Node) -> None:
@@ -647,7 +710,6 @@ def served(settings: settings_mod.Settings, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="module")
 def page(served: str) -> Any:
-    import os
 
     chromium = (
         os.environ.get("STARMARK_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

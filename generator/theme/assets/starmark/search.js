@@ -10,7 +10,6 @@ const MAX_COMMON = 2; // common-gram files fetched for one query
 const NARROW_CHUNKS = 8; // candidates in more chunks than this: fetch a common gram to narrow them
 const MAX_CHUNKS = 24; // document chunks fetched to verify candidates (unless a page needs more)
 const MAX_BLOCKS = 3; // number-directory blocks read per lookup
-const FIELD_SEP = "\u0001";
 
 const DROP = /[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]/g;
 const SPACE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/g;
@@ -85,6 +84,18 @@ function exactByIndex(n) {
   return isAsciiRun(n) ? n.length <= 3 : Array.from(n).length <= 2;
 }
 
+/** True for one or two ASCII letters or digits alone: searched as the start of a word. */
+function prefixOnly(n) {
+  return /^[0-9a-z]{1,2}$/.test(n);
+}
+
+function startsAWord(text, q) {
+  for (let at = text.indexOf(q); at >= 0; at = text.indexOf(q, at + 1)) {
+    if (at === 0 || !/[0-9a-z]/.test(text[at - 1])) return true;
+  }
+  return false;
+}
+
 /** The delta code of generator/search.py: sorted document ids. */
 export function decodePostings(code) {
   const ids = [];
@@ -110,16 +121,6 @@ export function crc32(text) {
 
 export function shardOf(gram, shards) {
   return crc32(gram) % shards;
-}
-
-/** A bitmap in base64 (bit k of byte j is document 8j + k) → sorted document ids. */
-export function decodeBitmap(base64) {
-  const bytes = atob(base64);
-  const ids = [];
-  for (let j = 0; j < bytes.length; j++) {
-    for (let byte = bytes.charCodeAt(j); byte; byte &= byte - 1) ids.push(j * 8 + 31 - Math.clz32(byte & -byte));
-  }
-  return ids;
 }
 
 function intersect(lists) {
@@ -188,13 +189,6 @@ function matchedField(meta, row, n) {
   return fields(meta, row).find(([, text]) => text.includes(n))?.[0] ?? null;
 }
 
-function rowContains(meta, row, n) {
-  return fields(meta, row)
-    .map(([, text]) => text)
-    .join(FIELD_SEP)
-    .includes(n);
-}
-
 /** Text search: candidates from the gram postings, verified by exact substring when needed. */
 async function textSearch(meta, n, get, limit) {
   const none = { hits: [], total: 0, complete: true, candidates: 0 };
@@ -206,50 +200,58 @@ async function textSearch(meta, n, get, limit) {
   const entries = grams.map((g) => shards.get(shardOf(g, meta.shards))?.[g]);
   if (entries.some((e) => !e)) return none;
   // Inline postings are in the shards already; a common gram's own file is fetched only when
-  // the query has nothing rarer, or when what is rarer still leaves too many rows to check.
+  // the query has nothing rarer, or when what is rarer still leaves too many rows to check. A
+  // stop gram has no postings: it rules out few documents, and the rows are checked anyway.
   const inline = entries.filter((e) => typeof e[1] === "string");
   const common = entries.filter((e) => typeof e[1] === "number").sort((a, b) => a[0] - b[0]);
-  const loadCommon = async ([, file]) => {
-    const found = await get(`c/${file}.json`);
-    return found.b !== undefined ? decodeBitmap(found.b) : decodePostings(found.p);
-  };
+  const stops = entries.filter((e) => e.length === 1);
+  const loadCommon = async ([, file]) => decodePostings((await get(`c/${file}.json`)).p);
   let candidates;
   let used = 0;
   if (inline.length) {
     candidates = intersect(inline.map((e) => decodePostings(e[1])));
-  } else {
+  } else if (common.length) {
     used = Math.min(MAX_COMMON, common.length);
     candidates = intersect(await Promise.all(common.slice(0, used).map(loadCommon)));
+  } else {
+    candidates = Array.from({ length: meta.docs }, (_, id) => id);
   }
   while (used < Math.min(MAX_COMMON, common.length) && chunkCount(meta, candidates, NARROW_CHUNKS) > NARROW_CHUNKS) {
     candidates = intersect([candidates, await loadCommon(common[used++])]);
   }
-  if (exactByIndex(n)) {
+  // A stop gram's count is only an upper bound: with one, rows are checked like any others.
+  const bound = inline.length || common.length ? candidates.length : Math.min(...stops.map((e) => e[0]));
+  if (exactByIndex(n) && !stops.length) {
     return { hits: candidates.map((id) => ({ id })), total: candidates.length, complete: true, candidates: candidates.length };
   }
-  return { ...(await verify(meta, n, candidates, get, limit)), candidates: candidates.length };
+  const found = await verify(meta, n, candidates, get, limit);
+  return { ...found, candidates: found.complete ? found.total : Math.max(bound, found.total) };
 }
 
 /**
  * Keep the candidates whose row contains n. If the rows of every candidate fit in the chunk
- * budget they are all checked and the count is exact; otherwise only enough to fill the page
- * are, and the count is a lower bound.
+ * budget they are all checked and the count is exact; otherwise rows are checked in order only
+ * until the page is full, and the count is a lower bound.
  */
 async function verify(meta, n, candidates, get, limit) {
   const budget = Math.max(MAX_CHUNKS, limit + 4);
-  const chunkOf = (id) => Math.floor(id / meta.chunk);
+  const contains = prefixOnly(n) ? startsAWord : (text, q) => text.includes(q);
+  const matches = (row) => fields(meta, row).some(([, text]) => contains(text, n));
   if (chunkCount(meta, candidates, budget) <= budget) {
     const chunks = await chunksFor(meta, candidates, get);
-    const hits = candidates.filter((id) => rowContains(meta, rowOf(meta, chunks, id), n)).map((id) => ({ id }));
+    const hits = candidates.filter((id) => matches(rowOf(meta, chunks, id))).map((id) => ({ id }));
     return { hits, total: hits.length, complete: true };
   }
+  const chunkOf = (id) => Math.floor(id / meta.chunk);
   const hits = [];
   const fetched = new Set();
   let next = 0;
+  let size = 0; // candidates per round: doubled each round, so that sparse matches take few trips
   while (hits.length < limit && next < candidates.length && fetched.size < budget) {
+    size = Math.max(limit - hits.length, size * 2);
     const batch = [];
     const batchChunks = new Set();
-    for (; next < candidates.length && batch.length < limit - hits.length; next++) {
+    for (; next < candidates.length && batch.length < size; next++) {
       const k = chunkOf(candidates[next]);
       if (!fetched.has(k) && !batchChunks.has(k) && fetched.size + batchChunks.size >= budget) break;
       batchChunks.add(k);
@@ -257,9 +259,9 @@ async function verify(meta, n, candidates, get, limit) {
     }
     const chunks = await chunksFor(meta, batch, get);
     for (const k of chunks.keys()) fetched.add(k);
-    for (const id of batch) if (rowContains(meta, rowOf(meta, chunks, id), n)) hits.push({ id });
+    for (const id of batch) if (matches(rowOf(meta, chunks, id))) hits.push({ id });
   }
-  return { hits, total: hits.length, complete: next === candidates.length };
+  return { hits: hits.slice(0, limit), total: hits.length, complete: next === candidates.length };
 }
 
 /** Entries of the number directory whose key starts with prefix. */
