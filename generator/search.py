@@ -243,24 +243,39 @@ def _postings(columns: list[list[str]], docs: int, stop: int) -> dict[str, list[
             map(lists_by_run.__getitem__, chain.from_iterable(runs)),
             chain.from_iterable(map(repeat, docs_by_text.values(), map(len, runs))),
         )
-    parts_by_gram: dict[str, list[list[int] | int]] = defaultdict(list)
-    grams = list(map(run_grams, lists_by_run))
-    sizes = [sum(map(len, lists)) for lists in lists_by_run.values()]
-    parts = [
-        size if size > stop else _merge(lists)
-        for size, lists in zip(sizes, lists_by_run.values(), strict=True)
-    ]
-    _append_each(
-        map(parts_by_gram.__getitem__, chain.from_iterable(grams)),
-        chain.from_iterable(map(repeat, parts, map(len, grams))),
-    )
-    postings: dict[str, list[int] | int] = {}
-    for gram, parts in parts_by_gram.items():
-        size = sum(part if isinstance(part, int) else len(part) for part in parts)
+    # A run in more than ``stop`` documents makes each of its grams a stop gram: its documents
+    # are only counted (over-counted where a document holds several runs with the gram).
+    stop_sizes: dict[str, int] = defaultdict(int)
+    kept_grams: list[frozenset[str]] = []
+    kept_docs: list[list[int]] = []
+    for run, lists in lists_by_run.items():
+        size = sum(map(len, lists))
         if size > stop:
-            postings[gram] = min(size, docs)
+            for gram in run_grams(run):
+                stop_sizes[gram] += size
         else:
-            postings[gram] = _merge(parts)  # type: ignore[arg-type]  # no ints below stop
+            kept_grams.append(run_grams(run))
+            kept_docs.append(_merge(lists))
+    lists_by_gram: dict[str, list[list[int]]] = defaultdict(list)
+    _append_each(
+        map(lists_by_gram.__getitem__, chain.from_iterable(kept_grams)),
+        chain.from_iterable(map(repeat, kept_docs, map(len, kept_grams))),
+    )
+    # The sum of the lists' sizes can be a few times the number of documents (电梯 in a name,
+    # a scope and an industry label): it decides alone only when far above the stop line.
+    surely_stop = stop * len(columns)
+    postings: dict[str, list[int] | int] = {
+        gram: min(size, docs) for gram, size in stop_sizes.items()
+    }
+    for gram, lists in lists_by_gram.items():
+        size = sum(map(len, lists))
+        if gram in stop_sizes or size > surely_stop:
+            postings[gram] = min(size + stop_sizes.get(gram, 0), docs)
+        elif size <= stop:
+            postings[gram] = _merge(lists)
+        else:
+            union = set().union(*lists)
+            postings[gram] = len(union) if len(union) > stop else sorted(union)
     return postings
 
 
