@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from . import data, feeds, listings, marks, pages, search, trust
 from .model import Certificate, Registry
-from .output import Manifest, Output, Previous
+from .output import Manifest, Output, Previous, Record
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
@@ -61,9 +61,10 @@ class BuildReport:
     listing_pages: int = 0
     marks_rendered: int = 0
     marks_cached: int = 0
-    reused: int = 0  # certificates whose page, feed and artwork were linked, not rendered
+    reused: int = 0  # certificates whose page, feed and artwork were kept or linked
     changed: int = 0  # files whose bytes were written
-    linked: int = 0  # files linked from the previous site
+    linked: int = 0  # files linked from the live site
+    kept: int = 0  # files of the spare tree kept where they were
     removed: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     manifest: Manifest | None = field(default=None, repr=False)
@@ -163,6 +164,7 @@ class _Job:
     shells: dict[int, Shell]
     site_dir: Path
     previous: Previous | None
+    spare: Manifest | None
     hashes: dict[str, bytes]
     json_inputs: bytes
     facets: Sequence[listings.Facet]
@@ -173,26 +175,22 @@ _JOB: _Job | None = None
 
 @dataclass
 class _Done:
-    """What a worker did for one task: file states, files written anew, files linked, units
-    recorded, and the items it could not link (they must be rendered)."""
+    """What a worker did for one task: what its output did, and the items it could not keep
+    or link (they must be rendered)."""
 
     indices: list[int]
-    states: dict[str, bytes]
-    changed: list[str]
-    linked: int
-    units: dict[str, tuple[bytes, tuple[str, ...]]]
+    record: Record
     missing: list[int] = field(default_factory=list)
     count: int = 0
 
 
 def _done(indices: list[int], out: Output, count: int, missing: list[int] | None = None) -> _Done:
-    return _Done(indices, out.states, sorted(out.changed), out.linked, out.units, missing or [],
-                 count)
+    return _Done(indices, out.record(), missing or [], count)
 
 
 def _job() -> tuple[_Job, Output]:
     assert _JOB is not None
-    return _JOB, Output(_JOB.site_dir, _JOB.previous)
+    return _JOB, Output(_JOB.site_dir, _JOB.previous, _JOB.spare)
 
 
 def json_unit(number: str, json_inputs: bytes) -> tuple[str, bytes]:
@@ -287,10 +285,16 @@ class Workers:
 
 def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *, cache_dir: Path,
                 quiet: bool = False, workers: int | None = None, previous: Previous | None = None,
-                prune: bool = False, keep: Iterable[str] = (), inputs: bytes = b"") -> BuildReport:
-    """Write every registry output into ``site_dir`` (which mkdocs has filled with the rest).
+                spare: Manifest | None = None, mkdocs_dir: Path | None = None,
+                finish: Callable[[Output], None] | None = None, prune: bool = False,
+                keep: Iterable[str] = (), inputs: bytes = b"") -> BuildReport:
+    """Write every registry output into ``site_dir``.
 
-    ``previous``: the live site and its manifest, to link unchanged outputs from. ``prune``:
+    ``previous``: the live site and its manifest, to link unchanged outputs from. ``spare``:
+    the manifest of what ``site_dir`` holds already (the spare tree), whose unchanged files are
+    kept and whose other files are removed. ``mkdocs_dir``: where mkdocs wrote the rest of the
+    site, moved into ``site_dir`` at the end (else mkdocs wrote into ``site_dir`` itself).
+    ``finish``: writes more (the sitemap) through the same output before that. ``prune``:
     remove stale files under the folders this stage owns (for a site folder that was not
     emptied first), except ``keep`` (mkdocs' own pages there). ``inputs``: more bytes that every
     output depends on (the mkdocs configuration).
@@ -298,7 +302,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     global _JOB
     started = time.perf_counter()
     report = BuildReport(records=len(registry.certificates))
-    out = Output(site_dir, previous)
+    out = Output(site_dir, previous, spare)
     workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
     clock = _Clock(report.timings)
 
@@ -313,12 +317,12 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     for f in all_facets}
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, hashes, json_inputs, all_facets)
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets)
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         todo: list[int] = []
-        json_missing = 0 if previous else len(certs)
-        if previous is None:
+        json_missing = 0 if previous or spare else len(certs)
+        if previous is None and spare is None:
             todo = list(range(len(certs)))
         else:
             with bar(len(certs), "unchanged", quiet) as stage:
@@ -353,7 +357,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             for done in pool.run(_listing_pages, stale, size=1):
                 _merge(out, done)
                 facet = all_facets[done.indices[0]]
-                out.unit(f"listing:{facet.slug}", facet_inputs[facet.slug], sorted(done.states))
+                out.unit(f"listing:{facet.slug}", facet_inputs[facet.slug],
+                         sorted(done.record.states))
                 stage.update(1)
     finally:
         pool.close()
@@ -372,7 +377,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         1 for c in certs if f"c/{c.number}/index.html" in out.states
         and f"c/{c.number}/feed.xml" in out.states)
 
-    counts = previous.manifest.counts if previous else {}
+    counts = {**(spare.counts if spare else {}), **(previous.manifest.counts if previous else {})}
     if out.reuse("search", everything) is not None and "search" in counts:
         report.search_entries = counts["search"]
     else:
@@ -399,10 +404,22 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     out.write("feed.xml", feeds.registry_feed(registry))
     clock.lap("data")
 
+    if finish is not None:
+        finish(out)
+    if mkdocs_dir is not None:
+        for folder, _dirs, names in os.walk(mkdocs_dir):
+            for name in names:
+                path = Path(folder, name)
+                rel = path.relative_to(mkdocs_dir).as_posix()
+                if rel not in out.written:
+                    out.adopt(rel, path)
+    report.removed = out.sweep()
     if prune:
-        report.removed = out.prune(OWNED, keep)
+        report.removed += out.prune(OWNED, keep)
+    clock.lap("finish")
     report.changed = len(out.changed)
     report.linked = out.linked
+    report.kept = out.kept
     report.manifest = out.manifest(counts={"search": report.search_entries,
                                            "data": report.json_entries})
     report.timings["render_site"] = time.perf_counter() - started
@@ -410,8 +427,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
 
 
 def _merge(out: Output, done: _Done) -> None:
-    out.merge(done.states, done.changed, done.linked)
-    out.units.update(done.units)
+    out.merge(done.record)
 
 
 class _Clock:

@@ -1,15 +1,19 @@
-"""Write build outputs by content, reusing the previous site's files where nothing changed.
+"""Write build outputs by content, reusing what the last two builds made where nothing changed.
 
 Every renderer writes through :class:`Output`, so a build knows every file it produced and the
-digest of each. The build records them in a :class:`Manifest` kept in the cache folder. The next
-build, which writes into a fresh temporary folder, hard-links a file from the previous (live)
-site instead of writing it when the bytes are the same, and a whole *unit* (one certificate's
-page, feed and artwork; a listing; the search index) without rendering it at all when the hash
-of the unit's inputs is the one recorded.
+digest of each. The build records them in a :class:`Manifest` kept in the cache folder, and
+groups them in *units* (one certificate's page, feed and artwork; a listing; the search index;
+the open data), each with the hash of all of its inputs.
 
-The live site is never written to: a file is created beside its target and renamed over it, so a
-hard-linked file is replaced, never modified in place. A previous file is linked only when its
-size, modification time and inode are still the ones recorded, so a site changed behind the
+A build writes into a folder that is not the live site: a new one, or the *spare* tree, the site
+that was live before the last build (kept, with its manifest, in the cache folder). A unit whose
+input hash is unchanged is not rendered: its files are kept as they are in the spare tree, or
+hard-linked from the live site; a file whose bytes come out the same is kept or linked too.
+Files of the spare tree that this build did not produce are removed at the end (:meth:`sweep`).
+
+The live site is never written to: a file is created beside its target and renamed over it, so
+a hard-linked file is replaced, never modified in place. A file is kept or linked only when its
+size, modification time and inode are still those recorded, so a tree changed behind the
 build's back is rendered afresh rather than trusted.
 """
 
@@ -84,7 +88,7 @@ class Manifest:
 
 @dataclass(frozen=True)
 class Previous:
-    """The live site of the previous build and the manifest that describes it."""
+    """A built tree (the live site, or the spare one) and the manifest that describes it."""
 
     site_dir: Path
     manifest: Manifest
@@ -98,15 +102,36 @@ def _relative(rel: str) -> str:
     return rel if os.sep == "/" else rel.replace("/", os.sep)
 
 
-class Output:
-    """A site folder written to by content, remembering the state of every file it produced."""
+@dataclass
+class Record:
+    """What an :class:`Output` did (see :meth:`Output.record`)."""
 
-    def __init__(self, site_dir: Path, previous: Previous | None = None) -> None:
+    states: dict[str, bytes]
+    written: set[str]
+    changed: set[str]
+    created: set[str]
+    units: dict[str, tuple[bytes, tuple[str, ...]]]
+    linked: int
+    kept: int
+
+
+class Output:
+    """A site folder written to by content, remembering the state of every file it produced.
+
+    ``previous``: the live site to link unchanged files from. ``spare``: the manifest of what
+    ``site_dir`` already holds (a spare tree), whose unchanged files are kept in place.
+    """
+
+    def __init__(self, site_dir: Path, previous: Previous | None = None,
+                 spare: Manifest | None = None) -> None:
         self.site_dir = site_dir
         self.previous = previous
+        self.spare = spare
         self.written: set[str] = set()
         self.changed: set[str] = set()  # files whose bytes were written (not linked, not kept)
         self.linked = 0
+        self.kept = 0
+        self.created: set[str] = set()  # names this build linked or wrote into the folder
         self.states: dict[str, bytes] = {}
         self.units: dict[str, tuple[bytes, tuple[str, ...]]] = {}
         self._root = os.fspath(site_dir)
@@ -130,17 +155,17 @@ class Output:
         new = digest(data)
         with self._lock:
             self.written.add(rel)
-        old = self.previous.manifest.files.get(rel) if self.previous else None
-        if old is not None and FILE_STATE.unpack(old)[3] == new and self._link(rel, local, old):
+        if self._reuse_file(rel, local, new):
             return False
-        try:
-            if os.stat(target).st_size == len(data):
-                with open(target, "rb") as handle:
-                    if digest(handle.read()) == new:
-                        self._record(rel, _state(target, new))
-                        return False
-        except OSError:
-            pass
+        if self.spare is None:  # a folder written into again (mkdocs serve, --dirty)
+            try:
+                if os.stat(target).st_size == len(data):
+                    with open(target, "rb") as handle:
+                        if digest(handle.read()) == new:
+                            self._record(rel, _state(target, new))
+                            return False
+            except OSError:
+                pass
         self._mkdir(os.path.dirname(target))
         tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as handle:
@@ -148,22 +173,68 @@ class Output:
         os.replace(tmp, target)  # never into an existing inode: a linked file is replaced
         with self._lock:
             self.changed.add(rel)
+            self.created.add(rel)
         self._record(rel, _state(target, new))
         return True
+
+    def adopt(self, rel: str, source: Path) -> None:
+        """Move the file ``source`` (written by someone else, e.g. mkdocs) to ``rel``."""
+        local = _relative(rel)
+        data = source.read_bytes()
+        new = digest(data)
+        with self._lock:
+            self.written.add(rel)
+        if self._reuse_file(rel, local, new):
+            source.unlink()
+            return
+        target = os.path.join(self._root, local)
+        self._mkdir(os.path.dirname(target))
+        os.replace(source, target)
+        with self._lock:
+            self.changed.add(rel)
+            self.created.add(rel)
+        self._record(rel, _state(target, new))
+
+    def _reuse_file(self, rel: str, local: str, new: bytes) -> bool:
+        """Keep the spare tree's ``rel``, or link the live one, if it holds exactly ``new``."""
+        if self.spare is not None:
+            kept = self.spare.files.get(rel)
+            if kept is not None and FILE_STATE.unpack(kept)[3] == new and self._keep(rel, local,
+                                                                                    kept):
+                return True
+        old = self.previous.manifest.files.get(rel) if self.previous else None
+        return old is not None and FILE_STATE.unpack(old)[3] == new and self._link(rel, local, old)
 
     def _record(self, rel: str, state: bytes) -> None:
         with self._lock:
             self.states[rel] = state
 
+    @staticmethod
+    def _same(path: str, state: bytes) -> bool:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        size, mtime, inode, _digest = FILE_STATE.unpack(state)
+        return (st.st_size, st.st_mtime_ns, st.st_ino) == (size, mtime, inode)
+
+    def _keep(self, rel: str, local: str, state: bytes) -> bool:
+        """Keep the spare tree's ``rel`` where it is if it is still what was recorded."""
+        if not self._same(os.path.join(self._root, local), state):
+            return False
+        with self._lock:
+            self.written.add(rel)
+            self.states[rel] = state
+            self.kept += 1
+        return True
+
     def _link(self, rel: str, local: str, state: bytes) -> bool:
-        """Hard-link the previous build's ``rel`` into place if it is still what was recorded."""
+        """Hard-link the live site's ``rel`` into place if it is still what was recorded."""
         source = os.path.join(self._before, local)
         target = os.path.join(self._root, local)
+        if not self._same(source, state):
+            return False
         try:
-            st = os.lstat(source)
-            size, mtime, inode, _digest = FILE_STATE.unpack(state)
-            if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
-                return False
             self._mkdir(os.path.dirname(target))
             try:
                 os.link(source, target)
@@ -175,54 +246,68 @@ class Output:
             return False
         with self._lock:
             self.written.add(rel)
+            self.created.add(rel)
             self.states[rel] = state
             self.linked += 1
         return True
 
     def reuse(self, unit: str, inputs: bytes) -> tuple[str, ...] | None:
-        """Link every file of ``unit`` from the previous build if its input hash is unchanged.
+        """Keep or link every file of ``unit`` if its input hash is unchanged.
 
-        Returns the files linked, or None (nothing linked) when the unit must be rendered.
+        The spare tree's copy is kept in place if it is complete, else the live site's is
+        linked. Returns the unit's files, or None when the unit must be rendered.
         """
-        if self.previous is None:
-            return None
-        recorded = self.previous.manifest.units.get(unit)
-        if recorded is None or recorded[0] != inputs:
-            return None
-        files = recorded[1]
-        states = self.previous.manifest.files
-        done: list[str] = []
-        for rel in files:
-            state = states.get(rel)
-            try:
-                local = _relative(rel)
-            except ValueError:
-                state = None
-            if state is None or not self._link(rel, local, state):
-                for linked in done:  # all or nothing: a re-render writes the unit anew
-                    with contextlib.suppress(OSError):
-                        os.unlink(os.path.join(self._root, _relative(linked)))
-                    with self._lock:
-                        self.written.discard(linked)
-                        self.states.pop(linked, None)
-                        self.linked -= 1
-                return None
-            done.append(rel)
-        self.unit(unit, inputs, files)
-        return files
+        for source in (self.spare, self.previous.manifest if self.previous else None):
+            if source is None:
+                continue
+            recorded = source.units.get(unit)
+            if recorded is None or recorded[0] != inputs:
+                continue
+            files = recorded[1]
+            use = self._keep if source is self.spare else self._link
+            done: list[str] = []
+            for rel in files:
+                state = source.files.get(rel)
+                try:
+                    local = _relative(rel)
+                except ValueError:
+                    state = None
+                if state is None or not use(rel, local, state):
+                    self._forget(done)
+                    break
+                done.append(rel)
+            else:
+                self.unit(unit, inputs, files)
+                return files
+        return None
+
+    def _forget(self, rels: Iterable[str]) -> None:
+        """Undo keeping or linking ``rels`` (a unit that turned out incomplete is rendered)."""
+        with self._lock:
+            for rel in rels:
+                self.written.discard(rel)
+                self.states.pop(rel, None)
 
     def unit(self, unit: str, inputs: bytes, files: Iterable[str]) -> None:
         """Record that ``files`` were made from inputs whose hash is ``inputs``."""
         with self._lock:
             self.units[unit] = (inputs, tuple(files))
 
-    def merge(self, states: dict[str, bytes], changed: Iterable[str], linked: int) -> None:
-        """Take in what a worker process wrote into the same folder."""
+    def record(self) -> Record:
+        """What this output did, to send from a worker process to the parent's output."""
+        return Record(self.states, self.written, self.changed, self.created, self.units,
+                      self.linked, self.kept)
+
+    def merge(self, other: Record) -> None:
+        """Take in what another output (a worker process's) did in the same folder."""
         with self._lock:
-            self.states.update(states)
-            self.written.update(states)
-            self.changed.update(changed)
-            self.linked += linked
+            self.states.update(other.states)
+            self.written.update(other.written)
+            self.changed.update(other.changed)
+            self.created.update(other.created)
+            self.units.update(other.units)
+            self.linked += other.linked
+            self.kept += other.kept
 
     def claim(self, rel: str) -> None:
         """Record that ``rel`` belongs to this build although it was written by someone else."""
@@ -236,6 +321,26 @@ class Output:
     def manifest(self, counts: dict[str, int] | None = None) -> Manifest:
         """The manifest of what this output holds now (for the next build)."""
         return Manifest(dict(self.states), dict(self.units), dict(counts or {}))
+
+    def sweep(self) -> list[str]:
+        """Remove what the spare tree held, or this build put in, that this build did not
+        produce (stale certificates, artwork of suspended ones, units rendered afresh)."""
+        held = set(self.spare.files) if self.spare else set()
+        stale = sorted((held | self.created) - self.written)
+        folders: set[str] = set()
+        for rel in stale:
+            path = os.path.join(self._root, _relative(rel))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            folders.add(os.path.dirname(path))
+        for folder in sorted(folders, key=len, reverse=True):
+            while folder != self._root and folder.startswith(self._root):
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                folder = os.path.dirname(folder)
+        return stale
 
     def prune(self, owned: Iterable[str], keep: Iterable[str] = ()) -> list[str]:
         """Remove files under the ``owned`` folders that this build neither wrote nor keeps."""

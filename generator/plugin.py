@@ -4,7 +4,7 @@ It loads and checks the registry when mkdocs loads its config (or takes the one 
 ``publish`` already loaded), adds the generated pages (search, listings index, and the
 placeholder pages whose rendering becomes the shells), keeps the rendered shells, and after
 mkdocs has built the hand-written pages hands everything else to ``build.render_site``. When
-``publish`` names the live site (``previous_site``), unchanged outputs are linked from it.
+``publish`` names the live site and a spare tree, unchanged outputs are kept or linked.
 """
 
 from __future__ import annotations
@@ -62,7 +62,11 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.report: build.BuildReport | None = None
         self.own_search_page = False
         self.preloaded: Registry | None = None  # set by publish: the registry it checked
-        self.previous_site: Path | None = None  # set by publish: the live site to link from
+        # Set by publish for one build: the live site to link from, the folder to assemble the
+        # site in (the spare tree) and the manifest of what that folder holds already.
+        self.previous: Previous | None = None
+        self.build_dir: Path | None = None
+        self.spare: Manifest | None = None
         self.dirty = False
         self.outputs: set[str] = set()
 
@@ -189,36 +193,32 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         assert self.registry is not None
-        site_dir = Path(config.site_dir)
+        site_dir = Path(config.site_dir)  # where mkdocs wrote its pages
         shutil.rmtree(site_dir / shell.SHELL_DIR, ignore_errors=True)
-        previous = self._previous()
+        build_dir = self.build_dir or site_dir
+        previous, spare = self.previous, self.spare
+        self.previous = self.spare = self.build_dir = None  # once: serve rebuilds start afresh
         config_file = Path(config.config_file_path or "")
         inputs = config_file.read_bytes() if config_file.is_file() else b""
         try:
             self.report = build.render_site(
-                self.registry, site_dir, self.shells, cache_dir=self.cache_dir,
-                quiet=self.config.quiet, previous=previous, prune=self.dirty, keep=self.outputs,
-                inputs=inputs)
+                self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
+                quiet=self.config.quiet, previous=previous, spare=spare,
+                mkdocs_dir=None if build_dir == site_dir else site_dir,
+                finish=lambda out: self._write_sitemap(site_dir, out),
+                prune=self.dirty, keep=self.outputs, inputs=inputs)
         except InputError as exc:
             raise PluginError(f"starmark: cannot build:\n{exc}") from None
-        self._write_sitemap(site_dir, previous)
         mismatches = self.report.mismatches()
         if mismatches:
             raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
 
-    def _previous(self) -> Previous | None:
-        """The live site and its manifest, when publish named one that has a manifest."""
-        site, self.previous_site = self.previous_site, None
-        if site is None or not site.is_dir():
-            return None
-        manifest = Manifest.load(build.manifest_path(self.cache_dir, site))
-        return Previous(site, manifest) if manifest is not None else None
-
-    def _write_sitemap(self, site_dir: Path, previous: Previous | None) -> None:
-        assert self.registry is not None and self.report is not None
-        own = site_dir / "sitemap.xml"
+    def _write_sitemap(self, mkdocs_dir: Path, out: Output) -> None:
+        """Replace mkdocs' sitemap (read from ``mkdocs_dir``) by one with every certificate."""
+        assert self.registry is not None
+        own = mkdocs_dir / "sitemap.xml"
         docs = sitemap.loc_urls(own.read_text("utf-8"), shell.SHELL_DIR) if own.exists() else []
         registry = self.registry
         base = registry.settings.site_url
@@ -226,10 +226,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
                     for c in registry.certificates]
         entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
-        out = Output(site_dir, previous)
         sitemap.write_sitemaps(out, base, entries)
-        if self.report.manifest is not None:
-            self.report.manifest.files.update(out.states)
 
     def stats(self) -> dict[str, int]:
         """Certificates by verdict, for the home page's numbers."""

@@ -16,7 +16,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 from .build import BuildReport, manifest_path, progress
 from .errors import InputError, Problem
 from .load import load_registry
+from .output import Manifest, Previous
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
@@ -99,7 +99,13 @@ def _exclusive(lock: Path) -> Iterator[None]:
 
 def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | None = None,
                config_file: Path | None = None, quiet: bool = False) -> BuildReport:
-    """Validate, build into a temporary folder, check, then move it into place."""
+    """Validate, build into a folder that is not the live site, check, then swap it in.
+
+    The folder is the spare tree kept in the cache folder (the site that was live before the
+    last build), updated to this build: what did not change is kept there or linked from the
+    live site. After the swap the replaced site becomes the spare tree. When the cache folder
+    is on another file system than the site, a new folder is used and the old site deleted.
+    """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
@@ -109,6 +115,7 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     config_path = _config_file(root, config_file)
     with contextlib.ExitStack() as held:
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+        held.callback(shutil.rmtree, tmp, True)  # mkdocs' own output, moved out when it worked
         try:
             with _quiet_logs(quiet):
                 config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
@@ -121,39 +128,83 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
                 root, plugin.as_of(), cache_dir=cache_dir,
                 progress=lambda files: progress(files, len(files), "records", quiet))
             loaded = time.perf_counter() - loading
-            plugin.previous_site = target
+            trees = Trees(cache_dir, target)
+            live = trees.prepare()
+            plugin.previous = Previous(target, live) if live is not None else None
+            plugin.build_dir, plugin.spare = trees.spare_dir or tmp, trees.spare
+            building = time.perf_counter()
             with _quiet_logs(quiet):
                 build(config)
             report = plugin.report
             if report is None:
                 raise BuildFailed("the starmark plugin did not run")
+            report.timings["mkdocs"] = (time.perf_counter() - building
+                                        - report.timings.get("render_site", 0.0))
         except (MkDocsException, BuildFailed) as exc:
-            shutil.rmtree(tmp, ignore_errors=True)
             message = f"build failed, site left as it was: {exc}"
             raise InputError([Problem(str(config_path), 0, message)]) from None
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        os.chmod(tmp, 0o755)
-        old = swap_into_place(tmp, target, keep_old=True)
-        # The old tree is mostly links to the new one's files: delete it while the new
-        # site's manifest is written.
-        deleting = threading.Thread(target=shutil.rmtree, args=(old, True))
-        if old is not None:
-            deleting.start()
+        swapping = time.perf_counter()
+        trees.swap(trees.spare_dir or tmp, report, live)
         report.timings["load"] = loaded
-        _save_manifest(report, plugin.cache_dir, target)
-        if old is not None:
-            deleting.join()
+        report.timings["swap"] = time.perf_counter() - swapping
         report.timings["total"] = time.perf_counter() - started
-        _save_report(report, plugin.cache_dir, target)
+        _save_report(report, cache_dir, target)
     return report
 
 
-def _save_manifest(report: BuildReport, cache_dir: Path, site: Path) -> None:
-    """Keep what the live site holds, for the next build to link from."""
-    if report.manifest is not None:
-        report.manifest.save(manifest_path(cache_dir, site))
+class Trees:
+    """The live site and the spare tree of one site, with their manifests.
+
+    ``<cache>/sites/<key>.manifest`` describes the live site, ``.spare-manifest`` the spare
+    tree ``<cache>/trees/<key>/spare``. The spare's manifest is removed while a build changes
+    the spare tree, so a build that fails leaves a spare tree that the next one discards.
+    """
+
+    def __init__(self, cache_dir: Path, target: Path) -> None:
+        self.target = target
+        self.live_path = manifest_path(cache_dir, target)
+        self.spare_path = self.live_path.with_suffix(".spare-manifest")
+        self.folder = cache_dir / "trees" / self.live_path.stem
+        self.spare_dir: Path | None = None
+        self.spare: Manifest | None = None
+
+    def prepare(self) -> Manifest | None:
+        """Make the spare tree ready to build in; return the live site's manifest."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        old = self.folder / "old"
+        if old.exists():  # a swap was interrupted between its two renames
+            if not self.target.exists():
+                os.replace(old, self.target)
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+        live = Manifest.load(self.live_path) if self.target.is_dir() else None
+        if os.stat(self.folder).st_dev != os.stat(self.target.parent).st_dev:
+            return live  # no renames across file systems: build in a new folder
+        self.spare_dir = self.folder / "spare"
+        self.spare = Manifest.load(self.spare_path) if self.spare_dir.is_dir() else None
+        if self.spare is None:
+            shutil.rmtree(self.spare_dir, ignore_errors=True)  # unknown content
+        self.spare_path.unlink(missing_ok=True)  # the spare tree is about to change
+        self.spare_dir.mkdir(exist_ok=True)
+        return live
+
+    def swap(self, built: Path, report: BuildReport, live: Manifest | None) -> None:
+        """Put ``built`` in place of the live site, keep the replaced site as the spare tree."""
+        os.chmod(built, 0o755)
+        if self.spare_dir is None:
+            swap_into_place(built, self.target)
+        else:
+            old = self.folder / "old"
+            had_site = self.target.exists()
+            if had_site:
+                os.replace(self.target, old)
+            os.replace(built, self.target)
+            if had_site:
+                os.replace(old, self.spare_dir)
+                if live is not None:
+                    live.save(self.spare_path)
+        if report.manifest is not None:
+            report.manifest.save(self.live_path)
 
 
 def _save_report(report: BuildReport, cache_dir: Path, site: Path) -> None:

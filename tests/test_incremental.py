@@ -116,22 +116,37 @@ def assert_same_as_clean(root: Path, site: Path, tmp_path: Path) -> None:
     assert tree(site) == tree(clean)
 
 
-def test_nothing_changed_links_everything_and_renders_nothing(registry_root: Path) -> None:
+@pytest.fixture(params=[1, 2], ids=["live site", "live site and spare tree"])
+def site(request: pytest.FixtureRequest, registry_root: Path) -> Path:
+    """A site built once (the next build links from it) or twice (the next build also keeps
+    what it can of the spare tree, the site of the first build)."""
+    folder = registry_root / "site"
+    for _ in range(request.param):
+        build(registry_root, folder)
+    return folder
+
+
+def test_nothing_changed_renders_nothing(registry_root: Path) -> None:
     site = registry_root / "site"
     first = build(registry_root, site)
-    assert first.reused == 0 and first.linked == 0
+    assert first.reused == 0 and first.linked == first.kept == 0
     before, ino = tree(site), inodes(site)
-    again = build(registry_root, site)
+    again = build(registry_root, site)  # links everything from the live site
     assert again.reused == again.records == first.records
     assert again.changed == 0 and again.marks_rendered == again.marks_cached == 0
+    assert again.linked > 0 and again.kept == 0
     assert tree(site) == before
-    assert {rel: ino[rel] for rel in inodes(site) if rel.startswith(("c/", "api/", "list/"))} == {
-        rel: n for rel, n in ino.items() if rel.startswith(("c/", "api/", "list/"))}
+    owned = ("c/", "api/", "list/", "search/idx/")
+    assert {rel: n for rel, n in inodes(site).items() if rel.startswith(owned)} == {
+        rel: n for rel, n in ino.items() if rel.startswith(owned)}
+    third = build(registry_root, site)  # keeps everything in the spare tree, links nothing
+    assert third.reused == third.records
+    assert third.changed == 0 and third.linked == 0 and third.kept >= again.linked
+    assert tree(site) == before
 
 
-def test_one_changed_record_equals_a_clean_build(registry_root: Path, tmp_path: Path) -> None:
-    site = registry_root / "site"
-    build(registry_root, site)
+def test_one_changed_record_equals_a_clean_build(registry_root: Path, site: Path,
+                                                 tmp_path: Path) -> None:
     ino = inodes(site)
     number = valid(registry_root)[0]
     path = records(registry_root)[number]
@@ -146,11 +161,13 @@ def test_one_changed_record_equals_a_clean_build(registry_root: Path, tmp_path: 
             assert after[rel] == ino[rel], rel
     assert after[f"c/{number}/index.html"] != ino[f"c/{number}/index.html"]
     assert_same_as_clean(registry_root, site, tmp_path)
-
-
-def test_a_suspended_certificate_loses_its_mark_files(registry_root: Path, tmp_path: Path) -> None:
-    site = registry_root / "site"
+    move(path)  # and once more: the spare tree now holds the first change
     build(registry_root, site)
+    assert_same_as_clean(registry_root, site, tmp_path / "again")
+
+
+def test_a_suspended_certificate_loses_its_mark_files(registry_root: Path, site: Path,
+                                                      tmp_path: Path) -> None:
     number = valid(registry_root)[1]
     assert (site / "c" / number / "mark.svg").is_file()
     path = records(registry_root)[number]
@@ -165,9 +182,8 @@ def test_a_suspended_certificate_loses_its_mark_files(registry_root: Path, tmp_p
     assert_same_as_clean(registry_root, site, tmp_path)
 
 
-def test_a_removed_certificate_loses_every_output(registry_root: Path, tmp_path: Path) -> None:
-    site = registry_root / "site"
-    build(registry_root, site)
+def test_a_removed_certificate_loses_every_output(registry_root: Path, site: Path,
+                                                  tmp_path: Path) -> None:
     number, path = next(iter(records(registry_root).items()))
     path.unlink()
     report = build(registry_root, site)
@@ -177,16 +193,15 @@ def test_a_removed_certificate_loses_every_output(registry_root: Path, tmp_path:
     assert_same_as_clean(registry_root, site, tmp_path)
 
 
-def test_settings_or_as_of_change_renders_everything_again(registry_root: Path) -> None:
-    site = registry_root / "site"
-    build(registry_root, site)
-    later = build_site(registry_root, as_of=AS_OF + dt.timedelta(days=1), site_dir=site, quiet=True)
+def test_settings_or_as_of_change_renders_everything_again(registry_root: Path,
+                                                           site: Path) -> None:
+    later = build_site(registry_root, as_of=AS_OF + dt.timedelta(days=1), site_dir=site,
+                       quiet=True)
     assert later.reused == 0
 
 
-def test_the_live_site_is_never_written_in_place(registry_root: Path, tmp_path: Path) -> None:
-    site = registry_root / "site"
-    build(registry_root, site)
+def test_the_live_site_is_never_written_in_place(registry_root: Path, site: Path,
+                                                 tmp_path: Path) -> None:
     # Hard links to every live file: a build that wrote into a live inode would change them.
     keep = tmp_path / "keep"
     for rel in tree(site):
@@ -198,10 +213,8 @@ def test_the_live_site_is_never_written_in_place(registry_root: Path, tmp_path: 
     assert tree(keep) == before
 
 
-def test_a_failed_incremental_build_leaves_the_site_and_its_manifest(registry_root: Path,
-                                                                    tmp_path: Path) -> None:
-    site = registry_root / "site"
-    build(registry_root, site)
+def test_an_invalid_record_leaves_the_site_and_its_manifests(registry_root: Path,
+                                                             site: Path) -> None:
     before, ino = tree(site), inodes(site)
     path = records(registry_root)[valid(registry_root)[0]]
     good = path.read_text("utf-8")
@@ -210,8 +223,28 @@ def test_a_failed_incremental_build_leaves_the_site_and_its_manifest(registry_ro
         build(registry_root, site)
     assert tree(site) == before and inodes(site) == ino
     path.write_text(good, "utf-8")
-    report = build(registry_root, site)  # the manifest still describes the live site
+    report = build(registry_root, site)  # the manifests still describe the trees
     assert report.reused == report.records and report.changed == 0
+
+
+def test_a_crash_mid_build_leaves_the_site_and_the_next_build_recovers(
+    registry_root: Path, site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import pages
+
+    before, ino = tree(site), inodes(site)
+    move(records(registry_root)[valid(registry_root)[0]])
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("renderer crashed half-way")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(pages, "render_page", crash)
+        with pytest.raises(RuntimeError):
+            build(registry_root, site)
+    assert tree(site) == before and inodes(site) == ino
+    build(registry_root, site)  # the spare tree was left half-changed: it is not trusted
+    assert_same_as_clean(registry_root, site, tmp_path)
 
 
 def test_records_are_checked_again_only_when_their_bytes_change(
