@@ -1,124 +1,131 @@
-"""Cost of star-mark artwork per certificate: each file drawn cold, and whole runs cold and cached.
+"""Cost of star-mark artwork per certificate: file by file, then whole runs cold and cached.
 
-    .venv/bin/python bench/bench_marks.py [--root .] [--count 12] [--workers 2]
+    .venv/bin/python bench/bench_marks.py [--count 200] [--workers 2] [--seed 1]
 
-"Cold" draws with fonts already loaded but nothing in the artwork cache; "cached" is a second
-run over the same registry, which only reads bundles and compares bytes with the site folder.
-File by file, the cost is CPU time of this process (steady on a shared machine); whole runs are
-wall-clock time, since their work happens in worker processes.
+Makes a synthetic registry (``generator.synth``, the same as ``starmark synth``) with ``count``
+certificates that may use the mark, in a temporary folder, and reports CPU time per certificate:
+
+* file by file, in this process: "cold" with nothing drawn yet (each level's shared art is drawn
+  on first use, and that cost is spread over the run), "warm" a second pass over the same
+  certificates with the levels drawn (the steady state of a long build);
+* whole runs of ``render_marks`` with ``--workers`` processes: "cold" with an empty artwork cache
+  (every certificate drawn, workers' start-up included), "cached" a second run that only reads
+  the cache bundles and compares bytes with the site folder. CPU is this process's and its
+  children's; wall-clock time is shown beside it.
+
+CPU time is steadier than wall-clock time on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
+import resource
 import shutil
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from generator import marks, pdf, qr  # noqa: E402
+from generator import marks, qr  # noqa: E402
 from generator.load import load_registry  # noqa: E402
 from generator.model import Registry  # noqa: E402
 from generator.output import Output  # noqa: E402
+from generator.settings import load as load_settings  # noqa: E402
+from generator.synth import prepare_root, synthesize  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 27)
+SHARED = "(shared: QR symbol, number outlines)"
 
 
-def per_file(info: marks.MarkInfo, style: marks.MarkStyle) -> dict[str, Callable[[], bytes]]:
-    """One function per artwork file, each doing all the work that file needs from scratch."""
-    sizes = style.sizes
-    mm = sizes["recommended_mm"]
-
-    def svg(variant: str) -> Callable[[], bytes]:
-        return lambda: marks.to_svg(marks.mark_scene(info, style, variant), mm).encode()
-
-    print_px = round(mm / 25.4 * sizes["print_dpi"])
-
-    def web_png() -> bytes:
-        scene = marks.mark_scene(info, style)
-        printed = marks.rasterise(scene, print_px)
-        return marks.png_bytes(marks._web_image(scene, printed, int(sizes["web_png_px"])))
-
-    def print_png() -> bytes:
-        scene = marks.mark_scene(info, style)
-        return marks.png_bytes(marks.rasterise(scene, print_px), int(sizes["print_dpi"]))
-
-    def display() -> bytes:
-        sheet = marks.display_scene(info, style)
-        return pdf.write_pdf(sheet.fills, sheet.width, sheet.height, sheet.title)
-
-    return {
-        "mark.svg": svg("colour"),
-        "mark-mono.svg": svg("mono"),
-        "mark-reverse.svg": svg("reverse"),
-        "mark.png (drawn at print size, scaled)": web_png,
-        "mark-print.png": print_png,
-        "qr.svg": lambda: qr.qr_svg(info.url).encode(),
-        "qr.png": lambda: qr.qr_png(info.url, module_px=10, dpi=300),
-        "display.pdf": display,
-    }
+def make_registry(folder: Path, count: int, seed: int) -> tuple[Registry, list[marks.MarkInfo]]:
+    """A synthetic registry with at least ``count`` certificates that may use the mark."""
+    settings = load_settings(REPO)
+    prepare_root(REPO, folder)
+    records = count
+    while True:
+        shutil.rmtree(folder / "certificates", ignore_errors=True)
+        for _ in synthesize(settings, folder, records, seed=seed, as_of=AS_OF):
+            pass
+        registry = load_registry(folder, as_of=AS_OF)
+        infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+        if len(infos) >= count:
+            return registry, infos[:count]
+        records = math.ceil(records * count / max(len(infos), 1)) + 10
 
 
-def time_files(registry: Registry, count: int) -> dict[str, list[float]]:
-    style = marks.load_style(registry.settings.root)
-    timings: dict[str, list[float]] = {}
-    for cert in list(marks.marked(registry))[:count]:
-        info = marks.MarkInfo.of(cert, registry)
-        files: dict[str, bytes] = {}
-        for name, make in per_file(info, style).items():
-            qr.symbol.cache_clear()
-            start = time.process_time()
-            files[name] = make()
-            timings.setdefault(name, []).append(time.process_time() - start)
-        files[marks.USAGE_FILE] = marks.usage_text(info, style).encode()
+def time_files(art: marks.Artwork, infos: list[marks.MarkInfo]) -> dict[str, float]:
+    """CPU seconds per file name, summed over ``infos``."""
+    totals: dict[str, float] = {}
+    qr.symbol.cache_clear()
+    for info in infos:
         start = time.process_time()
-        marks._zip(files, info.number)
-        timings.setdefault("marks.zip (zipping only)", []).append(time.process_time() - start)
-        qr.symbol.cache_clear()
-        start = time.process_time()
-        marks.render_files(info, style)
-        timings.setdefault("all files of one certificate", []).append(time.process_time() - start)
-    return timings
+        for name, _data in art.files(info):
+            now = time.process_time()
+            key = name or SHARED
+            totals[key] = totals.get(key, 0.0) + now - start
+            start = now
+    return totals
 
 
-def time_runs(registry: Registry, workers: int) -> list[tuple[str, float, int]]:
+def cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_runs(
+    registry: Registry, workers: int, folder: Path
+) -> list[tuple[str, float, float, int]]:
+    site, cache = folder / "site", folder / "cache"
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        site, cache = Path(tmp) / "site", Path(tmp) / "cache"
-        for label in ("cold", "cached"):
-            start = time.perf_counter()
-            stats = marks.render_marks(registry, Output(site), cache, workers=workers)
-            elapsed = time.perf_counter() - start
-            rows.append((f"render_marks {label}, {workers} worker(s)", elapsed, stats.certificates))
-        shutil.rmtree(cache)
+    for label in ("cold", "cached"):
+        cpu_start, wall_start = cpu(), time.perf_counter()
+        stats = marks.render_marks(registry, Output(site), cache, workers=workers)
+        rows.append(
+            (
+                f"render_marks {label}, {workers} worker(s)",
+                cpu() - cpu_start,
+                time.perf_counter() - wall_start,
+                stats.certificates,
+            )
+        )
+    shutil.rmtree(cache)
+    shutil.rmtree(site)
     return rows
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument("--count", type=int, default=12, help="certificates timed file by file")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help="certificates with the mark")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--as-of", default="2026-11-27")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    registry = load_registry(args.root, as_of=dt.date.fromisoformat(args.as_of))
-    marks.face("regular"), marks.face("bold")  # fonts load once per process; not per certificate
-    marks.render_files(
-        marks.MarkInfo.of(next(marks.marked(registry)), registry), marks.load_style(args.root)
-    )
-
-    print(f"{'file (drawn cold), CPU':<40}{'median ms':>10}{'max ms':>10}")
-    for name, values in time_files(registry, args.count).items():
-        print(f"{name:<40}{statistics.median(values) * 1000:>10.1f}{max(values) * 1000:>10.1f}")
-    print()
-    print(f"{'whole registry, wall clock':<42}{'s':>8}{'certs':>7}{'ms/cert':>9}")
-    for workers in sorted({1, args.workers}):
-        for label, seconds, certs in time_runs(registry, workers):
-            print(f"{label:<42}{seconds:>8.2f}{certs:>7}{seconds / max(certs, 1) * 1000:>9.1f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        registry, infos = make_registry(folder / "registry", args.count, args.seed)
+        style = marks.load_style(registry.settings.root)
+        marks.face("regular"), marks.face("bold")  # fonts load once per process
+        art = marks.Artwork(style)
+        cold = time_files(art, infos)
+        warm = time_files(art, infos)
+        n = len(infos)
+        print(f"{n} certificates with the mark; CPU ms per certificate")
+        print(f"{'file':<40}{'cold':>8}{'warm':>8}")
+        for name in cold:
+            print(f"{name:<40}{cold[name] / n * 1000:>8.2f}{warm[name] / n * 1000:>8.2f}")
+        total_cold, total_warm = sum(cold.values()), sum(warm.values())
+        print(f"{'all nine files':<40}{total_cold / n * 1000:>8.2f}{total_warm / n * 1000:>8.2f}")
+        print()
+        print(f"{'whole registry':<38}{'CPU ms/cert':>12}{'wall s':>8}{'certs':>7}")
+        for workers in sorted({1, args.workers}):
+            for label, seconds, wall, certs in time_runs(registry, workers, folder):
+                per_cert = seconds / max(certs, 1) * 1000
+                print(f"{label:<38}{per_cert:>12.2f}{wall:>8.2f}{certs:>7}")
     return 0
 
 

@@ -1,14 +1,23 @@
 """Star-mark artwork for every certificate that may use the mark: SVG, PNG, the A4 display sheet.
 
-One drawing, many files. The mark is composed once as a :class:`Scene` of filled paths (text is
-turned into glyph outlines from the committed font subset, so no file needs a font), and that
-scene is written out as SVG, rasterised to PNG by the small scan-line renderer below, and placed
-on the A4 display sheet written by :mod:`generator.pdf`. The same inputs give the same bytes.
+One drawing, many files. The mark is composed as a :class:`Scene` of filled paths (text is
+turned into glyph outlines from the committed font subset, so no file needs a font), written out
+as SVG, rasterised by Skia (anti-aliased, non-zero and even-odd fills) and placed on the A4
+display sheet, whose PDF pikepdf writes (:mod:`generator.pdf`). The same inputs give the same
+bytes.
 
-Rendering is cached: the hash of everything that affects the artwork (the record fields used,
-``registry/mark.yaml``, the renderer version, the fonts, the library versions) names a bundle
-file in the cache folder, so an unchanged registry draws nothing. Missing bundles are drawn in
-a pool of worker processes.
+Fast by construction: what every certificate of a level shares (frame, stars, level words,
+商品售后服务认证 / GB/T 27922, the body's name) is drawn once per level and process and kept
+(:class:`Artwork`): as SVG path elements, as raster layers already reduced to a palette, and as
+a compressed PDF form. A certificate adds only its QR modules and its number (glyph outlines
+cached per character), and the display sheet's own text (enterprise name, scope, dates) from
+the same per-character outlines. ``tests/test_marks.py`` checks that a render from these layers
+equals a render from nothing.
+
+Rendering is also cached across builds: the hash of everything that affects the artwork (the
+record fields used, ``registry/mark.yaml``, the renderer version, the fonts, the library
+versions) names a bundle file in the cache folder, so an unchanged registry draws nothing.
+Missing bundles are drawn in a pool of worker processes.
 """
 
 from __future__ import annotations
@@ -26,15 +35,16 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import skia
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
-from PIL import Image
+from PIL import Image, PngImagePlugin, features
 
 from . import pdf, qr
 from .errors import InputError, Problem
@@ -43,7 +53,7 @@ from .output import Output
 from .source import read_file
 
 # Bump when a change to this module (or qr.py, pdf.py) changes any output byte.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 STYLE_FILE = "registry/mark.yaml"
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -54,6 +64,15 @@ FONT_FILES = {
 CACHE_DIR = Path(".starmark-cache") / "marks"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 A4 = (210.0, 297.0)
+
+# zlib settings, measured on this registry's marks (ms of CPU per file, bytes):
+# * PNG: the images are palette images (see RasterLayer), filtered "none" by Pillow. Level 1
+#   writes mark-print.png in about 3 ms; level 6 saves a quarter of the bytes for three times
+#   the time, level 9 a third for twenty times.
+# * marks.zip: SVG and text are deflated at level 6 (level 9 gains under 1 % and costs twice
+#   the time); PNG and PDF are compressed already and are stored.
+PNG_LEVEL = 1
+ZIP_LEVEL = 1
 
 MARK_FILES: tuple[tuple[str, str, str], ...] = (
     ("mark.svg", "矢量标志（印刷用）", "Vector mark (print)"),
@@ -227,6 +246,33 @@ class _OutlinePen(BasePen):
     _endPath = _closePath
 
 
+def skia_path(ops: Iterable[Op], evenodd: bool = False) -> skia.Path:
+    """``ops`` as a Skia path."""
+    path = skia.Path()
+    for op in ops:
+        kind = op[0]
+        if kind == "M":
+            path.moveTo(op[1], op[2])
+        elif kind == "L":
+            path.lineTo(op[1], op[2])
+        elif kind == "C":
+            path.cubicTo(op[1], op[2], op[3], op[4], op[5], op[6])
+        else:
+            path.close()
+    if evenodd:
+        path.setFillType(skia.PathFillType.kEvenOdd)
+    return path
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character's outline, in the three forms the files need (each made once)."""
+
+    em: tuple[Op, ...]  # in em, y up: for SVG path data
+    path: skia.Path  # in font units, y up: for rasters
+    pdf: bytes  # fill operators in font units, y up: for PDF pages
+
+
 class Face:
     """One font of the committed subset: character map, advances and cached outlines."""
 
@@ -239,7 +285,8 @@ class Face:
         self.upm = float(self._font["head"].unitsPerEm)
         self._hmtx = self._font["hmtx"]
         self._glyphs = self._font.getGlyphSet()
-        self._outlines: dict[str, tuple[Op, ...]] = {}
+        self._cache: dict[str, Glyph] = {}
+        self._advances: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def has(self, char: str) -> bool:
@@ -247,20 +294,29 @@ class Face:
 
     def advance(self, char: str) -> float:
         """Advance width in em."""
-        return self._hmtx[self.cmap[ord(char)]][0] / self.upm
+        found = self._advances.get(char)
+        if found is None:
+            found = self._advances[char] = self._hmtx[self.cmap[ord(char)]][0] / self.upm
+        return found
+
+    def glyph(self, char: str) -> Glyph:
+        """The outline of ``char``, drawn from the font the first time it is asked for."""
+        found = self._cache.get(char)
+        if found is None:
+            with self._lock:
+                pen = _OutlinePen(self._glyphs)
+                self._glyphs[self.cmap[ord(char)]].draw(pen)
+                scale = 1 / self.upm
+                em = tuple((op[0], *(v * scale for v in op[1:])) for op in pen.ops)
+                whole = all(float(v).is_integer() for op in pen.ops for v in op[1:])
+                operators = pdf.path(pen.ops, places=0 if whole else 2) + b"f\n"
+                found = Glyph(em, skia_path(pen.ops), operators)
+                self._cache[char] = found
+        return found
 
     def outline(self, char: str) -> tuple[Op, ...]:
         """The glyph outline in em, y up."""
-        name = self.cmap[ord(char)]
-        with self._lock:
-            found = self._outlines.get(name)
-            if found is None:
-                pen = _OutlinePen(self._glyphs)
-                self._glyphs[name].draw(pen)
-                scale = 1 / self.upm
-                found = tuple((op[0], *(v * scale for v in op[1:])) for op in pen.ops)
-                self._outlines[name] = found
-        return found
+        return self.glyph(char).em
 
 
 @cache
@@ -292,6 +348,75 @@ def measure(text: str, weight: str, size: float, tracking: float = 0.0) -> float
     return size * (width + tracking * max(len(text) - 1, 0))
 
 
+@dataclass(frozen=True)
+class Run:
+    """One line of text set: each character drawn and where its pen starts (y down)."""
+
+    weight: str
+    size: float
+    baseline: float
+    glyphs: tuple[tuple[str, float], ...]
+
+    def ops(self) -> list[Op]:
+        """The glyph outlines as path operations."""
+        font, size, baseline = face(self.weight), self.size, self.baseline
+        ops: list[Op] = []
+        for char, pen_x in self.glyphs:
+            for op in font.outline(char):
+                if op[0] == "Z":
+                    ops.append(op)
+                    continue
+                coords = op[1:]
+                moved = []
+                for i in range(0, len(coords), 2):
+                    moved += [pen_x + coords[i] * size, baseline - coords[i + 1] * size]
+                ops.append((op[0], *moved))
+        return ops
+
+    def add_to(self, path: skia.Path) -> skia.Path:
+        """Append the glyph outlines to a Skia ``path`` (from the per-character cache)."""
+        font = face(self.weight)
+        scale = self.size / font.upm
+        for char, pen_x in self.glyphs:
+            matrix = skia.Matrix.MakeAll(scale, 0, pen_x, 0, -scale, self.baseline, 0, 0, 1)
+            path.addPath(font.glyph(char).path, matrix)
+        return path
+
+    def pdf(self) -> bytes:
+        """PDF operators filling the glyph outlines (from the per-character cache)."""
+        font = face(self.weight)
+        scale = self.size / font.upm
+        return b"".join(
+            [
+                pdf.transformed((scale, 0, 0, -scale, pen_x, self.baseline), font.glyph(char).pdf)
+                for char, pen_x in self.glyphs
+            ]
+        )
+
+
+def set_text(
+    text: str,
+    weight: str,
+    size: float,
+    x: float,
+    baseline: float,
+    anchor: str = "middle",
+    tracking: float = 0.0,
+) -> Run:
+    """Set one line of ``text``; ``anchor`` (start, middle or end) is at ``x``."""
+    font = face(weight)
+    width = measure(text, weight, size, tracking)
+    pen_x = x - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
+    glyphs = []
+    for char in text:
+        if char.isspace():
+            pen_x += size * (font.advance(char) if font.has(char) else 0.25) + size * tracking
+            continue
+        glyphs.append((char, pen_x))
+        pen_x += size * (font.advance(char) + tracking)
+    return Run(weight, size, baseline, tuple(glyphs))
+
+
 def text_ops(
     text: str,
     weight: str,
@@ -302,25 +427,7 @@ def text_ops(
     tracking: float = 0.0,
 ) -> list[Op]:
     """Glyph outlines of one line of ``text`` (y down); ``anchor`` is start, middle or end."""
-    font = face(weight)
-    width = measure(text, weight, size, tracking)
-    pen_x = x - {"start": 0.0, "middle": width / 2, "end": width}[anchor]
-    ops: list[Op] = []
-    for char in text:
-        if char.isspace():
-            pen_x += size * (font.advance(char) if font.has(char) else 0.25) + size * tracking
-            continue
-        for op in font.outline(char):
-            if op[0] == "Z":
-                ops.append(op)
-                continue
-            coords = op[1:]
-            moved = []
-            for i in range(0, len(coords), 2):
-                moved += [pen_x + coords[i] * size, baseline - coords[i + 1] * size]
-            ops.append((op[0], *moved))
-        pen_x += size * (font.advance(char) + tracking)
-    return ops
+    return set_text(text, weight, size, x, baseline, anchor, tracking).ops()
 
 
 def fit_size(text: str, weight: str, size: float, max_width: float, tracking: float = 0.0) -> float:
@@ -363,13 +470,14 @@ def _tokens(text: str) -> list[str]:
 def wrap(text: str, weight: str, size: float, max_width: float) -> list[str]:
     """Greedy line breaking for Chinese and English, keeping closing punctuation off line starts."""
     lines: list[str] = []
-    line = ""
+    line, width = "", 0.0  # the line so far, and its width with its trailing spaces
     for token in _tokens(text):
-        if line and measure((line + token).rstrip(), weight, size) > max_width:
+        word = token.rstrip()
+        if line and width + measure(word, weight, size) > max_width:
             lines.append(line.rstrip())
-            line = token
+            line, width = token, measure(token, weight, size)
         else:
-            line += token
+            line, width = line + token, width + measure(token, weight, size)
     if line.strip():
         lines.append(line.rstrip())
     return lines
@@ -480,7 +588,30 @@ def transform(ops: Iterable[Op], scale: float, dx: float, dy: float) -> list[Op]
     ]
 
 
-# --------------------------------------------------------------------------- SVG and raster
+def _reverse(ops: list[Op]) -> list[Op]:
+    """The same closed contour, drawn the other way (a hole under non-zero winding)."""
+    points: list[tuple[str, tuple[float, ...]]] = []
+    start = ops[0][1:]
+    current = start
+    for op in ops[1:]:
+        if op[0] == "Z":
+            if current != start:
+                points.append(("L", current + start))
+            break
+        points.append((op[0], current + tuple(op[1:])))
+        current = tuple(op[-2:])
+    out: list[Op] = [("M", *current)]
+    for kind, seg in reversed(points):
+        if kind == "L":
+            out.append(("L", *seg[:2]))
+        else:
+            x0, y0, x1, y1, x2, y2, _x3, _y3 = seg
+            out.append(("C", x2, y2, x1, y1, x0, y0))
+    out.append(("Z",))
+    return out
+
+
+# --------------------------------------------------------------------------- SVG
 
 
 def _num(value: float) -> str:
@@ -490,6 +621,11 @@ def _num(value: float) -> str:
 
 _SVG_TEMPLATES = {"M": "M%.2f %.2f", "L": "L%.2f %.2f", "C": "C%.2f %.2f %.2f %.2f %.2f %.2f"}
 _TRAILING_ZEROS = re.compile(r"\.(\d*?)0+(?!\d)")
+
+
+def _path_number(value: float) -> str:
+    """One number as :func:`path_data` writes it."""
+    return _TRAILING_ZEROS.sub(lambda m: "." + m.group(1) if m.group(1) else "", f"{value:.2f}")
 
 
 def path_data(ops: Sequence[Op]) -> str:
@@ -505,187 +641,254 @@ def _xml(text: str) -> str:
     )
 
 
-def to_svg(scene: Scene, width_mm: float) -> str:
-    """The scene as SVG: paths only, a viewBox in scene units and a physical size in mm."""
-    height_mm = width_mm * scene.height / scene.width
-    head = (
+def svg_element(fill: Fill, data: str | None = None) -> str:
+    """One ``<path>`` element; ``data`` is the fill's path data when it is known already."""
+    rule = ' fill-rule="evenodd"' if fill.evenodd else ""
+    name = f' id="{fill.name}"' if fill.name else ""
+    crisp = ' shape-rendering="crispEdges"' if fill.name == "qr" else ""
+    data = path_data(fill.ops) if data is None else data
+    return f'<path{name} fill="{fill.colour}"{rule}{crisp} d="{data}"/>\n'
+
+
+def _svg_head(width: float, height: float, title: str, width_mm: float) -> str:
+    height_mm = width_mm * height / width
+    return (
         f'<svg xmlns="http://www.w3.org/2000/svg"'
         f' width="{_num(width_mm)}mm" height="{_num(height_mm)}mm"'
-        f' viewBox="0 0 {_num(scene.width)} {_num(scene.height)}" role="img">\n'
-        f"<title>{_xml(scene.title)}</title>\n"
+        f' viewBox="0 0 {_num(width)} {_num(height)}" role="img">\n'
+        f"<title>{_xml(title)}</title>\n"
     )
-    body = []
-    for fill in scene.fills:
-        rule = ' fill-rule="evenodd"' if fill.evenodd else ""
-        name = f' id="{fill.name}"' if fill.name else ""
-        crisp = ' shape-rendering="crispEdges"' if fill.name == "qr" else ""
-        body.append(f'<path{name} fill="{fill.colour}"{rule}{crisp} d="{path_data(fill.ops)}"/>\n')
-    return head + "".join(body) + "</svg>\n"
 
 
-def _edges(ops: Sequence[Op], scale: float) -> tuple[np.ndarray, ...]:
-    """Flatten paths to line segments in pixels (curves cut into pieces of about 2 px)."""
-    lines: list[tuple[float, float, float, float]] = []
-    curves: list[tuple[float, ...]] = []
-    start = current = (0.0, 0.0)
-    open_path = False
-    for op in ops:
-        kind = op[0]
-        if kind == "M":
-            if open_path and current != start:
-                lines.append((*current, *start))
-            start = current = (op[1] * scale, op[2] * scale)
-            open_path = True
-        elif kind == "L":
-            point = (op[1] * scale, op[2] * scale)
-            lines.append((*current, *point))
-            current = point
-        elif kind == "C":
-            point = (op[5] * scale, op[6] * scale)
-            curves.append(
-                (*current, op[1] * scale, op[2] * scale, op[3] * scale, op[4] * scale, *point)
-            )
-            current = point
-        elif kind == "Z":
-            if current != start:
-                lines.append((*current, *start))
-            current = start
-            open_path = False
-    if open_path and current != start:
-        lines.append((*current, *start))
-    segments = np.array(lines, dtype=np.float64).reshape(-1, 4)
-    if curves:
-        c = np.array(curves, dtype=np.float64)
-        p0, p1, p2, p3 = c[:, 0:2], c[:, 2:4], c[:, 4:6], c[:, 6:8]
-        length = np.hypot(*(p1 - p0).T) + np.hypot(*(p2 - p1).T) + np.hypot(*(p3 - p2).T)
-        pieces = np.clip(np.ceil(length / 2.0), 1, 64).astype(np.int64)
-        which = np.repeat(np.arange(len(c)), pieces)
-        step = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
-        n = pieces[which].astype(np.float64)
-
-        def at(t: np.ndarray) -> np.ndarray:
-            t = t[:, None]
-            u = 1 - t
-            return (
-                u**3 * p0[which]
-                + 3 * u * u * t * p1[which]
-                + 3 * u * t * t * p2[which]
-                + t**3 * p3[which]
-            )
-
-        a, b = at(step / n), at((step + 1) / n)
-        segments = np.concatenate([segments, np.hstack([a, b])])
-    x0, y0, x1, y1 = segments.T
-    return x0, y0, x1, y1
+def to_svg(scene: Scene, width_mm: float) -> str:
+    """The scene as SVG: paths only, a viewBox in scene units and a physical size in mm."""
+    body = "".join([svg_element(fill) for fill in scene.fills])
+    return _svg_head(scene.width, scene.height, scene.title, width_mm) + body + "</svg>\n"
 
 
-def coverage(
-    ops: Sequence[Op],
-    scale: float,
-    width: int,
-    height: int,
-    evenodd: bool = False,
-    samples: int = 16,
-) -> tuple[np.ndarray, int, int] | None:
-    """Anti-aliased coverage (0..1) of a filled path, exact along x, ``samples`` rows per pixel.
+# --------------------------------------------------------------------------- raster
 
-    Returns the coverage of the path's bounding box and the box's top-left pixel, or None when
-    the path covers nothing inside ``width`` × ``height``.
-    """
-    x0, y0, x1, y1 = _edges(ops, scale)
-    keep = y0 != y1
-    x0, y0, x1, y1 = x0[keep], y0[keep], x1[keep], y1[keep]
-    if not len(x0):
-        return None
-    left = max(int(math.floor(min(x0.min(), x1.min()))), 0)
-    right = min(int(math.ceil(max(x0.max(), x1.max()))), width)
-    top_px = max(int(math.floor(min(y0.min(), y1.min()))), 0)
-    bottom_px = min(int(math.ceil(max(y0.max(), y1.max()))), height)
-    if right <= left or bottom_px <= top_px:
-        return None
-    box_w, box_h = right - left, bottom_px - top_px
-    direction = np.where(y1 > y0, 1, -1)
-    top, bottom = np.minimum(y0, y1), np.maximum(y0, y1)
-    limit = bottom_px * samples
-    first = np.clip(np.ceil(top * samples - 0.5), top_px * samples, limit).astype(np.int64)
-    last = np.clip(np.ceil(bottom * samples - 0.5), top_px * samples, limit).astype(np.int64)
-    counts = np.maximum(last - first, 0)
-    which = np.repeat(np.arange(len(x0)), counts)
-    row = first[which] + (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts))
-    y = (row + 0.5) / samples
-    x = x0[which] + (y - y0[which]) * (x1[which] - x0[which]) / (y1[which] - y0[which])
-    order = np.lexsort((x, row))
-    row, x, wind = row[order], x[order], direction[which][order]
-    if evenodd:
-        count = np.arange(1, len(x) + 1)
-        inside_after, inside_before = count % 2 == 1, count % 2 == 0
-    else:
-        total = np.cumsum(wind)
-        inside_after, inside_before = total != 0, (total - wind) != 0
-    value = inside_after.astype(np.float64) - inside_before.astype(np.float64)
-    live = value != 0
-    x = np.clip(x[live], left, right) - left
-    row, value = row[live] // samples - top_px, value[live] / samples
-    cell = np.floor(x).astype(np.int64)
-    frac = x - cell
-    stride = box_w + 2
-    base = row * stride + cell
-    size = box_h * stride
-    acc = np.bincount(base, weights=value * (1 - frac), minlength=size)[:size]
-    acc += np.bincount(base + 1, weights=value * frac, minlength=size)[:size]
-    cover = np.cumsum(acc.reshape(box_h, stride), axis=1, dtype=np.float32)[:, :box_w]
-    return np.clip(cover, 0.0, 1.0, out=cover), left, top_px
+# Palette entries kept for the certificate's own ink (QR code, number) over paper.
+RAMP = 32
+
+
+def _paint(colour: str, anti_alias: bool = True) -> skia.Paint:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return skia.Paint(Color=skia.ColorSetRGB(r, g, b), AntiAlias=anti_alias)
+
+
+def _draw(canvas: skia.Canvas, items: Iterable[tuple[skia.Path, str, bool]]) -> None:
+    for path, colour, anti_alias in items:
+        canvas.drawPath(path, _paint(colour, anti_alias))
+
+
+def _skia_fills(fills: Iterable[Fill]) -> list[tuple[skia.Path, str, bool]]:
+    # The QR code is drawn with crisp edges, as the SVG asks of its renderers: each pixel is
+    # the module its centre falls in.
+    return [(skia_path(fill.ops, fill.evenodd), fill.colour, fill.name != "qr") for fill in fills]
+
+
+def _pixels(
+    items: Iterable[tuple[skia.Path, str, bool]], scale: float, width: int, height: int
+) -> np.ndarray:
+    """The paths drawn at ``scale`` on a transparent ``width`` × ``height`` canvas, as RGBA."""
+    surface = skia.Surface(width, height)
+    canvas = surface.getCanvas()
+    canvas.clear(skia.ColorTRANSPARENT)
+    canvas.scale(scale, scale)
+    _draw(canvas, items)
+    image = surface.makeImageSnapshot()
+    return image.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
 
 
 def rasterise(scene: Scene, width_px: int) -> Image.Image:
-    """The scene as an RGBA image ``width_px`` wide (transparent where nothing is painted)."""
+    """The whole scene as an RGBA image ``width_px`` wide, drawn in one pass (no layers)."""
     scale = width_px / scene.width
     height_px = max(1, round(scene.height * scale))
-    # Premultiplied colour and alpha, one plane per channel, painted fill by fill ("over")
-    # inside each fill's box; a thin shape in a large box (a frame) is painted pixel by pixel.
-    canvas = np.zeros((4, height_px, width_px), dtype=np.float32)
-    for fill in scene.fills:
-        found = coverage(fill.ops, scale, width_px, height_px, fill.evenodd)
-        if found is None:
-            continue
-        a, left, top = found
-        h, w = a.shape
-        colour = [int(fill.colour[i : i + 2], 16) / 255 for i in (1, 3, 5)] + [1.0]
-        box = canvas[:, top : top + h, left : left + w]
-        touched = np.flatnonzero(a)
-        if len(touched) < a.size // 4:
-            ys, xs = np.divmod(touched, w)
-            cover = a.ravel()[touched]
-            for channel, value in enumerate(colour):
-                plane = box[channel]
-                plane[ys, xs] = plane[ys, xs] * (1 - cover) + cover * value
-            continue
-        keep = 1 - a
-        for channel, value in enumerate(colour):
-            plane = box[channel]
-            plane *= keep
-            if value:
-                plane += a if value == 1 else a * np.float32(value)
-    alpha = canvas[3]
-    # Back to straight colour for PNG; only pixels that are partly transparent need dividing.
-    partial = (alpha > 0) & (alpha < 1)
-    for channel in range(3):
-        np.divide(canvas[channel], alpha, out=canvas[channel], where=partial)
-    np.clip(canvas, 0, 1, out=canvas)
-    canvas *= 255
-    pixels = np.rint(canvas).astype(np.uint8)
-    return Image.fromarray(np.ascontiguousarray(pixels.transpose(1, 2, 0)), "RGBA")
+    pixels = _pixels(_skia_fills(scene.fills), scale, width_px, height_px)
+    return Image.fromarray(pixels, "RGBA")
+
+
+@dataclass(frozen=True)
+class RasterLayer:
+    """A level's mark at one width, drawn and reduced to a palette of 256 colours once.
+
+    Every flat colour of the mark keeps an entry of its own, exact; the anti-aliased edges of
+    the static art share ``256 - RAMP - flat`` entries chosen by Pillow's fast octree (each
+    within a step or two of the true blend). A certificate draws its QR code and number into
+    ``box``, which is bare paper in the layer, in the one ink: their coverage picks one of RAMP
+    blends from paper to ink (RAMP = 32: the coverage in eighths, an index in two numpy steps).
+
+    Compressing is most of a PNG's cost, so the layer keeps its rows above and below the box
+    compressed (see :func:`layered_png`); a palette image is also a quarter of RGBA's bytes.
+    """
+
+    scale: float
+    image: Image.Image  # the static art, palette mode
+    box: tuple[int, int, int, int]  # left, top, right, bottom in pixels
+    ramp: int  # palette index of the blend with no ink; coverage c takes ramp + c // 8
+    head: bytes  # the PNG up to its image data: signature, IHDR, pHYs, PLTE, tRNS
+    rows: np.ndarray  # the box's rows as PNG scanlines: filter byte 0, then the indices
+    above: bytes  # the rows above the box, deflated and flushed
+    above_adler: int  # their Adler-32
+    below: bytes  # the rows below the box, deflated to the end of the stream
+    below_rows: bytes  # (uncompressed, for the Adler-32 of the whole image)
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
+
+
+def _deflate(data: bytes, last: bool) -> bytes:
+    """Raw deflate blocks for ``data``, on their own: they refer to nothing before them."""
+    compressor = zlib.compressobj(PNG_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush(
+        zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
+    )
+
+
+def raster_layer(
+    static: Scene,
+    box: tuple[float, float, float, float],
+    width_px: int,
+    paper: str,
+    ink: str,
+    dpi: int | None = None,
+) -> RasterLayer:
+    """Draw ``static`` once at ``width_px`` and prepare the palette; ``box`` is in scene units."""
+    scale = width_px / static.width
+    height_px = max(1, round(static.height * scale))
+    rgba = _pixels(_skia_fills(static.fills), scale, width_px, height_px)
+    left, top, right, bottom = (
+        max(0, math.floor(box[0] * scale)),
+        max(0, math.floor(box[1] * scale)),
+        min(width_px, math.ceil(box[2] * scale)),
+        min(height_px, math.ceil(box[3] * scale)),
+    )
+    paper_rgb, ink_rgb = _rgb(paper), _rgb(ink)
+    if not (rgba[top:bottom, left:right] == (*paper_rgb, 255)).all():
+        raise RuntimeError("mark layout: the certificate's area overlaps the level's art")
+
+    # Flat colours first, exact: transparent, paper, ink, then those of the static art.
+    flat = [(0, 0, 0, 0), (*paper_rgb, 255), (*ink_rgb, 255)]
+    for fill in static.fills:
+        if (*_rgb(fill.colour), 255) not in flat:
+            flat.append((*_rgb(fill.colour), 255))
+    packed = rgba.view(np.uint32)[..., 0]
+    indices = np.full(packed.shape, 255, np.uint8)
+    for index, colour in enumerate(flat):
+        indices[packed == np.array(colour, np.uint8).view(np.uint32)[0]] = index
+    edges = indices == 255
+    palette = bytes(v for colour in flat for v in colour)
+    if edges.any():
+        blends = Image.fromarray(rgba[edges][np.newaxis], "RGBA").quantize(
+            256 - RAMP - len(flat), method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+        indices[edges] = np.asarray(blends)[0] + len(flat)
+        palette += bytes(blends.getpalette("RGBA") or b"")
+
+    # Paper to ink in RAMP steps.
+    ramp = len(palette) // 4
+    for k in range(RAMP):
+        blend = (
+            round(p + (i - p) * k / (RAMP - 1)) for p, i in zip(paper_rgb, ink_rgb, strict=True)
+        )
+        palette += bytes((*blend, 255))
+    image = Image.frombuffer("P", (width_px, height_px), indices.tobytes(), "raw", "P", 0, 1)
+    image.putpalette(palette, "RGBA")
+
+    whole = png_bytes(image, dpi)
+    scanlines = np.zeros((height_px, width_px + 1), np.uint8)  # filter type 0: none
+    scanlines[:, 1:] = indices
+    above, below = scanlines[:top].tobytes(), scanlines[bottom:].tobytes()
+    return RasterLayer(
+        scale=scale,
+        image=image,
+        box=(left, top, right, bottom),
+        ramp=ramp,
+        head=whole[: whole.index(b"IDAT") - 4],
+        rows=scanlines[top:bottom],
+        above=_deflate(above, last=False),
+        above_adler=zlib.adler32(above),
+        below=_deflate(below, last=True),
+        below_rows=below,
+    )
+
+
+def _draw_box(layer: RasterLayer, own: CertificateArt, out: np.ndarray) -> None:
+    """Write into ``out`` the palette indices of the layer's box with the certificate's ink."""
+    left, top, right, bottom = layer.box
+    coverage = np.zeros((bottom - top, right - left), dtype=np.uint8)
+    canvas = skia.Surface(coverage, skia.kAlpha_8_ColorType, skia.kPremul_AlphaType).getCanvas()
+    canvas.translate(-left, -top)
+    canvas.scale(layer.scale, layer.scale)
+    own.draw(canvas)
+    np.right_shift(coverage, 3, out=out)  # 256 / RAMP
+    out += layer.ramp
+
+
+def layered_image(layer: RasterLayer, own: CertificateArt) -> Image.Image:
+    """The layer with the certificate's QR code and number drawn into its box, in its ink."""
+    left, top, right, bottom = layer.box
+    box = np.empty((bottom - top, right - left), np.uint8)
+    _draw_box(layer, own, box)
+    image = layer.image.copy()
+    image.paste(
+        Image.frombuffer("P", box.shape[::-1], box.tobytes(), "raw", "P", 0, 1), (left, top)
+    )
+    return image
+
+
+def layered_png(layer: RasterLayer, own: CertificateArt) -> bytes:
+    """:func:`layered_image` as a PNG, compressing only the rows of the box.
+
+    A PNG's pixels are one zlib stream. Deflate blocks flushed with Z_FULL_FLUSH refer to
+    nothing before them, so the rows above the box, compressed once per layer, the box's rows,
+    compressed here, and the rows below, compressed once, join into one valid stream; its
+    Adler-32 is carried across the three. Pillow writes the chunks (and the PNG's header,
+    taken from the layer's own PNG); ``tests/test_marks.py`` decodes the result with Pillow
+    and OpenCV and compares it with :func:`layered_image` pixel for pixel.
+    """
+    left, _top, right, _bottom = layer.box
+    rows = layer.rows.copy()
+    _draw_box(layer, own, rows[:, 1 + left : 1 + right])
+    middle = rows.tobytes()
+    adler = zlib.adler32(layer.below_rows, zlib.adler32(middle, layer.above_adler))
+    stream = b"".join(
+        [
+            b"\x78\x01",  # zlib header: deflate, 32 KiB window, fastest
+            layer.above,
+            _deflate(middle, last=False),
+            layer.below,
+            adler.to_bytes(4, "big"),
+        ]
+    )
+    buffer = io.BytesIO()
+    buffer.write(layer.head)
+    PngImagePlugin.putchunk(buffer, b"IDAT", stream)
+    PngImagePlugin.putchunk(buffer, b"IEND")
+    return buffer.getvalue()
 
 
 def png_bytes(image: Image.Image, dpi: int | None = None) -> bytes:
     """PNG without timestamps or text chunks; ``dpi`` recorded in pHYs when given."""
     buffer = io.BytesIO()
     options: dict[str, Any] = {"dpi": (dpi, dpi)} if dpi else {}
-    image.save(buffer, format="PNG", compress_level=6, **options)
+    image.save(buffer, format="PNG", compress_level=PNG_LEVEL, **options)
     return buffer.getvalue()
 
 
 # --------------------------------------------------------------------------- the mark
+
+
+@dataclass(frozen=True)
+class Level:
+    """What every certificate of one level shows alike: the key of its cached art."""
+
+    zh: str
+    en: str
+    stars: int
+    body_name: str
 
 
 @dataclass(frozen=True)
@@ -728,6 +931,10 @@ class MarkInfo:
             body_name_en=settings.body.name_en,
         )
 
+    @property
+    def level(self) -> Level:
+        return Level(self.level_zh, self.level_en, self.stars, self.body_name)
+
     def texts(self) -> dict[str, str]:
         """Every text drawn, by the record field it comes from."""
         return {
@@ -746,7 +953,31 @@ class MarkInfo:
 VARIANTS = ("colour", "mono", "reverse")
 
 
-def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
+@dataclass(frozen=True)
+class Geometry:
+    """Where the parts of the mark go (mark units: 100 wide, y down), from the layout alone."""
+
+    height: float
+    number_y: float
+    body_y: float
+    qr_x: float
+
+    @classmethod
+    def of(cls, style: MarkStyle) -> Geometry:
+        lay = style.layout
+        number_y = lay["qr_y"] + lay["qr_width"] + lay["number_size"] * 0.95
+        body_y = number_y + lay["body_size"] * 1.45
+        return cls(body_y + lay["bottom"], number_y, body_y, 50 - lay["qr_width"] / 2)
+
+    def certificate_box(self, style: MarkStyle) -> tuple[float, float, float, float]:
+        """Left, top, right, bottom of what a certificate adds (QR code and number): paper only."""
+        lay = style.layout
+        left = min(self.qr_x, 50 - 42)  # the number is fitted into 84 units
+        bottom = max(self.number_y + lay["number_size"] * 0.3, lay["qr_y"] + lay["qr_width"])
+        return left, lay["qr_y"], 100 - left, bottom
+
+
+def _emblem(level: Level, layout: dict[str, float]) -> list[Op]:
     """The stars on a gentle arc; for a level without stars, a ringed tick between two rules."""
     r, pitch, rise, y0 = (
         layout["star_radius"],
@@ -755,10 +986,10 @@ def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
         layout["star_y"],
     )
     ops: list[Op] = []
-    if info.stars > 0:
+    if level.stars > 0:
         span = 2 * pitch
-        for i in range(info.stars):
-            dx = (i - (info.stars - 1) / 2) * pitch
+        for i in range(level.stars):
+            dx = (i - (level.stars - 1) / 2) * pitch
             ops += star(50 + dx, y0 - rise * (1 - (dx / span) ** 2), r)
         return ops
     cy, ring = y0 - rise, r * 1.1
@@ -776,39 +1007,30 @@ def _emblem(info: MarkInfo, layout: dict[str, float]) -> list[Op]:
     return ops
 
 
-def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Scene:
-    """The star mark, 100 units wide, in one of :data:`VARIANTS`."""
-    return mark_scenes(info, style)[variant]
+def level_scenes(level: Level, style: MarkStyle) -> dict[str, Scene]:
+    """What every certificate of ``level`` shares, in every one of :data:`VARIANTS`.
 
-
-def mark_scenes(info: MarkInfo, style: MarkStyle) -> dict[str, Scene]:
-    """The star mark in every one of :data:`VARIANTS`, its text laid out once."""
-    lay = style.layout
-    code = qr.symbol(info.url)
-    module = lay["qr_width"] / code.size_with_quiet_zone
-    qr_bottom = lay["qr_y"] + lay["qr_width"]
-    number_y = qr_bottom + lay["number_size"] * 0.95
-    body_y = number_y + lay["body_size"] * 1.45
-    height = body_y + lay["bottom"]
-    words = style.words
-    title = f"{info.level_zh} {words['scheme']} {words['standard']} {info.number} {info.body_name}"
+    It is given the level alone, so it cannot draw anything of one certificate by mistake.
+    """
+    lay, geo, words = style.layout, Geometry.of(style), style.words
     corner, border, panel = lay["corner"], lay["border"], lay["panel"]
+    height = geo.height
 
     inset = 100 - 2 * border
     frame = rounded_rect(0, 0, 100, height, corner) + _reverse(
         rounded_rect(border, border, inset, height - 2 * border, max(corner - border, 0.1))
     )
     panel_ops = rounded_rect(0, 0, 100, panel, corner, bottom=False)
-    emblem = _emblem(info, lay)
-    level = text_ops(
-        info.level_zh,
+    emblem = _emblem(level, lay)
+    level_zh = text_ops(
+        level.zh,
         "bold",
-        fit_size(info.level_zh, "bold", lay["level_size"], 84, 0.08),
+        fit_size(level.zh, "bold", lay["level_size"], 84, 0.08),
         50,
         lay["level_y"],
         tracking=0.08,
     )
-    level_en_text = info.level_en.upper()
+    level_en_text = level.en.upper()
     level_en = text_ops(
         level_en_text,
         "bold",
@@ -818,45 +1040,26 @@ def mark_scenes(info: MarkInfo, style: MarkStyle) -> dict[str, Scene]:
         tracking=0.22,
     )
     scheme = text_ops(
-        style.words["scheme"],
+        words["scheme"],
         "bold",
-        fit_size(style.words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
+        fit_size(words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
         50,
         lay["scheme_y"],
         tracking=0.06,
     )
     standard = text_ops(
-        style.words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
-    )
-    x_qr = 50 - lay["qr_width"] / 2
-    modules = [
-        op
-        for y, x, length in code.runs()
-        for op in rect(
-            x_qr + (x + qr.QUIET_ZONE) * module,
-            lay["qr_y"] + (y + qr.QUIET_ZONE) * module,
-            length * module,
-            module,
-        )
-    ]
-    number = text_ops(
-        info.number,
-        "bold",
-        fit_size(info.number, "bold", lay["number_size"], 84, 0.04),
-        50,
-        number_y,
-        tracking=0.04,
+        words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
     )
     body = text_ops(
-        info.body_name,
+        level.body_name,
         "regular",
-        fit_size(info.body_name, "regular", lay["body_size"], 88, 0.02),
+        fit_size(level.body_name, "regular", lay["body_size"], 88, 0.02),
         50,
-        body_y,
+        geo.body_y,
         tracking=0.02,
     )
 
-    scenes = {variant: Scene(100.0, height, [], title) for variant in VARIANTS}
+    scenes = {variant: Scene(100.0, height, []) for variant in VARIANTS}
     c = style.colour
     scene = scenes["colour"]
     scene.add(rounded_rect(0, 0, 100, height, corner), c("paper"), "paper")
@@ -864,81 +1067,228 @@ def mark_scenes(info: MarkInfo, style: MarkStyle) -> dict[str, Scene]:
     scene.add(panel_ops, c("primary"), "panel")
     scene.add(rect(border, panel, 100 - 2 * border, lay["band"]), c("accent"), "band")
     scene.add(emblem, c("accent"), "stars")
-    scene.add(level, c("paper"), "level")
+    scene.add(level_zh, c("paper"), "level")
     scene.add(level_en, c("accent"), "level-en")
     scene.add(scheme, c("primary"), "scheme")
     scene.add(standard, c("primary"), "standard")
-    scene.add(modules, c("text"), "qr")
-    scene.add(number, c("text"), "number")
     scene.add(body, c("text"), "body")
     for variant in ("mono", "reverse"):
         scene, ink = scenes[variant], c(variant)
         # One ink: what is light in colour becomes a knock-out showing the substrate.
         scene.add(frame, ink, "frame")
-        scene.add(panel_ops + emblem + level + level_en, ink, "panel", evenodd=True)
+        scene.add(panel_ops + emblem + level_zh + level_en, ink, "panel", evenodd=True)
         scene.add(scheme + standard, ink, "scheme")
-        if variant == "reverse":
-            # The QR code must stay dark on light: a solid box with the modules knocked out.
-            box = rect(x_qr, lay["qr_y"], lay["qr_width"], lay["qr_width"])
-            scene.add(box + modules, ink, "qr", evenodd=True)
-        else:
-            scene.add(modules, ink, "qr")
-        scene.add(number + body, ink, "number")
+        scene.add(body, ink, "body")
     return scenes
 
 
-def _reverse(ops: list[Op]) -> list[Op]:
-    """The same closed contour, drawn the other way (a hole under non-zero winding)."""
-    points: list[tuple[str, tuple[float, ...]]] = []
-    start = ops[0][1:]
-    current = start
-    for op in ops[1:]:
-        if op[0] == "Z":
-            if current != start:
-                points.append(("L", current + start))
-            break
-        points.append((op[0], current + tuple(op[1:])))
-        current = tuple(op[-2:])
-    out: list[Op] = [("M", *current)]
-    for kind, seg in reversed(points):
-        if kind == "L":
-            out.append(("L", *seg[:2]))
-        else:
-            x0, y0, x1, y1, x2, y2, _x3, _y3 = seg
-            out.append(("C", x2, y2, x1, y1, x0, y0))
-    out.append(("Z",))
-    return out
+@dataclass(frozen=True)
+class QrGrid:
+    """Where the module edges of a QR symbol fall on the mark, and those numbers as text."""
+
+    xs: tuple[float, ...]  # column edges, the quiet zone's included
+    ys: tuple[float, ...]  # row edges
+    svg_xs: tuple[str, ...]  # the same as SVG path data writes them
+    svg_ys: tuple[str, ...]
+    pdf_xs: tuple[str, ...]  # and as PDF operators write them
+    pdf_ys: tuple[str, ...]
+    pdf_widths: tuple[str, ...]  # of a run of n modules
+    pdf_module: str
+
+
+@cache
+def qr_grid(left: float, top: float, width: float, side: int) -> QrGrid:
+    """The grid of a ``side``-module symbol (quiet zone included) ``width`` wide at (left, top)."""
+    module = width / side
+    xs = tuple(left + i * module for i in range(side + 1))
+    ys = tuple(top + i * module for i in range(side + 1))
+    return QrGrid(
+        xs,
+        ys,
+        tuple(_path_number(v) for v in xs),
+        tuple(_path_number(v) for v in ys),
+        tuple(f"{v:.3f}" for v in xs),
+        tuple(f"{v:.3f}" for v in ys),
+        tuple(f"{n * module:.3f}" for n in range(side + 1)),
+        f"{module:.3f}",
+    )
+
+
+@dataclass(frozen=True)
+class CertificateArt:
+    """What one certificate adds to its level's mark: the QR code's modules and the number."""
+
+    grid: QrGrid
+    runs: tuple[tuple[int, int, int], ...]  # dark modules: row, first column, length (grid units)
+    number: Run
+
+    @classmethod
+    def of(cls, info: MarkInfo, style: MarkStyle) -> CertificateArt:
+        lay, geo = style.layout, Geometry.of(style)
+        code = qr.symbol(info.url)
+        grid = qr_grid(geo.qr_x, lay["qr_y"], lay["qr_width"], code.size_with_quiet_zone)
+        zone = qr.QUIET_ZONE
+        runs = tuple((y + zone, x + zone, length) for y, x, length in code.runs())
+        number = set_text(
+            info.number,
+            "bold",
+            fit_size(info.number, "bold", lay["number_size"], 84, 0.04),
+            50,
+            geo.number_y,
+            tracking=0.04,
+        )
+        return cls(grid, runs, number)
+
+    @cached_property
+    def module_ops(self) -> tuple[Op, ...]:
+        xs, ys = self.grid.xs, self.grid.ys
+        ops: list[Op] = []
+        for row, column, length in self.runs:
+            x0, x1, y0, y1 = xs[column], xs[column + length], ys[row], ys[row + 1]
+            ops += [("M", x0, y0), ("L", x1, y0), ("L", x1, y1), ("L", x0, y1), ("Z",)]
+        return tuple(ops)
+
+    @cached_property
+    def number_ops(self) -> tuple[Op, ...]:
+        return tuple(self.number.ops())
+
+    @cached_property
+    def _modules_path(self) -> skia.Path:
+        path = skia.Path()
+        xs, ys = self.grid.xs, self.grid.ys
+        for row, column, length in self.runs:
+            path.addRect(xs[column], ys[row], xs[column + length], ys[row + 1])
+        return path
+
+    def draw(self, canvas: skia.Canvas) -> None:
+        """Paint the modules (crisp: each pixel takes the module its centre is in, as the SVG
+        asks of its renderers) and the number (anti-aliased), in the current ink."""
+        canvas.drawPath(self._modules_path, skia.Paint(AntiAlias=False))
+        canvas.drawPath(self.number.add_to(skia.Path()), skia.Paint(AntiAlias=True))
+
+    def pdf(self) -> bytes:
+        """PDF operators filling the modules and the number (mark units, current colour)."""
+        grid = self.grid
+        xs, ys, widths, module = grid.pdf_xs, grid.pdf_ys, grid.pdf_widths, grid.pdf_module
+        modules = "".join(
+            [f"{xs[c]} {ys[r]} {widths[n]} {module} re\n" for r, c, n in self.runs]
+        ).encode("ascii")
+        return modules + b"f\n" + self.number.pdf()
+
+    def fills(self, style: MarkStyle, variant: str) -> list[Fill]:
+        """The certificate's own paths in ``variant``, painted after the level's."""
+        ink = style.colour("text" if variant == "colour" else variant)
+        modules = Fill(self.module_ops, ink, name="qr")
+        if variant == "reverse":
+            # The QR code must stay dark on light: a solid box with the modules knocked out.
+            modules = Fill(_qr_box(style) + self.module_ops, ink, evenodd=True, name="qr")
+        return [modules, Fill(self.number_ops, ink, name="number")]
+
+    def svg(self, style: MarkStyle, variant: str) -> str:
+        """:meth:`fills` as SVG path elements, each path's data made once for all variants."""
+        modules, number = self.fills(style, variant)
+        data = self._module_data
+        if variant == "reverse":
+            data = path_data(_qr_box(style)) + data  # path data of a sum is the sum of the parts
+        return svg_element(modules, data) + svg_element(number, self._number_data)
+
+    @cached_property
+    def _module_data(self) -> str:
+        """``path_data(module_ops)``, from the grid's numbers formatted once."""
+        xs, ys = self.grid.svg_xs, self.grid.svg_ys
+        return "".join(
+            [
+                f"M{xs[c]} {ys[r]}L{xs[c + n]} {ys[r]}L{xs[c + n]} {ys[r + 1]}L{xs[c]} {ys[r + 1]}Z"
+                for r, c, n in self.runs
+            ]
+        )
+
+    @cached_property
+    def _number_data(self) -> str:
+        return path_data(self.number_ops)
+
+
+def _qr_box(style: MarkStyle) -> tuple[Op, ...]:
+    lay = style.layout
+    return tuple(rect(Geometry.of(style).qr_x, lay["qr_y"], lay["qr_width"], lay["qr_width"]))
+
+
+def mark_title(info: MarkInfo, style: MarkStyle) -> str:
+    words = style.words
+    return f"{info.level_zh} {words['scheme']} {words['standard']} {info.number} {info.body_name}"
+
+
+def mark_scenes(info: MarkInfo, style: MarkStyle) -> dict[str, Scene]:
+    """The whole star mark of one certificate in every one of :data:`VARIANTS`, from scratch."""
+    own = CertificateArt.of(info, style)
+    scenes = {}
+    for variant, shared in level_scenes(info.level, style).items():
+        fills = shared.fills + own.fills(style, variant)
+        scenes[variant] = Scene(shared.width, shared.height, fills, mark_title(info, style))
+    return scenes
+
+
+def mark_scene(info: MarkInfo, style: MarkStyle, variant: str = "colour") -> Scene:
+    """The star mark, 100 units wide, in one of :data:`VARIANTS`."""
+    return mark_scenes(info, style)[variant]
 
 
 # --------------------------------------------------------------------------- display sheet
 
+SHEET_MARGIN = 20.0
+SHEET_MARK_WIDTH = 62.0
+_NOTICE = (
+    "证书状态以认证机构网站公示为准；证书被暂停、撤销、注销或过期后，不得继续展示本证书和认证标志。"
+)
+_NOTICE_EN = (
+    "The certificate's status is what the certification body publishes at the address above. "
+    "Once it is suspended, withdrawn, cancelled or expired, "
+    "this sheet and the mark must not be displayed."
+)
 
-def display_scene(info: MarkInfo, style: MarkStyle, mark: Scene | None = None) -> Scene:
-    """The A4 sheet for service premises: the mark, who holds it, for what, until when."""
+
+class _Page:
+    """A display sheet being written: its own drawing operators and the forms it shows."""
+
+    def __init__(self) -> None:
+        self.content: list[bytes] = []
+        self.forms: dict[str, pdf.Form] = {}
+        self._names: dict[pdf.Form, str] = {}
+
+    def show(self, form: pdf.Form, x: float = 0.0, y: float = 0.0, scale: float = 1.0) -> None:
+        name = self._names.get(form)
+        if name is None:
+            name = self._names[form] = f"F{len(self._names)}"
+            self.forms[name] = form
+        self.content.append(pdf.show(name, (scale, 0, 0, scale, x, y)))
+
+    def text(self, run: Run, colour: str) -> None:
+        self.content.append(pdf.colour(colour) + run.pdf())
+
+    def rect(self, x: float, y: float, w: float, h: float, colour: str) -> None:
+        self.content.append(pdf.colour(colour) + pdf.rects([(x, y, w, h)]))
+
+
+def _text_bbox(run: Run, width: float) -> tuple[float, float, float, float]:
+    """A box that holds every glyph of ``run`` (set from x = 0): a form paints nothing outside."""
+    pad = run.size * 0.5
+    return (-pad, run.baseline - run.size * 1.3, width + pad, run.baseline + run.size * 0.5)
+
+
+def display_pdf(
+    info: MarkInfo, style: MarkStyle, art: Artwork, own: CertificateArt | None = None
+) -> bytes:
+    """The A4 sheet for service premises: the mark, who holds it, for what, until when.
+
+    What other sheets show alike comes from ``art`` as forms; the holder's name, scope, dates,
+    number and address are filled from the per-character glyph cache.
+    """
     c = style.colour
     width, height = A4
-    margin = 20.0
+    margin = SHEET_MARGIN
     text_width = width - 2 * margin
-    scene = Scene(
-        width, height, [], f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
-    )
-    scene.add(rect(0, 0, width, 36), c("primary"), "header")
-    scene.add(rect(0, 36, width, 1.6), c("accent"), "band")
-    scene.add(
-        text_ops(style.words["scheme"], "bold", 11, width / 2, 19.5, tracking=0.18), c("paper")
-    )
-    english = f"{style.words['scheme_en']} · {info.standard}"
-    scene.add(
-        text_ops(
-            english,
-            "regular",
-            fit_size(english, "regular", 3.6, text_width, 0.1),
-            width / 2,
-            28.5,
-            tracking=0.1,
-        ),
-        c("accent"),
-    )
+    page = _Page()
+    page.show(art.sheet_header(info.standard))
 
     y = 56.0
     name_size = 9.5
@@ -947,84 +1297,269 @@ def display_scene(info: MarkInfo, style: MarkStyle, mark: Scene | None = None) -
         name_size = 7.5
         lines = wrap(info.name, "bold", name_size, text_width)
     for line in lines:
-        scene.add(text_ops(line, "bold", name_size, width / 2, y), c("text"))
+        page.text(set_text(line, "bold", name_size, width / 2, y), c("text"))
         y += name_size * 1.3
     if info.name_en:
         y += -name_size * 1.3 + 7.5
         for line in wrap(info.name_en, "regular", 4.2, text_width):
-            scene.add(text_ops(line, "regular", 4.2, width / 2, y), c("text"))
+            page.text(set_text(line, "regular", 4.2, width / 2, y), c("text"))
             y += 5.6
     y += 6
 
-    mark = mark or mark_scene(info, style)
-    mark_width = 62.0
-    scale = mark_width / mark.width
-    mark_height = mark.height * scale
-    for fill in mark.fills:
-        scene.add(
-            transform(fill.ops, scale, (width - mark_width) / 2, y),
-            fill.colour,
-            evenodd=fill.evenodd,
-        )
-    y += mark_height + 12
+    own = own or CertificateArt.of(info, style)
+    level = art.level(info.level)
+    scale = SHEET_MARK_WIDTH / 100
+    x = (width - SHEET_MARK_WIDTH) / 2
+    page.show(level.form, x, y, scale)
+    ink = pdf.colour(c("text")) + own.pdf()
+    page.content.append(pdf.transformed((scale, 0, 0, scale, x, y), ink))
+    y += level.height * scale + 12
 
     rows = [
-        ("认证星级", "Level", [(f"{info.level_zh}  {info.level_en}", "bold", 4.2)]),
-        ("认证范围", "Scope", [(info.scope_zh, "bold", 4.2), (info.scope_en, "regular", 3.3)]),
-        ("有效期", "Validity", [(f"{info.issued} 至 {info.expires}", "bold", 4.2)]),
-        ("证书编号", "Certificate No.", [(info.number, "bold", 4.2)]),
-        ("认证依据", "Standard", [(info.standard, "bold", 4.2)]),
+        ("认证星级", "Level", [(f"{info.level_zh}  {info.level_en}", "bold", 4.2)], True),
+        (
+            "认证范围",
+            "Scope",
+            [(info.scope_zh, "bold", 4.2), (info.scope_en, "regular", 3.3)],
+            False,
+        ),
+        ("有效期", "Validity", [(f"{info.issued} 至 {info.expires}", "bold", 4.2)], False),
+        ("证书编号", "Certificate No.", [(info.number, "bold", 4.2)], False),
+        ("认证依据", "Standard", [(info.standard, "bold", 4.2)], True),
     ]
     label_x, value_x = margin, margin + 36
     value_width = width - margin - value_x
     rule = 0.3
-    scene.add(rect(margin, y - 8, text_width, rule), c("primary"))
-    for zh, en, values in rows:
-        scene.add(text_ops(zh, "bold", 4.0, label_x, y, anchor="start"), c("primary"))
-        scene.add(text_ops(en, "regular", 2.8, label_x, y + 4.4, anchor="start"), c("primary"))
+    page.rect(margin, y - 8, text_width, rule, c("primary"))
+    for zh, en, values, shared in rows:
+        page.show(art.sheet_label(zh, en), label_x, y)
         value_y = y
         for value, weight, size in values:
             for line in wrap(value, weight, size, value_width):
-                scene.add(text_ops(line, weight, size, value_x, value_y, anchor="start"), c("text"))
+                if shared:  # the same on many sheets: a form
+                    page.show(art.text_form(line, weight, size, c("text")), value_x, value_y)
+                else:
+                    run = set_text(line, weight, size, value_x, value_y, anchor="start")
+                    page.text(run, c("text"))
                 value_y += size * 1.5
         y = max(y + 11.0, value_y + 4.0)
-    scene.add(rect(margin, y - 3.5, text_width, rule), c("primary"))
+    page.rect(margin, y - 3.5, text_width, rule, c("primary"))
 
-    notice = (
-        "证书状态以认证机构网站公示为准；"
-        "证书被暂停、撤销、注销或过期后，不得继续展示本证书和认证标志。"
-    )
-    notice_en = (
-        "The certificate's status is what the certification body publishes at the address above. "
-        "Once it is suspended, withdrawn, cancelled or expired, "
-        "this sheet and the mark must not be displayed."
-    )
-    body = f"{info.body_name}  {info.body_name_en}"
-    yy = height - 8.0
-    scene.add(
-        text_ops(body, "regular", fit_size(body, "regular", 2.7, text_width), width / 2, yy),
-        c("primary"),
-    )
-    yy -= 6.0
-    for line in reversed(wrap(notice_en, "regular", 2.5, text_width)):
-        scene.add(text_ops(line, "regular", 2.5, width / 2, yy), c("text"))
-        yy -= 3.5
-    for line in reversed(wrap(notice, "regular", 2.9, text_width)):
-        scene.add(text_ops(line, "regular", 2.9, width / 2, yy), c("text"))
-        yy -= 4.2
+    footer, verify_y = art.sheet_footer(info.body_name, info.body_name_en)
+    page.show(footer)
     verify = f"{style.words['scan']}  {style.words['scan_en']}:  {info.url}"
-    scene.add(
-        text_ops(
-            verify,
-            "bold",
-            fit_size(verify, "bold", 3.6, text_width, 0.02),
-            width / 2,
-            yy - 2.5,
-            tracking=0.02,
-        ),
-        c("primary"),
-    )
-    return scene
+    size = fit_size(verify, "bold", 3.6, text_width, 0.02)
+    page.text(set_text(verify, "bold", size, width / 2, verify_y, tracking=0.02), c("primary"))
+
+    title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
+    return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
+
+
+# ------------------------------------------------------------------- what is drawn once, kept
+
+
+@dataclass
+class LevelArt:
+    """One level's share of every mark, drawn once: SVG elements, raster layers, a PDF form."""
+
+    height: float
+    scenes: dict[str, Scene]  # per variant, without any certificate's paths
+    svg: dict[str, str]  # the same as SVG path elements
+    form: pdf.Form  # the colour variant, for the display sheet (mark units)
+    box: tuple[float, float, float, float]  # where certificates draw (mark units)
+    rasters: dict[tuple[int, int | None], RasterLayer] = field(default_factory=dict)  # width, dpi
+
+
+class Artwork:
+    """The drawing kept for one style, so that each certificate draws only what is its own.
+
+    One per process and style (:func:`artwork`); every cache is keyed by all it depends on,
+    so nothing needs to be cleared. ``Artwork(style)`` starts empty: a render with a fresh one
+    is a render from scratch.
+    """
+
+    def __init__(self, style: MarkStyle) -> None:
+        self.style = style
+        self._levels: dict[Level, LevelArt] = {}
+        self._forms: dict[tuple[Any, ...], Any] = {}
+
+    def level(self, level: Level) -> LevelArt:
+        found = self._levels.get(level)
+        if found is None:
+            style = self.style
+            scenes = level_scenes(level, style)
+            colour = scenes["colour"]
+            content = b"".join(
+                pdf.colour(fill.colour) + pdf.fill(fill.ops, fill.evenodd) for fill in colour.fills
+            )
+            found = self._levels[level] = LevelArt(
+                height=colour.height,
+                scenes=scenes,
+                svg={v: "".join(svg_element(fill) for fill in s.fills) for v, s in scenes.items()},
+                form=pdf.Form.of(content, (0.0, 0.0, colour.width, colour.height)),
+                box=Geometry.of(style).certificate_box(style),
+            )
+        return found
+
+    def raster(self, level: Level, width_px: int, dpi: int | None = None) -> RasterLayer:
+        art = self.level(level)
+        found = art.rasters.get((width_px, dpi))
+        if found is None:
+            c = self.style.colour
+            found = art.rasters[(width_px, dpi)] = raster_layer(
+                art.scenes["colour"], art.box, width_px, c("paper"), c("text"), dpi
+            )
+        return found
+
+    def _form(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        found = self._forms.get(key)
+        if found is None:
+            found = self._forms[key] = make()
+        return found
+
+    def text_form(self, text: str, weight: str, size: float, colour: str) -> pdf.Form:
+        """One line of text as a form, its pen starting at (0, 0)."""
+
+        def make() -> pdf.Form:
+            run = set_text(text, weight, size, 0.0, 0.0, anchor="start")
+            content = pdf.colour(colour) + run.pdf()
+            return pdf.Form.of(content, _text_bbox(run, measure(text, weight, size)))
+
+        return self._form(("text", text, weight, size, colour), make)
+
+    def sheet_label(self, zh: str, en: str) -> pdf.Form:
+        """A row label of the display sheet, Chinese over English, at (0, 0)."""
+
+        def make() -> pdf.Form:
+            c = self.style.colour
+            zh_run = set_text(zh, "bold", 4.0, 0.0, 0.0, anchor="start")
+            en_run = set_text(en, "regular", 2.8, 0.0, 4.4, anchor="start")
+            content = pdf.colour(c("primary")) + zh_run.pdf() + en_run.pdf()
+            wide = max(measure(zh, "bold", 4.0), measure(en, "regular", 2.8))
+            return pdf.Form.of(content, (-2.0, -5.5, wide + 2.0, 6.0))
+
+        return self._form(("label", zh, en), make)
+
+    def sheet_header(self, standard: str) -> pdf.Form:
+        """The display sheet's header band (page coordinates)."""
+
+        def make() -> pdf.Form:
+            style, c = self.style, self.style.colour
+            width = A4[0]
+            words = style.words
+            english = f"{words['scheme_en']} · {standard}"
+            size = fit_size(english, "regular", 3.6, width - 2 * SHEET_MARGIN, 0.1)
+            content = b"".join(
+                [
+                    pdf.colour(c("primary")),
+                    pdf.rects([(0, 0, width, 36)]),
+                    pdf.colour(c("accent")),
+                    pdf.rects([(0, 36, width, 1.6)]),
+                    pdf.colour(c("paper")),
+                    set_text(words["scheme"], "bold", 11, width / 2, 19.5, tracking=0.18).pdf(),
+                    pdf.colour(c("accent")),
+                    set_text(english, "regular", size, width / 2, 28.5, tracking=0.1).pdf(),
+                ]
+            )
+            return pdf.Form.of(content, (0.0, 0.0, width, 37.6))
+
+        return self._form(("header", standard), make)
+
+    def sheet_footer(self, body_name: str, body_name_en: str) -> tuple[pdf.Form, float]:
+        """The notice and the body's name at the foot of the sheet, and where the address goes."""
+
+        def make() -> tuple[pdf.Form, float]:
+            c = self.style.colour
+            width, height = A4
+            text_width = width - 2 * SHEET_MARGIN
+            body = f"{body_name}  {body_name_en}"
+            yy = height - 8.0
+            size = fit_size(body, "regular", 2.7, text_width)
+            parts = [pdf.colour(c("primary")), set_text(body, "regular", size, width / 2, yy).pdf()]
+            yy -= 6.0
+            parts.append(pdf.colour(c("text")))
+            for line in reversed(wrap(_NOTICE_EN, "regular", 2.5, text_width)):
+                parts.append(set_text(line, "regular", 2.5, width / 2, yy).pdf())
+                yy -= 3.5
+            for line in reversed(wrap(_NOTICE, "regular", 2.9, text_width)):
+                parts.append(set_text(line, "regular", 2.9, width / 2, yy).pdf())
+                yy -= 4.2
+            form = pdf.Form.of(b"".join(parts), (0.0, yy, width, height))
+            return form, yy - 2.5
+
+        return self._form(("footer", body_name, body_name_en), make)  # type: ignore[no-any-return]
+
+    def files(self, info: MarkInfo) -> Iterator[tuple[str, bytes]]:
+        """Every artwork file of one certificate, one at a time (``bench/`` times each).
+
+        The first item, named "", is the work the files share (the QR symbol, the number's
+        outlines), with no bytes; marks.zip comes last.
+        """
+        style = self.style
+        sizes = style.sizes
+        width_mm = sizes["recommended_mm"]
+        level = self.level(info.level)
+        own = CertificateArt.of(info, style)
+        yield "", b""
+        made: dict[str, bytes] = {}
+        head = _svg_head(100.0, level.height, mark_title(info, style), width_mm)
+        for variant, name in (
+            ("colour", "mark.svg"),
+            ("mono", "mark-mono.svg"),
+            ("reverse", "mark-reverse.svg"),
+        ):
+            made[name] = (head + level.svg[variant] + own.svg(style, variant) + "</svg>\n").encode()
+            yield name, made[name]
+        web = self.raster(info.level, int(sizes["web_png_px"]))
+        made["mark.png"] = layered_png(web, own)
+        yield "mark.png", made["mark.png"]
+        print_px = round(width_mm / 25.4 * sizes["print_dpi"])
+        printed = self.raster(info.level, print_px, int(sizes["print_dpi"]))
+        made["mark-print.png"] = layered_png(printed, own)
+        yield "mark-print.png", made["mark-print.png"]
+        made["qr.svg"] = qr.qr_svg(info.url).encode("utf-8")
+        yield "qr.svg", made["qr.svg"]
+        made["qr.png"] = qr.qr_png(info.url, module_px=10, dpi=300)
+        yield "qr.png", made["qr.png"]
+        made["display.pdf"] = display_pdf(info, style, self, own)
+        yield "display.pdf", made["display.pdf"]
+        made[USAGE_FILE] = usage_text(info, style).encode("utf-8")
+        yield "marks.zip", _zip(made, info.number)
+
+    def render(self, info: MarkInfo) -> dict[str, bytes]:
+        """Every artwork file of one certificate, by file name."""
+        return {name: data for name, data in self.files(info) if name}
+
+
+_ARTWORK: dict[str, Artwork] = {}
+
+
+def artwork(style: MarkStyle) -> Artwork:
+    """This process's :class:`Artwork` for ``style``."""
+    found = _ARTWORK.get(style.source)
+    if found is None or found.style != style:
+        found = _ARTWORK[style.source] = Artwork(style)
+    return found
+
+
+def render_files(info: MarkInfo, style: MarkStyle, art: Artwork | None = None) -> dict[str, bytes]:
+    """Every artwork file of one certificate, by file name (``art``: what is drawn already)."""
+    return (art or artwork(style)).render(info)
+
+
+def _zip(files: dict[str, bytes], folder: str) -> bytes:
+    """A zip with sorted entries, fixed dates and modes: the same files give the same bytes."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in sorted(files):
+            entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
+            # PNG and PDF are compressed already: storing them saves time and costs no bytes.
+            packed = name.endswith((".png", ".pdf"))
+            entry.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            entry.create_system = 3
+            archive.writestr(entry, files[name], compresslevel=None if packed else ZIP_LEVEL)
+    return buffer.getvalue()
 
 
 # ---------------------------------------------------------------------- one certificate's files
@@ -1094,67 +1629,23 @@ def qr_minimum_mm(info: MarkInfo, style: MarkStyle) -> float:
     return math.ceil(module * code.size_with_quiet_zone)
 
 
-def _zip(files: dict[str, bytes], folder: str) -> bytes:
-    """A zip with sorted entries, fixed dates and modes: the same files give the same bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in sorted(files):
-            entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
-            # PNG and PDF are compressed already: storing them saves time and costs no bytes.
-            packed = name.endswith((".png", ".pdf"))
-            entry.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            entry.create_system = 3
-            archive.writestr(entry, files[name], compresslevel=None if packed else 9)
-    return buffer.getvalue()
-
-
-def _web_image(scene: Scene, printed: Image.Image, width: int) -> Image.Image:
-    """The web image, scaled down from the print image (cheaper than drawing it again)."""
-    if width >= printed.width:
-        return rasterise(scene, width)
-    height = round(printed.height * width / printed.width)
-    # Resample premultiplied, so transparent corners do not bleed dark fringes.
-    return printed.convert("RGBa").resize((width, height), Image.Resampling.LANCZOS).convert("RGBA")
-
-
-def render_files(info: MarkInfo, style: MarkStyle) -> dict[str, bytes]:
-    """Every artwork file of one certificate, by file name."""
-    sizes = style.sizes
-    width_mm = sizes["recommended_mm"]
-    scenes = mark_scenes(info, style)
-    colour = scenes["colour"]
-    print_px = round(width_mm / 25.4 * sizes["print_dpi"])
-    sheet = display_scene(info, style, colour)
-    printed = rasterise(colour, print_px)
-    files: dict[str, bytes] = {
-        "mark.svg": to_svg(colour, width_mm).encode("utf-8"),
-        "mark-mono.svg": to_svg(scenes["mono"], width_mm).encode("utf-8"),
-        "mark-reverse.svg": to_svg(scenes["reverse"], width_mm).encode("utf-8"),
-        "mark.png": png_bytes(_web_image(colour, printed, int(sizes["web_png_px"]))),
-        "mark-print.png": png_bytes(printed, int(sizes["print_dpi"])),
-        "qr.svg": qr.qr_svg(info.url).encode("utf-8"),
-        "qr.png": qr.qr_png(info.url, module_px=10, dpi=300),
-        "display.pdf": pdf.write_pdf(sheet.fills, sheet.width, sheet.height, sheet.title),
-    }
-    usage = {USAGE_FILE: usage_text(info, style).encode("utf-8")}
-    files["marks.zip"] = _zip(files | usage, info.number)
-    return files
-
-
 # --------------------------------------------------------------------------- the registry
+
+# Libraries whose version can change an output byte.
+LIBRARIES = ("zxing-cpp", "skia-python", "pikepdf", "pillow", "numpy", "fonttools")
 
 
 @cache
 def _versions() -> dict[str, str]:
     """Versions of everything else that shapes the bytes (looked up once per process)."""
     found = {}
-    for package in ("qrcode", "pillow", "numpy", "fonttools"):
+    for package in LIBRARIES:
         try:
             found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
             found[package] = "?"
     found["zlib"] = zlib.ZLIB_RUNTIME_VERSION
+    found["pillow-zlib"] = features.version("zlib") or "?"
     return found
 
 
@@ -1174,7 +1665,7 @@ def cache_key(info: MarkInfo, style: MarkStyle) -> str:
     """Hash of everything that affects one certificate's artwork: the cache file's name.
 
     The record fields drawn, ``registry/mark.yaml``, :data:`RENDERER_VERSION`, the fonts'
-    digests and the versions of qrcode, Pillow, numpy, fontTools and zlib.
+    digests and the versions of :data:`LIBRARIES` and of zlib.
     """
     record = json.dumps(asdict(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(_shared_key(style.source) + record).hexdigest()

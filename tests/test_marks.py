@@ -163,6 +163,71 @@ def test_own_raster_matches_an_independent_svg_renderer(
             assert np.abs(a - b).mean() < tolerance, (cert.number, name, np.abs(a - b).mean())
 
 
+def test_cached_layers_equal_a_render_from_scratch(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """What is drawn once per level and reused cannot drift from drawing everything anew.
+
+    One Artwork draws every certificate in turn (each level's layers are reused by the next
+    certificate of that level); each must equal a render with a fresh Artwork, file for file.
+    The SVGs must also equal the whole scene written in one pass, and the PNGs the whole scene
+    rasterised in one pass, up to the palette.
+    """
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    shared = marks.Artwork(style)
+    infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+    for info in infos + infos:  # the second round draws nothing of its levels
+        cached = shared.render(info)
+        assert cached == marks.Artwork(style).render(info), info.number
+        mm = style.sizes["recommended_mm"]
+        for variant, name in (
+            ("colour", "mark.svg"),
+            ("mono", "mark-mono.svg"),
+            ("reverse", "mark-reverse.svg"),
+        ):
+            whole = marks.to_svg(marks.mark_scene(info, style, variant), mm)
+            assert cached[name] == whole.encode("utf-8"), (info.number, name)
+        for name in ("mark.png", "mark-print.png"):
+            ours = Image.open(io.BytesIO(cached[name])).convert("RGBA")
+            whole_image = marks.rasterise(marks.mark_scene(info, style), ours.width)
+            assert ours.size == whole_image.size
+            diff = np.abs(np.asarray(ours, float) - np.asarray(whole_image, float)).max(axis=2)
+            assert diff.mean() < 0.25 and (diff > 16).mean() < 0.002, (info.number, name)
+
+
+def test_pngs_decode_to_the_layered_image_exactly(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """The PNGs whose rows are compressed in parts are valid and hold exactly the drawn image."""
+    registry, site, _cache, _stats = built
+    style = marks.load_style(registry.settings.root)
+    art = marks.Artwork(style)
+    for cert in marks.marked(registry):
+        info = marks.MarkInfo.of(cert, registry)
+        own = marks.CertificateArt.of(info, style)
+        print_px = round(style.sizes["recommended_mm"] / 25.4 * style.sizes["print_dpi"])
+        for name, layer in (
+            ("mark.png", art.raster(info.level, int(style.sizes["web_png_px"]))),
+            ("mark-print.png", art.raster(info.level, print_px, int(style.sizes["print_dpi"]))),
+        ):
+            data = (site / "c" / cert.number / name).read_bytes()
+            Image.open(io.BytesIO(data)).verify()  # chunk CRCs
+            drawn = np.asarray(marks.layered_image(layer, own).convert("RGBA"))
+            decoded = Image.open(io.BytesIO(data))
+            assert np.array_equal(np.asarray(decoded.convert("RGBA")), drawn), (cert.number, name)
+            by_pillow = Image.open(io.BytesIO(marks.png_bytes(marks.layered_image(layer, own))))
+            assert np.array_equal(np.asarray(by_pillow.convert("RGBA")), drawn)
+            opencv = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+            assert opencv is not None, (cert.number, name)
+            assert np.array_equal(opencv[..., [2, 1, 0, 3]], drawn), (cert.number, name)
+            # The mark's colours are exact, not averaged with their edges.
+            palette = decoded.getpalette("RGBA") or []
+            entries = {tuple(palette[i : i + 4]) for i in range(0, len(palette), 4)}
+            for key in ("primary", "accent", "paper", "text"):
+                assert (*marks._rgb(style.colour(key)), 255) in entries, (name, key)
+
+
 def test_vector_files_are_paths_with_physical_size(
     built: tuple[Registry, Path, Path, marks.MarkStats],
 ) -> None:
@@ -216,9 +281,16 @@ def test_display_pdf_is_a4_vector_without_dates(
     registry, site, _cache, _stats = built
     for cert in marks.marked(registry):
         data = (site / "c" / cert.number / "display.pdf").read_bytes()
-        assert data.startswith(b"%PDF-") and b"CreationDate" not in data and b"/Image" not in data
-        page = pypdfium2.PdfDocument(data)[0]
-        assert [round(v / 72 * 25.4) for v in page.get_size()] == [210, 297]
+        assert data.startswith(b"%PDF-")
+        for absent in (b"CreationDate", b"ModDate", b"/Image", b"/Font"):
+            assert absent not in data, absent  # no dates; vector paths only, no fonts
+        document = pypdfium2.PdfDocument(data)
+        page = document[0]
+        assert [round(v / 72 * 25.4, 1) for v in page.get_size()] == [210.0, 297.0]
+        assert document.get_metadata_dict()["Title"].startswith(cert.organization.name)
+        # The holder's name is drawn (as outlines): the page is not blank where it goes.
+        pixels = np.asarray(page.render(scale=1).to_pil().convert("L"))
+        assert pixels[150:180].min() < 64
 
 
 def test_zip_holds_every_file_and_the_usage_sheet(
