@@ -139,10 +139,10 @@ def qr_png(url: str, module_px: int = 10, dpi: int | None = None) -> bytes:
     gives about 1.1 kB in 0.6 ms, where level 9 saves 350 bytes and costs 2.8 ms.
     """
     code = symbol(url)
+    side = code.size_with_quiet_zone
     light = ~np.pad(np.array(code.modules, dtype=bool), QUIET_ZONE)
-    pixels = light.repeat(module_px, axis=0).repeat(module_px, axis=1)
-    side = pixels.shape[0]
-    image = Image.frombytes("1", (side, side), np.packbits(pixels, axis=1).tobytes())
+    image = Image.frombytes("1", (side, side), np.packbits(light, axis=1).tobytes())
+    image = image.resize((side * module_px, side * module_px), Image.Resampling.NEAREST)
     buffer = io.BytesIO()
     options = {"dpi": (dpi, dpi)} if dpi else {}
     image.save(buffer, format="PNG", compress_level=1, **options)
