@@ -244,6 +244,14 @@ def _listing_pages(indices: list[int]) -> _Done:
     return _done(indices, out, len(indices))
 
 
+def _open_data(_indices: list[int]) -> _Done:
+    """The signed checkpoint and the open data: every record's JSON (with its inclusion
+    proof), all records in one JSON and one CSV."""
+    job, out = _job()
+    proofs = trust.publish(job.registry, out)  # signed checkpoint files; a proof per record
+    return _done([], out, data.write_data(job.registry, out, extra=proofs))
+
+
 def _task(args: tuple[Callable[[list[int]], _Done], list[int]]) -> _Done:
     fn, indices = args
     return fn(indices)
@@ -272,6 +280,14 @@ class Workers:
                 yield fn(task)
             return
         yield from self.pool.imap_unordered(_task, [(fn, task) for task in tasks])
+
+    def start(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
+              size: int = CHUNK) -> Iterator[_Done]:
+        """Like :meth:`run`, but the workers start now, while this process does other work."""
+        if self.pool is None:
+            return self.run(fn, indices, size)
+        tasks = [list(indices[i : i + size]) for i in range(0, len(indices), size)]
+        return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -351,20 +367,53 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     stage.update(done.count)
             clock.lap(label)
 
+        # The rest overlaps: one worker writes the open data (serial, the longest), the other
+        # renders the listings, and this process builds the search index.
+        counts = {**(spare.counts if spare else {}),
+                  **(previous.manifest.counts if previous else {})}
+        data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
+                       and "data" in counts)
+        open_data = None if data_reused else pool.start(_open_data, [0], size=1)
         stale = [i for i, f in enumerate(all_facets)
                  if out.reuse(f"listing:{f.slug}", facet_inputs[f.slug]) is None]
+        listed = pool.start(_listing_pages, stale, size=1)
+
+        if out.reuse("search", everything) is not None and "search" in counts:
+            report.search_entries = counts["search"]
+        else:
+            index = search.build_index(registry)
+            for rel, content in index.items():
+                out.write(rel, content)
+            out.unit("search", everything, sorted(index))
+            report.search_entries = search.entry_count(index)
+        clock.lap("search")
+
         with bar(len(stale), "listings", quiet) as stage:
-            for done in pool.run(_listing_pages, stale, size=1):
+            for done in listed:
                 _merge(out, done)
                 facet = all_facets[done.indices[0]]
                 out.unit(f"listing:{facet.slug}", facet_inputs[facet.slug],
                          sorted(done.record.states))
                 stage.update(1)
+        clock.lap("listings")
+
+        if open_data is None:
+            report.json_entries = counts["data"]
+        else:
+            done = next(iter(open_data))
+            _merge(out, done)
+            report.json_entries = done.count
+            written = set(done.record.states)
+            for cert in certs:
+                key, unit_inputs = json_unit(cert.number, json_inputs)
+                rel = f"{data.API}/certificates/{cert.number}.json"
+                out.unit(key, unit_inputs, [rel])
+                written.discard(rel)
+            out.unit("data", json_inputs, sorted(written))
     finally:
         pool.close()
         _JOB = None
     report.listing_pages = sum(len(out.units[f"listing:{f.slug}"][1]) for f in all_facets)
-    clock.lap("listings")
 
     for i in todo:
         cert = certs[i]
@@ -377,30 +426,6 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         1 for c in certs if f"c/{c.number}/index.html" in out.states
         and f"c/{c.number}/feed.xml" in out.states)
 
-    counts = {**(spare.counts if spare else {}), **(previous.manifest.counts if previous else {})}
-    if out.reuse("search", everything) is not None and "search" in counts:
-        report.search_entries = counts["search"]
-    else:
-        index = search.build_index(registry)
-        for rel, content in index.items():
-            out.write(rel, content)
-        out.unit("search", everything, sorted(index))
-        report.search_entries = search.entry_count(index)
-    clock.lap("search")
-
-    if json_missing == 0 and out.reuse("data", json_inputs) is not None and "data" in counts:
-        report.json_entries = counts["data"]
-    else:
-        before = set(out.states)
-        proofs = trust.publish(registry, out)  # signed checkpoint files; a proof per record
-        report.json_entries = data.write_data(registry, out, extra=proofs)
-        written = set(out.states) - before
-        for cert in certs:
-            key, unit_inputs = json_unit(cert.number, json_inputs)
-            rel = f"{data.API}/certificates/{cert.number}.json"
-            out.unit(key, unit_inputs, [rel])
-            written.discard(rel)
-        out.unit("data", json_inputs, sorted(written))
     out.write("feed.xml", feeds.registry_feed(registry))
     clock.lap("data")
 

@@ -52,6 +52,11 @@ def _state(path: str, content_digest: bytes) -> bytes:
     return FILE_STATE.pack(st.st_size, st.st_mtime_ns, st.st_ino, content_digest)
 
 
+def _fstate(fd: int, content_digest: bytes) -> bytes:
+    st = os.fstat(fd)
+    return FILE_STATE.pack(st.st_size, st.st_mtime_ns, st.st_ino, content_digest)
+
+
 @dataclass
 class Manifest:
     """What one build published: every file's state and every unit's input hash and files.
@@ -167,14 +172,22 @@ class Output:
             except OSError:
                 pass
         self._mkdir(os.path.dirname(target))
-        tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)  # never into an existing inode: a linked file is replaced
+        try:
+            with open(target, "xb") as handle:  # a new file: a new inode, written directly
+                handle.write(data)
+                handle.flush()
+                state = _fstate(handle.fileno(), new)
+        except FileExistsError:
+            tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.tmp"
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                state = _fstate(handle.fileno(), new)
+            os.replace(tmp, target)  # never into an existing inode: a linked file is replaced
         with self._lock:
             self.changed.add(rel)
             self.created.add(rel)
-        self._record(rel, _state(target, new))
+        self._record(rel, state)
         return True
 
     def adopt(self, rel: str, source: Path) -> None:

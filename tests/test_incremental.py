@@ -267,3 +267,33 @@ def test_records_are_checked_again_only_when_their_bytes_change(
     move(path)
     build(registry_root, site)
     assert checked == [path.relative_to(registry_root).as_posix()]
+
+
+def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path) -> None:
+    """Above a few hundred records pages, feeds, listings and links go to forked workers."""
+    from click.testing import CliRunner
+
+    from generator.cli import cli
+
+    root = tmp_path / "root"
+    result = CliRunner().invoke(cli, ["--root", str(REPO), "synth", "--count", "450", "--out",
+                                      str(root), "--seed", "3", "--as-of", str(AS_OF), "-q"])
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("nav", None)
+    cache = REPO / "tests" / "output" / "incremental-cache"
+    config["plugins"] = [{"starmark": {"cache_dir": str(cache), "quiet": True}}]
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    shutil.rmtree(root / "docs")
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+    site = root / "site"
+    build(root, site)
+    build(root, site)
+    path = records(root)[valid(root)[7]]
+    text = path.read_text("utf-8")
+    path.write_text(re.sub(r'(?m)^(  address: ".*)号"$', r'\1号A座"', text, count=1), "utf-8")
+    report = build(root, site)
+    assert report.reused == report.records - 1 == 449
+    assert report.kept > 0
+    assert_same_as_clean(root, site, tmp_path)
