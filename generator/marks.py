@@ -45,6 +45,7 @@ import skia
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from PIL import Image, PngImagePlugin, features
+from zlib_ng import zlib_ng
 
 from . import pdf, qr
 from .errors import InputError, Problem
@@ -65,13 +66,17 @@ CACHE_DIR = Path(".starmark-cache") / "marks"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 A4 = (210.0, 297.0)
 
-# zlib settings, measured on this registry's marks (ms of CPU per file, bytes):
-# * PNG: the images are palette images (see RasterLayer), filtered "none" by Pillow. Level 1
-#   writes mark-print.png in about 3 ms; level 6 saves a quarter of the bytes for three times
-#   the time, level 9 a third for twenty times.
-# * marks.zip: SVG and text are deflated at level 6 (level 9 gains under 1 % and costs twice
-#   the time); PNG and PDF are compressed already and are stored.
-PNG_LEVEL = 1
+# Compression, measured on this registry's marks (CPU per file on the 2-core build machine):
+# * PNG: palette images (see RasterLayer), scanlines unfiltered. What every certificate of a
+#   level shares is deflated once at level 9; a certificate's own rows (the QR code and number
+#   band, about 400 kB at print size) at PNG_LEVEL with zlib-ng: level 2 takes 0.4 ms and
+#   gives a third fewer bytes than level 1 (0.25 ms); CPython's zlib needs 1 ms at level 1.
+#   Pillow at level 1 took 3.3 ms for the whole print image, at level 6 10 ms.
+# * marks.zip: SVG and text deflated by zipfile (CPython's zlib) at ZIP_LEVEL 1: 1.5 ms for
+#   the three SVGs, where level 6 takes 9 ms for 13 % fewer bytes. PNG and PDF are compressed
+#   already and are stored.
+PNG_LEVEL = 2
+SHARED_LEVEL = 9
 ZIP_LEVEL = 1
 
 MARK_FILES: tuple[tuple[str, str, str], ...] = (
@@ -365,18 +370,27 @@ class Run:
 
     def ops(self) -> list[Op]:
         """The glyph outlines as path operations."""
-        font, size, baseline = face(self.weight), self.size, self.baseline
+        font, s, y = face(self.weight), self.size, self.baseline
         ops: list[Op] = []
-        for char, pen_x in self.glyphs:
+        for char, x in self.glyphs:
             for op in font.outline(char):
-                if op[0] == "Z":
+                if len(op) == 3:  # M, L
+                    ops.append((op[0], x + op[1] * s, y - op[2] * s))
+                elif len(op) == 7:  # C
+                    _, x1, y1, x2, y2, x3, y3 = op
+                    ops.append(
+                        (
+                            "C",
+                            x + x1 * s,
+                            y - y1 * s,
+                            x + x2 * s,
+                            y - y2 * s,
+                            x + x3 * s,
+                            y - y3 * s,
+                        )
+                    )
+                else:  # Z
                     ops.append(op)
-                    continue
-                coords = op[1:]
-                moved = []
-                for i in range(0, len(coords), 2):
-                    moved += [pen_x + coords[i] * size, baseline - coords[i + 1] * size]
-                ops.append((op[0], *moved))
         return ops
 
     def add_to(self, path: skia.Path) -> skia.Path:
@@ -587,15 +601,6 @@ def star(cx: float, cy: float, r: float) -> list[Op]:
     return polygon(points)
 
 
-def transform(ops: Iterable[Op], scale: float, dx: float, dy: float) -> list[Op]:
-    return [
-        op
-        if op[0] == "Z"
-        else (op[0], *(v * scale + (dx if i % 2 == 0 else dy) for i, v in enumerate(op[1:])))
-        for op in ops
-    ]
-
-
 def _reverse(ops: list[Op]) -> list[Op]:
     """The same closed contour, drawn the other way (a hole under non-zero winding)."""
     points: list[tuple[str, tuple[float, ...]]] = []
@@ -747,11 +752,11 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
-def _deflate(data: bytes, last: bool) -> bytes:
+def _deflate(data: bytes, level: int, last: bool = False) -> bytes:
     """Raw deflate blocks for ``data``, on their own: they refer to nothing before them."""
-    compressor = zlib.compressobj(PNG_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    compressor = zlib_ng.compressobj(level, zlib_ng.DEFLATED, -zlib_ng.MAX_WBITS)
     return compressor.compress(data) + compressor.flush(
-        zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH
+        zlib_ng.Z_FINISH if last else zlib_ng.Z_FULL_FLUSH
     )
 
 
@@ -816,9 +821,9 @@ def raster_layer(
         ramp=ramp,
         head=whole[: whole.index(b"IDAT") - 4],
         rows=scanlines[top:bottom],
-        above=_deflate(above, last=False),
-        above_adler=zlib.adler32(above),
-        below=_deflate(below, last=True),
+        above=_deflate(above, SHARED_LEVEL),
+        above_adler=zlib_ng.adler32(above),
+        below=_deflate(below, SHARED_LEVEL, last=True),
         below_rows=below,
     )
 
@@ -861,12 +866,12 @@ def layered_png(layer: RasterLayer, own: CertificateArt) -> bytes:
     rows = layer.rows.copy()
     _draw_box(layer, own, rows[:, 1 + left : 1 + right])
     middle = rows.tobytes()
-    adler = zlib.adler32(layer.below_rows, zlib.adler32(middle, layer.above_adler))
+    adler = zlib_ng.adler32(layer.below_rows, zlib_ng.adler32(middle, layer.above_adler))
     stream = b"".join(
         [
             b"\x78\x01",  # zlib header: deflate, 32 KiB window, fastest
             layer.above,
-            _deflate(middle, last=False),
+            _deflate(middle, PNG_LEVEL),
             layer.below,
             adler.to_bytes(4, "big"),
         ]
@@ -1194,10 +1199,12 @@ class CertificateArt:
 
     def svg(self, style: MarkStyle, variant: str) -> str:
         """:meth:`fills` as SVG path elements, each path's data made once for all variants."""
-        modules, number = self.fills(style, variant)
-        data = self._module_data
-        if variant == "reverse":
+        # The fills' attributes without their operations (the data stands for them here).
+        ink = style.colour("text" if variant == "colour" else variant)
+        data, reverse = self._module_data, variant == "reverse"
+        if reverse:
             data = path_data(_qr_box(style)) + data  # path data of a sum is the sum of the parts
+        modules, number = Fill((), ink, reverse, "qr"), Fill((), ink, name="number")
         return svg_element(modules, data) + svg_element(number, self._number_data)
 
     @cached_property
@@ -1640,7 +1647,7 @@ def qr_minimum_mm(info: MarkInfo, style: MarkStyle) -> float:
 # --------------------------------------------------------------------------- the registry
 
 # Libraries whose version can change an output byte.
-LIBRARIES = ("zxing-cpp", "skia-python", "pikepdf", "pillow", "numpy", "fonttools")
+LIBRARIES = ("zxing-cpp", "skia-python", "pikepdf", "zlib-ng", "pillow", "numpy", "fonttools")
 
 
 @cache

@@ -54,18 +54,14 @@ class QrSymbol:
 
     @cached_property
     def _runs(self) -> tuple[tuple[int, int, int], ...]:
-        found: list[tuple[int, int, int]] = []
-        for y, row in enumerate(self.modules):
-            x = 0
-            while x < len(row):
-                if row[x]:
-                    start = x
-                    while x < len(row) and row[x]:
-                        x += 1
-                    found.append((y, start, x - start))
-                else:
-                    x += 1
-        return tuple(found)
+        # A run starts where a row steps from light to dark and ends where it steps back.
+        dark = np.pad(np.array(self.modules, dtype=np.int8), ((0, 0), (1, 1)))
+        steps = np.diff(dark, axis=1)
+        starts, ends = np.argwhere(steps == 1), np.argwhere(steps == -1)
+        lengths = ends[:, 1] - starts[:, 1]
+        return tuple(
+            zip(starts[:, 0].tolist(), starts[:, 1].tolist(), lengths.tolist(), strict=True)
+        )
 
     def runs(self) -> tuple[tuple[int, int, int], ...]:
         """Horizontal runs of dark modules as ``(row, first column, length)``."""
@@ -84,7 +80,7 @@ def symbol(data: str, level: str = ERROR_CORRECTION) -> QrSymbol:
     if code.ec_level != level:  # the writer ignores options it does not know: never guess
         raise ValueError(f"the QR encoder made level {code.ec_level!r}, not {level!r}")
     dark = np.asarray(code.to_image(scale=1, add_quiet_zones=False)) < 128
-    modules = tuple(tuple(row) for row in dark.tolist())
+    modules = tuple(map(tuple, dark.tolist()))
     return QrSymbol(
         data=data, version=(len(modules) - 17) // 4, error_correction=level, modules=modules
     )
