@@ -1364,7 +1364,15 @@ def display_pdf(
     page.show(footer)
     verify = f"{style.words['scan']}  {style.words['scan_en']}:  {info.url}"
     size = fit_size(verify, "bold", 3.6, text_width, 0.02)
-    page.text(set_text(verify, "bold", size, width / 2, verify_y, tracking=0.02), c("primary"))
+    line = set_text(verify, "bold", size, width / 2, verify_y, tracking=0.02)
+    # The words and the site's address are on every sheet: a form; the number is this one's.
+    shared = verify[: verify.rfind(info.number)] if info.number in info.url else ""
+    drawn = len(shared) - sum(char.isspace() for char in shared)
+    if drawn:
+        form = art.text_form(shared, "bold", size, c("primary"), tracking=0.02)
+        page.show(form, line.glyphs[0][1], verify_y)
+    own_part = Run(line.weight, line.size, line.baseline, line.glyphs[drawn:])
+    page.text(own_part, c("primary"))
 
     title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
     return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
@@ -1432,15 +1440,17 @@ class Artwork:
             found = self._forms[key] = make()
         return found
 
-    def text_form(self, text: str, weight: str, size: float, colour: str) -> pdf.Form:
+    def text_form(
+        self, text: str, weight: str, size: float, colour: str, tracking: float = 0.0
+    ) -> pdf.Form:
         """One line of text as a form, its pen starting at (0, 0)."""
 
         def make() -> pdf.Form:
-            run = set_text(text, weight, size, 0.0, 0.0, anchor="start")
+            run = set_text(text, weight, size, 0.0, 0.0, anchor="start", tracking=tracking)
             content = pdf.colour(colour) + run.pdf()
-            return pdf.Form.of(content, _text_bbox(run, measure(text, weight, size)))
+            return pdf.Form.of(content, _text_bbox(run, measure(text, weight, size, tracking)))
 
-        return self._form(("text", text, weight, size, colour), make)
+        return self._form(("text", text, weight, size, colour, tracking), make)
 
     def sheet_label(self, zh: str, en: str) -> pdf.Form:
         """A row label of the display sheet, Chinese over English, at (0, 0)."""
