@@ -63,9 +63,9 @@ from .settings import Settings
 
 FORMAT = 1
 INDEX_DIR = "search/idx"
-# Rows per document-table chunk: a result page of 20 fetches at most 20 chunks, ~1.5 KB each.
+# Rows per document-table chunk: a page of 20 results fetches at most 20 chunks, ~1.4 KB each.
 DOC_CHUNK = 16
-# Number-directory entries per block; the first key of each block goes into meta.json.
+# Number-directory entries per block; the first key of each block is in n/index.json.
 NUMBER_BLOCK = 1024
 # Postings (encoded characters) per gram shard; the shard count is the next power of two.
 SHARD_BYTES = 4_000
