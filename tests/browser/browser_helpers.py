@@ -37,6 +37,13 @@ def unavailable(what: str) -> None:
     pytest.skip(message)
 
 
+def add_style(page: Any, css: str) -> None:
+    """Add a style sheet; unlike page.add_style_tag this also works with JavaScript off (it
+    would wait forever for a load event)."""
+    page.evaluate("""css => { const s = document.createElement('style');
+                              s.textContent = css; document.head.append(s); }""", css)
+
+
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot under tests/output/screenshots/ for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -44,7 +51,7 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     if full_page:
         # A full-page capture does not scroll, so sections left for later (content-visibility:
         # auto) would show blank: lay everything out, as scrolling would.
-        page.add_style_tag(content="* { content-visibility: visible !important; }")
+        add_style(page, "* { content-visibility: visible !important; }")
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

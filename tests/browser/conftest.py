@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +25,6 @@ from browser_helpers import AS_OF, REPO, VERDICTS, missing, unavailable
 
 from generator.load import load_registry
 from generator.model import Certificate, Registry
-from generator.publish import build_site
 
 CHROMIUM_ARGS = [
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
@@ -86,12 +87,17 @@ def registry() -> Registry:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample registry built as of AS_OF (the artwork cache is the repository's).
 
-    ``STARMARK_BROWSER_SITE=<dir>`` tests a site built beforehand (same registry and date)."""
+    Built by the CLI in a child process: the build forks workers, which must not inherit the
+    Playwright driver's threads. ``STARMARK_BROWSER_SITE=<dir>`` tests a site built beforehand
+    (same registry and date)."""
     prebuilt = os.environ.get("STARMARK_BROWSER_SITE")
     if prebuilt:
         return Path(prebuilt)
     site_dir = tmp_path_factory.mktemp("browser") / "site"
-    build_site(REPO, as_of=AS_OF, site_dir=site_dir, quiet=True)
+    run = subprocess.run([sys.executable, "-m", "generator", "--root", str(REPO), "build",
+                          "--quiet", "--as-of", AS_OF.isoformat(), "--site-dir", str(site_dir)],
+                         cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, f"the sample site does not build:\n{run.stdout}\n{run.stderr}"
     return site_dir
 
 

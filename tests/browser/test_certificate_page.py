@@ -14,6 +14,7 @@ import pytest
 from browser_helpers import (
     PHONES,
     VERDICTS,
+    add_style,
     contrast,
     distance,
     is_amber,
@@ -240,7 +241,7 @@ def test_works_with_javascript_off(open_page, samples, registry, verdict):
 def test_text_at_200_percent_loses_nothing(open_page, samples):
     """Android's font-size setting at 200 %: still no sideways scrolling, nothing cut off."""
     page = open_page(samples["suspended"].path)
-    page.add_style_tag(content="html { font-size: 250% !important; }")  # the theme's 125 % × 2
+    add_style(page, "html { font-size: 250% !important; }")  # the theme's 125 % × 2
     page.wait_for_timeout(100)
     screenshot(page, "certificate-suspended-text-200", full_page=False)
     overflow = page.evaluate("""() => {
