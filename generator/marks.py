@@ -1364,15 +1364,15 @@ def display_pdf(
     page.show(footer)
     verify = f"{style.words['scan']}  {style.words['scan_en']}:  {info.url}"
     size = fit_size(verify, "bold", 3.6, text_width, 0.02)
-    line = set_text(verify, "bold", size, width / 2, verify_y, tracking=0.02)
+    verify_run = set_text(verify, "bold", size, width / 2, verify_y, tracking=0.02)
     # The words and the site's address are on every sheet: a form; the number is this one's.
-    shared = verify[: verify.rfind(info.number)] if info.number in info.url else ""
-    drawn = len(shared) - sum(char.isspace() for char in shared)
+    common = verify[: verify.rfind(info.number)] if info.number in info.url else ""
+    drawn = len(common) - sum(char.isspace() for char in common)
     if drawn:
-        form = art.text_form(shared, "bold", size, c("primary"), tracking=0.02)
-        page.show(form, line.glyphs[0][1], verify_y)
-    own_part = Run(line.weight, line.size, line.baseline, line.glyphs[drawn:])
-    page.text(own_part, c("primary"))
+        form = art.text_form(common, "bold", size, c("primary"), tracking=0.02)
+        page.show(form, verify_run.glyphs[0][1], verify_y)
+    rest = verify_run.glyphs[drawn:]
+    page.text(Run(verify_run.weight, verify_run.size, verify_run.baseline, rest), c("primary"))
 
     title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
     return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
