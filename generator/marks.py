@@ -946,6 +946,7 @@ class MarkInfo:
 
     @property
     def level(self) -> Level:
+        """The part of this record that the level's shared art depends on."""
         return Level(self.level_zh, self.level_en, self.stars, self.body_name)
 
     def texts(self) -> dict[str, str]:
@@ -977,6 +978,7 @@ class Geometry:
 
     @classmethod
     def of(cls, style: MarkStyle) -> Geometry:
+        """The geometry ``registry/mark.yaml`` lays out."""
         lay = style.layout
         number_y = lay["qr_y"] + lay["qr_width"] + lay["number_size"] * 0.95
         body_y = number_y + lay["body_size"] * 1.45
@@ -1154,6 +1156,7 @@ class CertificateArt:
 
     @cached_property
     def module_ops(self) -> tuple[Op, ...]:
+        """The dark modules as path operations, one rectangle per run."""
         xs, ys = self.grid.xs, self.grid.ys
         ops: list[Op] = []
         for row, column, length in self.runs:
@@ -1163,6 +1166,7 @@ class CertificateArt:
 
     @cached_property
     def number_ops(self) -> tuple[Op, ...]:
+        """The number's glyph outlines as path operations."""
         return tuple(self.number.ops())
 
     @cached_property
@@ -1229,6 +1233,7 @@ def _qr_box(style: MarkStyle) -> tuple[Op, ...]:
 
 
 def mark_title(info: MarkInfo, style: MarkStyle) -> str:
+    """The SVG title: what the mark says, for screen readers and file browsers."""
     words = style.words
     return f"{info.level_zh} {words['scheme']} {words['standard']} {info.number} {info.body_name}"
 
@@ -1407,6 +1412,7 @@ class Artwork:
         self._forms: dict[tuple[Any, ...], Any] = {}
 
     def level(self, level: Level) -> LevelArt:
+        """The art every certificate of ``level`` shares, drawn on first use."""
         found = self._levels.get(level)
         if found is None:
             style = self.style
@@ -1425,6 +1431,7 @@ class Artwork:
         return found
 
     def raster(self, level: Level, width_px: int, dpi: int | None = None) -> RasterLayer:
+        """``level``'s raster layer ``width_px`` wide (``dpi`` recorded in its PNGs)."""
         art = self.level(level)
         found = art.rasters.get((width_px, dpi))
         if found is None:
