@@ -48,10 +48,6 @@ def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
     """Save a screenshot under tests/output/screenshots/ for people to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    if full_page:
-        # A full-page capture does not scroll, so sections left for later (content-visibility:
-        # auto) would show blank: lay everything out, as scrolling would.
-        add_style(page, "* { content-visibility: visible !important; }")
     page.screenshot(path=str(path), full_page=full_page)
     return path
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from browser_helpers import NODE_MODULES, add_style, screenshot, unavailable
+from browser_helpers import NODE_MODULES, screenshot, unavailable
 
 AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 
@@ -14,9 +14,6 @@ AXE = NODE_MODULES / "axe-core" / "axe.min.js"
 def axe_violations(page) -> list[dict]:
     if not AXE.exists():
         unavailable(f"{AXE.relative_to(NODE_MODULES.parent)} is missing (run npm ci)")
-    # Sections below the first screen are content-visibility: auto (skipped until near): they
-    # are in the accessibility tree, but axe reads colours from layout, so lay them all out.
-    add_style(page, "* { content-visibility: visible !important; }")
     page.add_script_tag(path=str(AXE))
     # Every rule axe runs by default: WCAG 2.0-2.2 A and AA, and its best practices.
     result = page.evaluate("""async () => {

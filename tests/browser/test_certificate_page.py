@@ -188,8 +188,7 @@ def test_skip_link_and_in_page_links_lead_somewhere(open_page, samples):
             .map(a => a.getAttribute('href').slice(1))
             .filter(id => id && !document.getElementById(decodeURIComponent(id)))""")
         assert not broken, f"{path or 'home'}: links to missing ids {broken}"
-    # Sections below the first screen are laid out late (content-visibility): a link to one of
-    # them still lands on it.
+    # A link to a section of a certificate page lands on it, under the header.
     page = open_page(samples["valid"].path + "#history")
     page.wait_for_timeout(300)
     top = page.eval_on_selector("#history", "h => h.getBoundingClientRect().top")
