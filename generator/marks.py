@@ -1101,7 +1101,7 @@ def level_scenes(level: Level, style: MarkStyle) -> dict[str, Scene]:
 class QrGrid:
     """Where the module edges of a QR symbol fall on the mark, and those numbers as text."""
 
-    xs: tuple[float, ...]  # column edges, the quiet zone's included
+    xs: tuple[float, ...]  # column edges
     ys: tuple[float, ...]  # row edges
     svg_xs: tuple[str, ...]  # the same as SVG path data writes them
     svg_ys: tuple[str, ...]
@@ -1112,9 +1112,8 @@ class QrGrid:
 
 
 @cache
-def qr_grid(left: float, top: float, width: float, side: int) -> QrGrid:
-    """The grid of a ``side``-module symbol (quiet zone included) ``width`` wide at (left, top)."""
-    module = width / side
+def qr_grid(left: float, top: float, module: float, side: int) -> QrGrid:
+    """The grid of ``side`` × ``side`` modules of ``module`` units, the first at (left, top)."""
     xs = tuple(left + i * module for i in range(side + 1))
     ys = tuple(top + i * module for i in range(side + 1))
     return QrGrid(
@@ -1133,17 +1132,17 @@ def qr_grid(left: float, top: float, width: float, side: int) -> QrGrid:
 class CertificateArt:
     """What one certificate adds to its level's mark: the QR code's modules and the number."""
 
-    grid: QrGrid
-    runs: tuple[tuple[int, int, int], ...]  # dark modules: row, first column, length (grid units)
+    grid: QrGrid  # the symbol's modules, without the quiet zone (blank paper in the layer)
+    runs: tuple[tuple[int, int, int], ...]  # dark modules: row, first column, length
     number: Run
 
     @classmethod
     def of(cls, info: MarkInfo, style: MarkStyle) -> CertificateArt:
         lay, geo = style.layout, Geometry.of(style)
         code = qr.symbol(info.url)
-        grid = qr_grid(geo.qr_x, lay["qr_y"], lay["qr_width"], code.size_with_quiet_zone)
-        zone = qr.QUIET_ZONE
-        runs = tuple((y + zone, x + zone, length) for y, x, length in code.runs())
+        module = lay["qr_width"] / code.size_with_quiet_zone
+        zone = qr.QUIET_ZONE * module
+        grid = qr_grid(geo.qr_x + zone, lay["qr_y"] + zone, module, code.size)
         number = set_text(
             info.number,
             "bold",
@@ -1152,7 +1151,7 @@ class CertificateArt:
             geo.number_y,
             tracking=0.04,
         )
-        return cls(grid, runs, number)
+        return cls(grid, code.runs(), number)
 
     @cached_property
     def module_ops(self) -> tuple[Op, ...]:
