@@ -1,6 +1,6 @@
 """Cost of star-mark artwork per certificate: file by file, then whole runs cold and cached.
 
-    .venv/bin/python bench/bench_marks.py [--count 200] [--workers 2] [--seed 1]
+    .venv/bin/python bench/bench_marks.py [--count 200] [--workers 2] [--seed 1] [--repeat 3]
 
 Makes a synthetic registry (``generator.synth``, the same as ``starmark synth``) with ``count``
 certificates that may use the mark, in a temporary folder, and reports CPU time per certificate:
