@@ -59,9 +59,10 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium under Playwright, headless."""
+    """Debian's Chromium under Playwright, headless; one per test module, because Playwright's
+    sync API allows one running instance per thread and other test modules start their own."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
