@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gzip
+import hashlib
 import json
 import os
 import platform
@@ -104,17 +105,24 @@ def _pss_kb(pid: int) -> int:
 SNAPSHOT = WORK / "snapshot"
 
 
-def snapshot() -> str:
-    """Copy the generator as it is now, so that edits made during a long run do not change what
-    is measured (nor make every output look changed to an incremental build)."""
+def snapshot(working_tree: bool) -> str:
+    """The generator as committed (or as in the working tree), copied aside, so that edits made
+    during a long run do not change what is measured (nor make every output look changed to an
+    incremental build)."""
     shutil.rmtree(SNAPSHOT, ignore_errors=True)
-    shutil.copytree(ROOT / "generator", SNAPSHOT / "generator",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    SNAPSHOT.mkdir(parents=True)
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "generator"],
-                           capture_output=True, text=True).stdout.strip()
-    return commit + (" with uncommitted changes in generator/" if dirty else "")
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if working_tree:
+        shutil.copytree(ROOT / "generator", SNAPSHOT / "generator",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "generator"],
+                               capture_output=True, text=True).stdout.strip()
+        return commit + (" with uncommitted changes in generator/" if dirty else "")
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", "generator"],
+                             capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(SNAPSHOT)], input=archive, check=True)
+    return commit
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
@@ -177,7 +185,8 @@ def synthesize(size: int) -> Path:
     """A synthetic registry of ``size`` certificates under bench/work (reused when present)."""
     root = WORK / f"registry-{size}"
     stamp = root / ".synth"
-    wanted = f"{size} {SEED} {AS_OF}"
+    version = hashlib.blake2b((ROOT / "generator" / "synth.py").read_bytes(), digest_size=8)
+    wanted = f"{size} {SEED} {AS_OF} {version.hexdigest()}"
     if stamp.is_file() and stamp.read_text() == wanted:
         return root
     shutil.rmtree(root, ignore_errors=True)
@@ -285,7 +294,7 @@ def anchor_content(root: Path, size: int) -> tuple[Path, Path]:
     from generator.load import load_registry
 
     hugo_dir, mkdocs_dir = WORK / f"hugo-{size}", WORK / f"mkdocs-{size}"
-    stamp = f"{size} {SEED} {AS_OF}"
+    stamp = (root / ".synth").read_text()
     if (hugo_dir / ".stamp").is_file() and (hugo_dir / ".stamp").read_text() == stamp:
         return hugo_dir, mkdocs_dir
     for folder in (hugo_dir, mkdocs_dir):
@@ -562,13 +571,15 @@ def main() -> None:
     parser.add_argument("--artwork-upto", type=int, default=1000, metavar="N",
                         help="render artwork for real up to N certificates (default 1000)")
     parser.add_argument("--no-anchors", action="store_true", help="skip Hugo and plain mkdocs")
+    parser.add_argument("--working-tree", action="store_true",
+                        help="measure generator/ as it is now, not as committed (HEAD)")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.full and 100_000 not in sizes:
         sizes.append(100_000)
     WORK.mkdir(parents=True, exist_ok=True)
-    about = machine() | {"commit": snapshot()}
+    about = machine() | {"commit": snapshot(args.working_tree)}
     print(f"machine: {about}", flush=True)
     results = []
     for size in sizes:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from . import creditcode, lifecycle
+from . import counterfeits, creditcode, lifecycle
+from .rules import fold_number
 from .settings import Settings
 
 SYLLABLES = tuple(
@@ -110,11 +111,16 @@ class Synthesizer:
         self.industries = known or sorted(settings.industries)
         self.serials: dict[int, int] = {}
         self.names: set[str] = set()
+        reported = counterfeits.load(settings).number_set
+        self.counterfeit = frozenset(fold_number(n) for n in reported)
 
     def _number(self, year: int) -> str:
-        serial = self.serials.get(year, 0) + 1
-        self.serials[year] = serial
-        return self.settings.number.template.format(year=year, serial=serial)
+        while True:
+            serial = self.serials.get(year, 0) + 1
+            self.serials[year] = serial
+            number = self.settings.number.template.format(year=year, serial=serial)
+            if fold_number(number) not in self.counterfeit:  # never a reported counterfeit
+                return number
 
     def _name(self, region: str, industry: str) -> str:
         city = self.settings.region_path(region)

@@ -98,3 +98,19 @@ def test_records_are_labelled_sample_data_and_name_no_real_brand(registry: Regis
         assert cert.sample, cert.number
         for brand in REAL_BRANDS_ZH:
             assert brand not in cert.organization.name, (cert.number, brand)
+
+
+def test_a_number_reported_as_counterfeit_is_never_issued() -> None:
+    from generator import counterfeits, settings, synth
+
+    registry_settings = settings.load(REPO)
+    reported = sorted(counterfeits.load(registry_settings).number_set)
+    maker = synth.Synthesizer(registry_settings, AS_OF)
+    issued = set()
+    for number in reported:
+        year = int(number.split("-")[1]) if number.count("-") == 2 else None
+        serial = int(number.rsplit("-", 1)[1]) if year else None
+        if year and serial:
+            maker.serials[year] = serial - 1
+            issued.add(maker._number(year))
+    assert issued and not issued & set(reported)
