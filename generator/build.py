@@ -40,8 +40,8 @@ from .shell import Shell
 OWNED = ("c", "list", "api", "search/idx")
 PACKAGE_DIR = Path(__file__).parent
 # Libraries whose version can change an output byte (templates, escaping, images, signatures).
-PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "qrcode", "numpy",
-            "fonttools", "cryptography", "pyyaml")
+PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "zxing-cpp", "numpy",
+            "skia-python", "pikepdf", "zlib-ng", "fonttools", "cryptography", "pyyaml")
 CHUNK = 200  # certificates per task handed to a worker: small enough for a smooth progress bar
 T = TypeVar("T")
 
