@@ -7,6 +7,7 @@ it returns every problem in every record rather than stopping at the first.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -336,5 +337,11 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
     settings, good, problems = validate(root, cache_dir=cache_dir, progress=progress)
     if problems or settings is None:
         raise InputError(problems)
-    certificates = [Certificate.from_data(data, doc.path) for data, doc in good]
+    from . import history  # history reads record files through this module
+
+    committed = history.last_changed(root)
+    certificates = [
+        dataclasses.replace(cert, committed=committed.get(cert.source))
+        for cert in (Certificate.from_data(data, doc.path) for data, doc in good)
+    ]
     return Registry.create(settings, certificates, as_of or as_of_default())

@@ -64,6 +64,7 @@ class Certificate:
     events: tuple[Event, ...]
     source: str
     sample: bool = False
+    committed: dt.date | None = None  # when git last changed the record file, where git knows
 
     @classmethod
     def from_data(cls, data: dict[str, Any], source: str) -> Certificate:
@@ -118,6 +119,9 @@ class Certificate:
 
     @property
     def last_changed(self) -> dt.date:
+        """When the record last changed: its last commit where git knows, else its last entry."""
+        if self.committed is not None:
+            return self.committed
         return max([e.date for e in self.events] + [a.date for a in self.audits])
 
 
@@ -168,7 +172,8 @@ def standing(cert: Certificate, settings: Settings, as_of: dt.date) -> Standing:
             else:
                 # The cycle ends before another surveillance: recertification comes next.
                 recert_due = cert.expires
-    return Standing(verdict, as_of, next_due, overdue, due_soon, since, reason, reason_en, recert_due)
+    return Standing(verdict, as_of, next_due, overdue, due_soon, since, reason, reason_en,
+                    recert_due)
 
 
 @dataclass(frozen=True)
@@ -181,9 +186,11 @@ class Registry:
     standings: dict[str, Standing] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def create(cls, settings: Settings, certificates: list[Certificate], as_of: dt.date) -> Registry:
+    def create(cls, settings: Settings, certificates: list[Certificate],
+               as_of: dt.date) -> Registry:
         ordered = tuple(sorted(certificates, key=lambda c: c.number))
-        return cls(settings, ordered, as_of, {c.number: standing(c, settings, as_of) for c in ordered})
+        standings = {c.number: standing(c, settings, as_of) for c in ordered}
+        return cls(settings, ordered, as_of, standings)
 
     def standing(self, cert: Certificate) -> Standing:
         return self.standings[cert.number]
