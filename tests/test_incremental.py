@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,19 +59,43 @@ def _pick(root: Path) -> list[Path]:
     return chosen
 
 
+ARTWORK = REPO / "tests" / "output" / "artwork-cache"  # artwork bundles, drawn once per machine
+
+
 @pytest.fixture
-def registry_root(tmp_path: Path) -> Path:
-    """Five sample records, the registry settings, a one-page docs/ and a shared artwork cache."""
-    root = tmp_path / "root"
-    (root / "docs").mkdir(parents=True)
-    shutil.copytree(REPO / "registry", root / "registry")
-    _pick(root)
+def cache_dir(tmp_path: Path) -> Iterator[Path]:
+    """The test's own cache folder (records, manifests, spare trees), holding links to the
+    artwork bundles drawn by earlier tests; bundles drawn now are kept for later ones."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    ARTWORK.mkdir(parents=True, exist_ok=True)
+    for bundle in ARTWORK.glob("*.zip"):
+        os.link(bundle, cache / bundle.name)
+    yield cache
+    for bundle in cache.glob("*.zip"):
+        if not (ARTWORK / bundle.name).exists():
+            os.link(bundle, ARTWORK / bundle.name)
+
+
+def configure(root: Path, cache: Path) -> None:
+    """mkdocs.yml without the nav, the cache folder set, and a one-page docs/."""
     config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
     config.pop("nav", None)
-    cache = REPO / "tests" / "output" / "incremental-cache"  # artwork drawn once per machine
     config["plugins"] = [{"starmark": {"cache_dir": str(cache), "quiet": True}}]
     (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    shutil.rmtree(root / "docs", ignore_errors=True)
+    (root / "docs").mkdir()
     (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+
+
+@pytest.fixture
+def registry_root(tmp_path: Path, cache_dir: Path) -> Path:
+    """Five sample records, the registry settings and a one-page docs/."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copytree(REPO / "registry", root / "registry")
+    _pick(root)
+    configure(root, cache_dir)
     return root
 
 
@@ -269,7 +294,8 @@ def test_records_are_checked_again_only_when_their_bytes_change(
     assert checked == [path.relative_to(registry_root).as_posix()]
 
 
-def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path) -> None:
+def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path,
+                                                          cache_dir: Path) -> None:
     """Above a few hundred records pages, feeds, listings and links go to forked workers."""
     from click.testing import CliRunner
 
@@ -279,14 +305,7 @@ def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["--root", str(REPO), "synth", "--count", "450", "--out",
                                       str(root), "--seed", "3", "--as-of", str(AS_OF), "-q"])
     assert result.exit_code == 0, result.output
-    config = yaml.safe_load((root / "mkdocs.yml").read_text(encoding="utf-8"))
-    config.pop("nav", None)
-    cache = REPO / "tests" / "output" / "incremental-cache"
-    config["plugins"] = [{"starmark": {"cache_dir": str(cache), "quiet": True}}]
-    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    shutil.rmtree(root / "docs")
-    (root / "docs").mkdir()
-    (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+    configure(root, cache_dir)
     site = root / "site"
     build(root, site)
     build(root, site)
