@@ -4,14 +4,18 @@ This is the core of a build, free of mkdocs: the plugin hands it the page shells
 mkdocs-material rendered, and it writes everything else through :class:`Output`, then checks
 that every record has its page, JSON entry, search entry and feed.
 
-A build is incremental when it is given the previous site and its manifest. Outputs are grouped
-in units (one certificate's page, feed and artwork; one listing; the search index; the open
-data), each with a hash of all of its inputs: the record, its derived standing on the as-of
-date, the registry settings, the page frame, and the generator's code, templates, fonts and
-library versions. A unit whose hash is unchanged is hard-linked from the previous site without
-being rendered; any other unit is rendered, and a file whose bytes come out the same is linked
-rather than written. Certificate pages and feeds are rendered by two forked worker processes,
-each writing its slice and returning what it wrote.
+A build is incremental when it is given the live site and the spare tree with their manifests
+(see :mod:`generator.output`). Outputs are grouped in units (one certificate's page, feed and
+artwork; its open-data JSON; one listing; the search index; the open data), each with a hash
+of all of its inputs: the record, its derived standing on the as-of date, the registry
+settings, the page frame, and the generator's code, templates, fonts and library versions. A
+unit whose hash is unchanged is kept in the spare tree or hard-linked from the live site
+without being rendered; any other unit is rendered, and a file whose bytes come out the same
+is kept or linked rather than written.
+
+Two forked worker processes (they share the registry in memory) link and render certificate
+pages and feeds in slices and return what they wrote; then one writes the open data while the
+other renders listings and this process builds the search index.
 """
 
 from __future__ import annotations
