@@ -204,7 +204,8 @@ def _lcp_element(audits: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--site-dir", type=Path, help="audit this built site instead of building")
-    parser.add_argument("--page", help="URL path to audit (default: a valid certificate)")
+    parser.add_argument("--page", help='URL path to audit, "" for the home page '
+                        "(default: a valid certificate)")
     parser.add_argument("--runs", type=int, default=1, help="runs; the median is reported")
     args = parser.parse_args(argv)
 
@@ -215,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         site_dir = tmp / "site"
         print(f"building the sample site as of {AS_OF} ...", flush=True)
         build(site_dir)
-    page = args.page or pick_certificate()
+    page = args.page.lstrip("/") if args.page is not None else pick_certificate()
     WORK.mkdir(parents=True, exist_ok=True)
     try:
         with serve(site_dir) as base:
