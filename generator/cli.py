@@ -1,4 +1,4 @@
-"""The ``starmark`` command line: validate records, build and preview the site, manage certificates."""
+"""The ``starmark`` command line: validate, build and preview the site, manage certificates."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ def report(problems: list[Problem]) -> None:
     for problem in problems:
         click.echo(str(problem))
     files = len({p.path for p in problems})
+    many, files_many = len(problems) != 1, files != 1
     click.echo(
-        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in {files} file{'s' if files != 1 else ''}",
+        f"{len(problems)} problem{'s' if many else ''} in {files} file{'s' if files_many else ''}",
         err=True,
     )
 
@@ -82,7 +83,7 @@ def validate(ctx: Context, paths: tuple[Path, ...]) -> None:
 
 
 def registry_problems(root: Path) -> list[Problem]:
-    """What only the whole registry shows: glyphs the artwork font lacks, a bad counterfeits list."""
+    """What only the whole registry shows: glyphs the mark font lacks, a bad counterfeits list."""
     from . import counterfeits, marks
     from .load import load_registry
 
@@ -96,17 +97,37 @@ def registry_problems(root: Path) -> list[Problem]:
 
 
 @cli.command()
-@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
-              help="Judge expiry and surveillance on this day (YYYY-MM-DD). "
-                   "Default: the day of SOURCE_DATE_EPOCH if set, else today.")
-@click.option("--site-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where the site goes. Default: <root>/site.")
-@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="mkdocs configuration. Default: <root>/mkdocs.yml.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI).")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="Judge expiry and surveillance on this day (YYYY-MM-DD). "
+    "Default: the day of SOURCE_DATE_EPOCH if set, else today.",
+)
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where the site goes. Default: <root>/site.",
+)
+@click.option(
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mkdocs configuration. Default: <root>/mkdocs.yml.",
+)
+@click.option(
+    "-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI)."
+)
 @pass_ctx
-def build(ctx: Context, as_of: dt.date | None, site_dir: Path | None, config_file: Path | None,
-          quiet: bool) -> None:
+def build(
+    ctx: Context,
+    as_of: dt.date | None,
+    site_dir: Path | None,
+    config_file: Path | None,
+    quiet: bool,
+) -> None:
     """Validate every record, then build the site.
 
     The site is built in a temporary folder next to the target and moved into place only when
@@ -115,7 +136,9 @@ def build(ctx: Context, as_of: dt.date | None, site_dir: Path | None, config_fil
     """
     from .publish import build_site
 
-    report = build_site(ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet)
+    report = build_site(
+        ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet
+    )
     if not quiet:
         click.echo(
             f"built {report.records} certificates into {site_dir or ctx.root / 'site'} "
@@ -126,11 +149,23 @@ def build(ctx: Context, as_of: dt.date | None, site_dir: Path | None, config_fil
 
 
 @cli.command()
-@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE", help="As-of date (YYYY-MM-DD).")
-@click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT",
-              help="Address to serve the preview on.")
-@click.option("--config-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="mkdocs configuration. Default: <root>/mkdocs.yml.")
+@click.option(
+    "--as-of", "as_of", callback=parse_date, metavar="DATE", help="As-of date (YYYY-MM-DD)."
+)
+@click.option(
+    "-a",
+    "--dev-addr",
+    default="127.0.0.1:8000",
+    show_default=True,
+    metavar="IP:PORT",
+    help="Address to serve the preview on.",
+)
+@click.option(
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mkdocs configuration. Default: <root>/mkdocs.yml.",
+)
 @pass_ctx
 def serve(ctx: Context, as_of: dt.date | None, dev_addr: str, config_file: Path | None) -> None:
     """Preview the site, rebuilding when a record, a setting or a page changes."""
@@ -141,14 +176,25 @@ def serve(ctx: Context, as_of: dt.date | None, dev_addr: str, config_file: Path 
 
 @cli.command()
 @click.option("--count", type=click.IntRange(1), required=True, help="How many records to make.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the new registry (settings, pages and mkdocs.yml are copied from --root).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the new registry (settings, pages and mkdocs.yml are copied from --root).",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same records.")
-@click.option("--as-of", "as_of", callback=parse_date, metavar="DATE",
-              help="Histories end on this day. Default: SOURCE_DATE_EPOCH's day or today.")
+@click.option(
+    "--as-of",
+    "as_of",
+    callback=parse_date,
+    metavar="DATE",
+    help="Histories end on this day. Default: SOURCE_DATE_EPOCH's day or today.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @pass_ctx
-def synth(ctx: Context, count: int, out: Path, seed: int, as_of: dt.date | None, quiet: bool) -> None:
+def synth(
+    ctx: Context, count: int, out: Path, seed: int, as_of: dt.date | None, quiet: bool
+) -> None:
     """Make a synthetic registry of COUNT fictional, valid certificates for benchmarks and tests.
 
     Every record is labelled sample data (示例数据) and passes `starmark validate`; statuses,
@@ -163,8 +209,9 @@ def synth(ctx: Context, count: int, out: Path, seed: int, as_of: dt.date | None,
     settings = load_settings(ctx.root)
     prepare_root(ctx.root, out)
     with tqdm(total=count, desc="records", disable=True if quiet else None, leave=False) as bar:
-        for _ in synthesize(settings, out, count, seed=seed, as_of=as_of or as_of_default(),
-                            progress=bar.update):
+        for _ in synthesize(
+            settings, out, count, seed=seed, as_of=as_of or as_of_default(), progress=bar.update
+        ):
             pass
     if not quiet:
         click.echo(f"wrote {count} records to {out / 'certificates'}", err=True)

@@ -99,17 +99,6 @@ def _today() -> dt.date:
     return load.as_of_default()
 
 
-def _display(root: Path, path: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return str(path)
-
-
-def _stem(path: Path) -> str:
-    return path.name[: -len(load.RECORD_SUFFIX)]
-
-
 def find_record(root: Path, settings: Settings, number: str) -> Path | None:
     """The record file of certificate ``number`` (case and full-width forms ignored)."""
     wanted = rules.fold_number(number.strip())
@@ -120,7 +109,7 @@ def find_record(root: Path, settings: Settings, number: str) -> Path | None:
         if guess.is_file():
             return guess
     files, _ = load.find_records(root)
-    return next((p for p in files if rules.fold_number(_stem(p)) == wanted), None)
+    return next((p for p in files if rules.fold_number(load.record_stem(p)) == wanted), None)
 
 
 def _events_in(data: dict[str, Any]) -> list[lifecycle.EventIn]:
@@ -173,7 +162,7 @@ def open_record(root: Path, number: str, action: str) -> Opened:
             number, action, f"there is no record {number}{load.RECORD_SUFFIX} under "
             f"{load.CERTIFICATES_DIR}/ (numbers look like {settings.number.example})"
         )
-    display = _display(root, path)
+    display = load.display_path(root, path)
     data, _, problems = load.check_file(path, display, settings)
     if problems or data is None:
         _report(problems)
@@ -183,7 +172,7 @@ def open_record(root: Path, number: str, action: str) -> Opened:
         )
     tree, newline = records.read(path)
     replay = lifecycle.replay(_events_in(data), settings.lifecycle)
-    return Opened(_stem(path), path, display, settings, tree, newline, data, replay)
+    return Opened(load.record_stem(path), path, display, settings, tree, newline, data, replay)
 
 
 def level_change(
@@ -593,10 +582,10 @@ def next_number(root: Path, settings: Settings, year: int) -> str:
             "registry/registry.yaml has no number.template; set it or give --number"
         )
     files, _ = load.find_records(root)
-    taken = {rules.fold_number(_stem(p)) for p in files}
+    taken = {rules.fold_number(load.record_stem(p)) for p in files}
     serials = []
     for path in files:
-        match = regex.fullmatch(_stem(path))
+        match = regex.fullmatch(load.record_stem(path))
         if match is None:
             continue
         groups = match.groupdict()
@@ -638,7 +627,7 @@ def duplicates(root: Path, credit_code: str, scope_zh: str) -> list[tuple[str, s
             continue
         if code.encode() not in raw.upper():
             continue
-        doc, _ = source.read_file(path, _display(root, path))
+        doc, _ = source.read_file(path, load.display_path(root, path))
         data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
         org, their_scope = data.get("organization"), data.get("scope")
         their_code = org.get("credit_code") if isinstance(org, dict) else None
@@ -649,7 +638,8 @@ def duplicates(root: Path, credit_code: str, scope_zh: str) -> list[tuple[str, s
             and isinstance(their_zh, str)
             and _fold_text(their_zh) == scope
         ):
-            found.append((_display(root, path), str(data.get("number")), str(data.get("status"))))
+            shown = load.display_path(root, path)
+            found.append((shown, str(data.get("number")), str(data.get("status"))))
     return found
 
 
@@ -825,7 +815,7 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
     tree = records.new_record(fields, comments=[records.SCHEMA_COMMENT])
     year_folder = f"{issued.year:04d}"
     path = root / load.CERTIFICATES_DIR / year_folder / f"{number}{load.RECORD_SUFFIX}"
-    display = _display(root, path)
+    display = load.display_path(root, path)
     problems = records.write_checked(path, records.dumps(tree), display, s)
     if problems:
         _report(problems)

@@ -1,4 +1,4 @@
-"""Open data: every record as JSON (one file each and all together), CSV for spreadsheets, the schema.
+"""Open data: every record as JSON (one file each and all together), CSV, the record schema.
 
 A record's JSON keeps what the body wrote (``record``, the part that is signed) apart from what
 this build derived for its as-of date (``derived``) and where things are (``links``).
@@ -32,38 +32,61 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 def record_dict(cert: Certificate) -> dict[str, Any]:
     """The record as the body wrote it, typed: the canonical content that a signature covers."""
     org = cert.organization
-    return _drop_none({
-        "number": cert.number,
-        "status": cert.status,
-        "organization": _drop_none({
-            "name": org.name, "name_en": org.name_en, "credit_code": org.credit_code,
-            "region": org.region, "address": org.address, "address_en": org.address_en,
-            "website": org.website,
-        }),
-        "industry": cert.industry,
-        "scope": _drop_none({"zh": cert.scope_zh, "en": cert.scope_en}),
-        "standard": cert.standard,
-        "score": _number(cert.score),
-        "level": cert.level,
-        "issued": cert.issued.isoformat(),
-        "expires": cert.expires.isoformat(),
-        "audits": [
-            _drop_none({"date": a.date.isoformat(), "kind": a.kind, "score": _number(a.score),
-                        "result": a.result, "note": a.note})
-            for a in cert.audits
-        ],
-        "events": [
-            _drop_none({"date": e.date.isoformat(), "kind": e.kind, "reason": e.reason,
-                        "reason_en": e.reason_en})
-            for e in cert.events
-        ],
-        "sample": cert.sample or None,
-    })
+    return _drop_none(
+        {
+            "number": cert.number,
+            "status": cert.status,
+            "organization": _drop_none(
+                {
+                    "name": org.name,
+                    "name_en": org.name_en,
+                    "credit_code": org.credit_code,
+                    "region": org.region,
+                    "address": org.address,
+                    "address_en": org.address_en,
+                    "website": org.website,
+                }
+            ),
+            "industry": cert.industry,
+            "scope": _drop_none({"zh": cert.scope_zh, "en": cert.scope_en}),
+            "standard": cert.standard,
+            "score": _number(cert.score),
+            "level": cert.level,
+            "issued": cert.issued.isoformat(),
+            "expires": cert.expires.isoformat(),
+            "audits": [
+                _drop_none(
+                    {
+                        "date": a.date.isoformat(),
+                        "kind": a.kind,
+                        "score": _number(a.score),
+                        "result": a.result,
+                        "note": a.note,
+                    }
+                )
+                for a in cert.audits
+            ],
+            "events": [
+                _drop_none(
+                    {
+                        "date": e.date.isoformat(),
+                        "kind": e.kind,
+                        "reason": e.reason,
+                        "reason_en": e.reason_en,
+                    }
+                )
+                for e in cert.events
+            ],
+            "sample": cert.sample or None,
+        }
+    )
 
 
 def canonical_json(data: Any) -> bytes:
     """Deterministic JSON bytes: sorted keys, no spaces, UTF-8."""
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode(
+        "utf-8"
+    )
 
 
 def derived_dict(cert: Certificate, registry: Registry) -> dict[str, Any]:
@@ -83,7 +106,9 @@ def derived_dict(cert: Certificate, registry: Registry) -> dict[str, Any]:
         "level_zh": level.zh,
         "level_en": level.en,
         "stars": level.stars,
-        "next_surveillance": standing.next_surveillance.isoformat() if standing.next_surveillance else None,
+        "next_surveillance": standing.next_surveillance.isoformat()
+        if standing.next_surveillance
+        else None,
         "surveillance_overdue": standing.surveillance_overdue,
         "region_name": settings.region_name(cert.organization.region),
         "industry_zh": industry.zh,
@@ -97,7 +122,11 @@ def links_dict(cert: Certificate, registry: Registry) -> dict[str, str]:
     """Absolute URLs of everything published for the record."""
     base = registry.settings.site_url
     page = registry.settings.certificate_url(cert.number)
-    return {"page": page, "json": f"{base}{API}/certificates/{cert.number}.json", "feed": f"{page}feed.xml"}
+    return {
+        "page": page,
+        "json": f"{base}{API}/certificates/{cert.number}.json",
+        "feed": f"{page}feed.xml",
+    }
 
 
 def certificate_json(cert: Certificate, registry: Registry) -> dict[str, Any]:
@@ -123,9 +152,29 @@ def registry_json(registry: Registry, entries: list[dict[str, Any]]) -> dict[str
 
 
 CSV_COLUMNS = (
-    "number", "verdict", "verdict_zh", "status", "organization_name", "organization_name_en", "credit_code",
-    "region", "region_name", "industry", "industry_zh", "scope_zh", "scope_en", "standard", "score",
-    "level", "level_zh", "issued", "expires", "next_surveillance", "surveillance_overdue", "url", "as_of",
+    "number",
+    "verdict",
+    "verdict_zh",
+    "status",
+    "organization_name",
+    "organization_name_en",
+    "credit_code",
+    "region",
+    "region_name",
+    "industry",
+    "industry_zh",
+    "scope_zh",
+    "scope_en",
+    "standard",
+    "score",
+    "level",
+    "level_zh",
+    "issued",
+    "expires",
+    "next_surveillance",
+    "surveillance_overdue",
+    "url",
+    "as_of",
 )
 
 
@@ -144,21 +193,37 @@ def certificates_csv(registry: Registry) -> bytes:
         d = derived_dict(cert, registry)
         org = cert.organization
         row = {
-            "number": cert.number, "verdict": d["verdict"], "verdict_zh": d["verdict_zh"],
-            "status": cert.status, "organization_name": org.name, "organization_name_en": org.name_en,
-            "credit_code": org.credit_code, "region": org.region, "region_name": d["region_name"],
-            "industry": cert.industry, "industry_zh": d["industry_zh"], "scope_zh": cert.scope_zh,
-            "scope_en": cert.scope_en, "standard": cert.standard, "score": _number(cert.score),
-            "level": cert.level, "level_zh": d["level_zh"], "issued": cert.issued.isoformat(),
-            "expires": cert.expires.isoformat(), "next_surveillance": d["next_surveillance"],
+            "number": cert.number,
+            "verdict": d["verdict"],
+            "verdict_zh": d["verdict_zh"],
+            "status": cert.status,
+            "organization_name": org.name,
+            "organization_name_en": org.name_en,
+            "credit_code": org.credit_code,
+            "region": org.region,
+            "region_name": d["region_name"],
+            "industry": cert.industry,
+            "industry_zh": d["industry_zh"],
+            "scope_zh": cert.scope_zh,
+            "scope_en": cert.scope_en,
+            "standard": cert.standard,
+            "score": _number(cert.score),
+            "level": cert.level,
+            "level_zh": d["level_zh"],
+            "issued": cert.issued.isoformat(),
+            "expires": cert.expires.isoformat(),
+            "next_surveillance": d["next_surveillance"],
             "surveillance_overdue": "yes" if d["surveillance_overdue"] else "no",
-            "url": registry.settings.certificate_url(cert.number), "as_of": d["as_of"],
+            "url": registry.settings.certificate_url(cert.number),
+            "as_of": d["as_of"],
         }
         writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
-def write_data(registry: Registry, out: Output, extra: dict[str, dict[str, Any]] | None = None) -> int:
+def write_data(
+    registry: Registry, out: Output, extra: dict[str, dict[str, Any]] | None = None
+) -> int:
     """Write the open-data files; ``extra`` adds keys (e.g. inclusion proofs) per certificate."""
     entries = []
     for cert in registry.certificates:

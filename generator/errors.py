@@ -1,4 +1,4 @@
-"""Problems found in input: values that carry ``path:line``, collected and never printed deep inside."""
+"""Problems in input: values that carry ``path:line``, collected, never printed deep inside."""
 
 from __future__ import annotations
 
@@ -15,7 +15,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
 
 
 class InputError(Exception):

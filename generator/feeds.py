@@ -43,11 +43,27 @@ def entry(cert: Certificate, index: int, event: Event, registry: Registry) -> En
     )
 
 
-def _feed(entries: list[Entry], *, title: str, subtitle: str, feed_url: str, page_url: str,
-          author: str, fallback: dt.date) -> str:
+def _feed(
+    entries: list[Entry],
+    *,
+    title: str,
+    subtitle: str,
+    feed_url: str,
+    page_url: str,
+    author: str,
+    fallback: dt.date,
+) -> str:
     updated = max((e.date for e in entries), default=fallback)
-    return render("feed.xml", entries=entries, title=title, subtitle=subtitle, feed_url=feed_url,
-                  page_url=page_url, author=author, updated=updated.isoformat())
+    return render(
+        "feed.xml",
+        entries=entries,
+        title=title,
+        subtitle=subtitle,
+        feed_url=feed_url,
+        page_url=page_url,
+        author=author,
+        updated=updated.isoformat(),
+    )
 
 
 def certificate_feed(cert: Certificate, registry: Registry) -> str:
@@ -56,18 +72,33 @@ def certificate_feed(cert: Certificate, registry: Registry) -> str:
     url = s.certificate_url(cert.number)
     entries = [entry(cert, i, e, registry) for i, e in enumerate(cert.events)]
     entries.sort(key=lambda e: (e.date, e.id), reverse=True)
-    return _feed(entries, title=f"{cert.number} {cert.organization.name}", subtitle="证书变更记录 Certificate events",
-                 feed_url=f"{url}feed.xml", page_url=url, author=s.body.name, fallback=cert.issued)
+    return _feed(
+        entries,
+        title=f"{cert.number} {cert.organization.name}",
+        subtitle="证书变更记录 Certificate events",
+        feed_url=f"{url}feed.xml",
+        page_url=url,
+        author=s.body.name,
+        fallback=cert.issued,
+    )
 
 
 def registry_feed(registry: Registry) -> str:
     """The latest events across the registry, newest first."""
     s = registry.settings
-    entries = [entry(c, i, e, registry) for c in registry.certificates for i, e in enumerate(c.events)]
+    entries = [
+        entry(c, i, e, registry) for c in registry.certificates for i, e in enumerate(c.events)
+    ]
     entries.sort(key=lambda e: (e.date, e.id), reverse=True)
-    return _feed(entries[:REGISTRY_FEED_SIZE], title=f"{s.body.name} 证书动态", subtitle="Registry events",
-                 feed_url=f"{s.site_url}feed.xml", page_url=s.site_url, author=s.body.name,
-                 fallback=registry.as_of)
+    return _feed(
+        entries[:REGISTRY_FEED_SIZE],
+        title=f"{s.body.name} 证书动态",
+        subtitle="Registry events",
+        feed_url=f"{s.site_url}feed.xml",
+        page_url=s.site_url,
+        author=s.body.name,
+        fallback=registry.as_of,
+    )
 
 
 def write_feeds(registry: Registry, out: Output) -> int:

@@ -42,20 +42,42 @@ def facets(registry: Registry) -> list[Facet]:
     certs = registry.certificates
     out = [Facet("all", "全部证书", "All certificates", certs)]
     for level in s.levels:
-        out.append(Facet(f"level-{level.key}", f"{level.zh}证书", f"{level.en} certificates",
-                         tuple(c for c in certs if c.level == level.key)))
+        out.append(
+            Facet(
+                f"level-{level.key}",
+                f"{level.zh}证书",
+                f"{level.en} certificates",
+                tuple(c for c in certs if c.level == level.key),
+            )
+        )
     for status in s.statuses:
-        out.append(Facet(f"status-{status.key}", f"{status.zh}的证书", f"{status.en} certificates",
-                         tuple(c for c in certs if registry.standing(c).verdict == status.key)))
+        out.append(
+            Facet(
+                f"status-{status.key}",
+                f"{status.zh}的证书",
+                f"{status.en} certificates",
+                tuple(c for c in certs if registry.standing(c).verdict == status.key),
+            )
+        )
     by_province: dict[str, list[Certificate]] = defaultdict(list)
     for c in certs:
         by_province[c.organization.region[:2] + "0000"].append(c)
     for code in sorted(by_province):
         region = s.regions.get(code)
-        out.append(Facet(f"region-{code}", region.zh if region else code, region.en if region else code,
-                         tuple(by_province[code])))
+        out.append(
+            Facet(
+                f"region-{code}",
+                region.zh if region else code,
+                region.en if region else code,
+                tuple(by_province[code]),
+            )
+        )
     for key, label in s.industries.items():
-        out.append(Facet(f"industry-{key}", label.zh, label.en, tuple(c for c in certs if c.industry == key)))
+        out.append(
+            Facet(
+                f"industry-{key}", label.zh, label.en, tuple(c for c in certs if c.industry == key)
+            )
+        )
     return out
 
 
@@ -97,20 +119,30 @@ def render_facet(facet: Facet, registry: Registry) -> Iterator[ListingPage]:
         depth = 2 if page == 1 else 3
         root = "../" * depth
 
-        def href(n: int, _page: int = page) -> str:
-            return root + page_url(facet.slug, n)
+        def href(n: int, _root: str = root) -> str:
+            return _root + page_url(facet.slug, n)
 
         chunk = facet.certificates[(page - 1) * size : page * size]
         content = render(
-            "listing.html", title_zh=facet.zh, title_en=facet.en, total=total, page=page, pages=pages,
-            rows=[_row(c, registry) for c in chunk], root=root, page_href=href, window=_window(page, pages),
+            "listing.html",
+            title_zh=facet.zh,
+            title_en=facet.en,
+            total=total,
+            page=page,
+            pages=pages,
+            rows=[_row(c, registry) for c in chunk],
+            root=root,
+            page_href=href,
+            window=_window(page, pages),
         )
         suffix = f" 第{page}页" if page > 1 else ""
         yield ListingPage(
             url=page_url(facet.slug, page),
             depth=depth,
             title=f"{facet.zh}{suffix} {facet.en}",
-            description=f"{facet.zh}：共 {total} 个商品售后服务认证证书。{facet.en}: {total} certificates.",
+            description=(
+                f"{facet.zh}：共 {total} 个商品售后服务认证证书。{facet.en}: {total} certificates."
+            ),
             content=content,
         )
 
@@ -128,17 +160,23 @@ def index_markdown(registry: Registry, link: Callable[[str], str] = lambda u: u)
     for facet in facets(registry):
         groups[facet.slug.split("-", 1)[0]].append(facet)
     titles = {
-        "all": ("全部", "All"), "level": ("按星级", "By star level"), "status": ("按状态", "By status"),
-        "region": ("按地区（省级）", "By province"), "industry": ("按行业", "By industry"),
+        "all": ("全部", "All"),
+        "level": ("按星级", "By star level"),
+        "status": ("按状态", "By status"),
+        "region": ("按地区（省级）", "By province"),
+        "industry": ("按行业", "By industry"),
     }
-    lines = ["# 证书名录 <span lang=\"en\">Browse certificates</span>", ""]
+    lines = ['# 证书名录 <span lang="en">Browse certificates</span>', ""]
     for key, (zh, en) in titles.items():
-        lines += [f"## {zh} <span lang=\"en\">{en}</span>", ""]
+        lines += [f'## {zh} <span lang="en">{en}</span>', ""]
         for facet in groups.get(key, []):
             count = len(facet.certificates)
-            label = f"{facet.zh} <span lang=\"en\">{facet.en}</span>"
-            lines.append(f"- [{label}]({link(facet.slug)}) ({count})" if count or key == "all" else
-                         f"- {label} (0)")
+            label = f'{facet.zh} <span lang="en">{facet.en}</span>'
+            lines.append(
+                f"- [{label}]({link(facet.slug)}) ({count})"
+                if count or key == "all"
+                else f"- {label} (0)"
+            )
         lines.append("")
     return "\n".join(lines)
 

@@ -39,14 +39,16 @@ def as_of_default() -> dt.date:
     return dt.date.fromtimestamp(time.time())
 
 
-def _display(root: Path, path: Path) -> str:
+def display_path(root: Path, path: Path) -> str:
+    """A record's path as problems name it: relative to the root where it lies inside."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
 
 
-def _stem(path: Path) -> str:
+def record_stem(path: Path) -> str:
+    """The certificate number a record file is named for."""
     name = path.name
     return name[: -len(RECORD_SUFFIX)] if name.endswith(RECORD_SUFFIX) else path.stem
 
@@ -83,7 +85,7 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
             found.append(target)
             continue
         if not target.is_dir():
-            problems.append(Problem(_display(root, target), 0, "no such file or folder"))
+            problems.append(Problem(display_path(root, target), 0, "no such file or folder"))
             continue
         for dirpath, dirnames, filenames in os.walk(target):
             here = Path(dirpath)
@@ -92,7 +94,7 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
                 if folder.is_symlink() and not _inside(folder.resolve(), resolved_base):
                     problems.append(
                         Problem(
-                            _display(root, folder),
+                            display_path(root, folder),
                             0,
                             "folder is a link to a place outside certificates/",
                         )
@@ -104,7 +106,8 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
                     continue
                 if name.endswith(".yml"):
                     problems.append(
-                        Problem(_display(root, path), 1, "record files must end in .yaml, not .yml")
+                        Problem(display_path(root, path), 1,
+                                "record files must end in .yaml, not .yml")
                     )
                 elif name.endswith(RECORD_SUFFIX):
                     found.append(path)
@@ -116,7 +119,8 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
         lexically_inside = lexical == lexical_base or lexical.startswith(lexical_base + os.sep)
         if lexically_inside and not _inside(_resolved(path, real_folders), resolved_base):
             problems.append(
-                Problem(_display(root, path), 1, "record is a link to a file outside certificates/")
+                Problem(display_path(root, path), 1,
+                        "record is a link to a file outside certificates/")
             )
         else:
             safe.append(path)
@@ -137,7 +141,7 @@ def check_file(
     typed = schema.check(doc, settings.schema)
     problems = problems + typed.problems
     if typed.data is not None:
-        problems += rules.check_record(typed.data, doc, settings, _stem(path), typed.broken)
+        problems += rules.check_record(typed.data, doc, settings, record_stem(path), typed.broken)
     return (typed.data if not problems else None), doc, sorted(set(problems))
 
 
@@ -190,9 +194,9 @@ def _clashing_records(
     files, _ = find_records(root)
     out = []
     for path in files:
-        if path.resolve() in skip or rules.fold_number(_stem(path)) not in wanted:
+        if path.resolve() in skip or rules.fold_number(record_stem(path)) not in wanted:
             continue
-        doc, _ = source.read_file(path, _display(root, path))
+        doc, _ = source.read_file(path, display_path(root, path))
         if doc is not None and isinstance(doc.data, dict):
             out.append((doc.data, doc))
     return out
@@ -302,7 +306,7 @@ def validate(
     good: list[tuple[dict[str, Any], source.Document]] = []
     checked: list[tuple[dict[str, Any], source.Document]] = []
     for path in progress(files) if progress is not None else files:
-        display = _display(root, path)
+        display = display_path(root, path)
         key = cache.key(display, path) if cache is not None else None
         hit = cache.get(key) if cache is not None else None
         if hit is not None:

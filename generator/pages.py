@@ -55,13 +55,21 @@ def _audit_item(audit: Audit) -> HistoryItem:
     res_zh, res_en = AUDIT_RESULTS[audit.result]
     score = f"，{score_text(audit.score)} 分" if audit.score is not None else ""
     score_en = f", score {score_text(audit.score)}" if audit.score is not None else ""
-    return HistoryItem(audit.date, f"{kind_zh}{res_zh}{score}", f"{kind_en} {res_en}{score_en}",
-                       audit.note, None, f"audit-{audit.result}")
+    return HistoryItem(
+        audit.date,
+        f"{kind_zh}{res_zh}{score}",
+        f"{kind_en} {res_en}{score_en}",
+        audit.note,
+        None,
+        f"audit-{audit.result}",
+    )
 
 
 def _event_item(event: Event) -> HistoryItem:
     move = lifecycle.MOVES[event.kind]
-    return HistoryItem(event.date, move.zh, move.en, event.reason, event.reason_en, f"event-{event.kind}")
+    return HistoryItem(
+        event.date, move.zh, move.en, event.reason, event.reason_en, f"event-{event.kind}"
+    )
 
 
 @dataclass(frozen=True)
@@ -76,7 +84,9 @@ class CertificatePage:
     edit_url: str | None
 
 
-def page_context(cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]]) -> dict[str, Any]:
+def page_context(
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]]
+) -> dict[str, Any]:
     """The template context of one certificate page."""
     settings = registry.settings
     standing = registry.standing(cert)
@@ -116,7 +126,8 @@ def description(cert: Certificate, registry: Registry) -> str:
     org = cert.organization
     en_name = f" ({org.name_en})" if org.name_en else ""
     return (
-        f"{org.name}商品售后服务认证证书 {cert.number}：{verdict.zh}，{level.zh}，有效期至{cert.expires}。"
+        f"{org.name}商品售后服务认证证书 {cert.number}：{verdict.zh}，{level.zh}，"
+        f"有效期至{cert.expires}。"
         f" After-sales service certificate {cert.number}{en_name}: {verdict.en}, {level.en}, "
         f"valid until {cert.expires}."
     )
@@ -136,15 +147,31 @@ def json_ld(cert: Certificate, registry: Registry) -> str:
         "certificationStatus": "https://schema.org/"
         + ("CertificationActive" if standing.in_force else "CertificationInactive"),
         "certificationIdentification": cert.number,
-        "issuedBy": {"@type": "Organization", "name": settings.body.name, "alternateName": settings.body.name_en},
-        "about": {"@type": "Organization", "name": cert.organization.name,
-                  "taxID": cert.organization.credit_code},
+        "issuedBy": {
+            "@type": "Organization",
+            "name": settings.body.name,
+            "alternateName": settings.body.name_en,
+        },
+        "about": {
+            "@type": "Organization",
+            "name": cert.organization.name,
+            "taxID": cert.organization.credit_code,
+        },
         "validFrom": cert.issued.isoformat(),
         "validIn": {"@type": "AdministrativeArea", "name": "中国 China"},
         "expires": cert.expires.isoformat(),
-        "certificationRating": {"@type": "Rating", "ratingValue": level.stars, "bestRating": max(
-            lv.stars for lv in settings.levels), "worstRating": 0, "ratingExplanation": level.zh},
-        "hasMeasurement": {"@type": "QuantitativeValue", "value": float(cert.score), "maxValue": float(settings.max_score)},
+        "certificationRating": {
+            "@type": "Rating",
+            "ratingValue": level.stars,
+            "bestRating": max(lv.stars for lv in settings.levels),
+            "worstRating": 0,
+            "ratingExplanation": level.zh,
+        },
+        "hasMeasurement": {
+            "@type": "QuantitativeValue",
+            "value": float(cert.score),
+            "maxValue": float(settings.max_score),
+        },
     }
     passed = [a.date for a in cert.audits if a.result == "pass"]
     if passed:
@@ -156,7 +183,9 @@ def json_ld(cert: Certificate, registry: Registry) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def render_page(cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]] = ()) -> CertificatePage:
+def render_page(
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]] = ()
+) -> CertificatePage:
     """Render one certificate page's parts."""
     context = page_context(cert, registry, mark_files)
     context["description"] = description(cert, registry)

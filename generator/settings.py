@@ -173,15 +173,17 @@ class _Reader:
     def get(self, path: tuple[str | int, ...], default: Any = ..., kind: str = "text") -> Any:
         node: Any = self.doc.data
         for part in path:
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            in_dict = isinstance(node, dict) and part in node
+            in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if in_dict or in_list:
                 node = node[part]
             else:
                 if default is ...:
                     dotted = ".".join(str(p) for p in path)
                     self.problems.append(
-                        Problem(self.doc.path, self.doc.line(path[:-1]), f"missing setting '{dotted}'")
+                        Problem(
+                            self.doc.path, self.doc.line(path[:-1]), f"missing setting '{dotted}'"
+                        )
                     )
                     return None
                 return self._typed(default, path, kind) if isinstance(default, str) else default
@@ -199,7 +201,9 @@ class _Reader:
                     raise ValueError
                 return value == "true"
         except (TypeError, ValueError, InvalidOperation):
-            self.problems.append(Problem(*where, f"setting '{path[-1]}' must be a {kind}, got {value!r}"))
+            self.problems.append(
+                Problem(*where, f"setting '{path[-1]}' must be a {kind}, got {value!r}")
+            )
             return None
         return value
 
@@ -218,7 +222,9 @@ def load(root: Path) -> Settings:
     try:
         schema = json.loads((reg / SCHEMA_FILE).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        problems.append(Problem(f"{REGISTRY_DIR}/{SCHEMA_FILE}", 0, f"cannot read the record schema: {exc}"))
+        problems.append(
+            Problem(f"{REGISTRY_DIR}/{SCHEMA_FILE}", 0, f"cannot read the record schema: {exc}")
+        )
     if problems:
         raise InputError(problems)
 
@@ -236,7 +242,11 @@ def load(root: Path) -> Settings:
     site_url = r.get(("site_url",))
     if site_url and not re.fullmatch(r"https?://[^\s]+/", site_url):
         r.problems.append(
-            Problem(r.doc.path, r.doc.line(("site_url",)), "site_url must be an absolute URL ending in '/'")
+            Problem(
+                r.doc.path,
+                r.doc.line(("site_url",)),
+                "site_url must be an absolute URL ending in '/'",
+            )
         )
     number = NumberFormat(
         pattern=r.get(("number", "pattern")),
@@ -247,10 +257,16 @@ def load(root: Path) -> Settings:
         try:
             if not number.regex.fullmatch(number.example or ""):
                 r.problems.append(
-                    Problem(r.doc.path, r.doc.line(("number", "example")), "number.example does not match number.pattern")
+                    Problem(
+                        r.doc.path,
+                        r.doc.line(("number", "example")),
+                        "number.example does not match number.pattern",
+                    )
                 )
         except re.error as exc:
-            r.problems.append(Problem(r.doc.path, r.doc.line(("number", "pattern")), f"bad number.pattern: {exc}"))
+            r.problems.append(
+                Problem(r.doc.path, r.doc.line(("number", "pattern")), f"bad number.pattern: {exc}")
+            )
     levels = tuple(
         Level(
             key=r.get(("levels", i, "key")),
@@ -287,11 +303,15 @@ def load(root: Path) -> Settings:
             continue
         for key, val in doc.data.items():
             if not isinstance(val, dict) or not isinstance(val.get("zh"), str):
-                r.problems.append(Problem(doc.path, doc.line((key,)), f"'{key}' needs a mapping with zh and en"))
+                r.problems.append(
+                    Problem(doc.path, doc.line((key,)), f"'{key}' needs a mapping with zh and en")
+                )
             elif name == INDUSTRIES_FILE:
                 industries[key] = Label(zh=val["zh"], en=val.get("en") or key)
             else:
-                regions[key] = Region(code=key, zh=val["zh"], en=val.get("en") or "", province=key[:2] + "0000")
+                regions[key] = Region(
+                    code=key, zh=val["zh"], en=val.get("en") or "", province=key[:2] + "0000"
+                )
     settings = Settings(
         root=root,
         body=body,

@@ -47,7 +47,9 @@ class Shell:
         parts.append(rendered[last:])
         missing = {CONTENT, TITLE} - set(slots)
         if missing:
-            raise RuntimeError(f"theme dropped the page markers {sorted(missing)}; check the theme overrides")
+            raise RuntimeError(
+                f"theme dropped the page markers {sorted(missing)}; check the theme overrides"
+            )
         return cls(tuple(parts), tuple(slots))
 
     def fill(self, *, url: str, title: str, description: str, content: str, head: str = "") -> str:

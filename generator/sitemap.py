@@ -45,7 +45,10 @@ def write_sitemaps(out: Output, site_url: str, entries: Iterable[tuple[str, str 
             name = f"sitemap-{i // LIMIT + 1}.xml"
             out.write(name, _urlset(items[i : i + LIMIT]))
             parts.append(f"<sitemap><loc>{escape(site_url + name)}</loc></sitemap>\n")
-        text = f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{NS}">\n{"".join(parts)}</sitemapindex>\n'
+        text = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{NS}">\n'
+            f'{"".join(parts)}</sitemapindex>\n'
+        )
     out.write("sitemap.xml", text)
     out.write("sitemap.xml.gz", _gz(text))
     return len(items)
