@@ -29,6 +29,7 @@ import math
 import multiprocessing
 import os
 import re
+import shutil
 import threading
 import zipfile
 import zlib
@@ -51,6 +52,7 @@ from . import pdf, qr
 from .errors import InputError, Problem
 from .model import Certificate, Registry
 from .output import Output
+from .output import digest as output_digest
 from .source import read_file
 
 # Bump when a change to this module (or qr.py, pdf.py) changes any output byte.
@@ -62,7 +64,6 @@ FONT_FILES = {
     "regular": "NotoSansSC-Subset-Regular.otf",
     "bold": "NotoSansSC-Subset-Bold.otf",
 }
-CACHE_DIR = Path(".starmark-cache") / "marks"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 A4 = (210.0, 297.0)
 
@@ -1702,34 +1703,54 @@ def cache_key(info: MarkInfo, style: MarkStyle) -> str:
     return hashlib.sha256(_shared_key(style.source) + record).hexdigest()
 
 
-def _read_bundle(path: Path) -> dict[str, bytes] | None:
+BUNDLE_INDEX = "digests"  # in each cached bundle, written last: the bundle is complete
+
+
+def bundle_dir(cache_dir: Path, key: str) -> Path:
+    """The folder of one certificate's cached artwork: its files, and their digests."""
+    return cache_dir / "marks" / key[:2] / key
+
+
+def _read_bundle(folder: Path) -> dict[str, bytes] | None:
+    """The digest of every file of a complete cached bundle, or None (absent, or unfinished)."""
     try:
-        with zipfile.ZipFile(path) as bundle:
-            files = {name: bundle.read(name) for name in bundle.namelist()}
-    except (OSError, zipfile.BadZipFile, KeyError):
+        lines = (folder / BUNDLE_INDEX).read_text("ascii").split()
+    except (OSError, UnicodeDecodeError):
         return None
-    return files if set(files) == {name for name, _zh, _en in MARK_FILES} else None
+    try:
+        found = {name: bytes.fromhex(value) for name, value in zip(lines[::2], lines[1::2],
+                                                                    strict=True)}
+    except ValueError:
+        return None
+    return found if set(found) == {name for name, _zh, _en in MARK_FILES} else None
 
 
-def _write_bundle(path: Path, files: dict[str, bytes]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as bundle:
-        for name in sorted(files):
-            bundle.writestr(zipfile.ZipInfo(name, date_time=ZIP_DATE), files[name])
-    os.replace(tmp, path)
+def _write_bundle(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Store one certificate's files in the cache (a folder renamed into place when complete:
+    a bundle is never seen half written) and return their digests. The site hard-links them,
+    so a stored file is never changed again."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.mkdir()
+    digests = {}
+    for name in sorted(files):
+        (tmp / name).write_bytes(files[name])
+        digests[name] = output_digest(files[name])
+    index = "".join(f"{name} {value.hex()}\n" for name, value in digests.items())
+    (tmp / BUNDLE_INDEX).write_text(index, "ascii")
+    try:
+        os.rename(tmp, folder)
+    except OSError:  # another process stored the same bundle first: same bytes
+        shutil.rmtree(tmp, ignore_errors=True)
+    return digests
 
 
 def _render_job(
     jobs: list[tuple[MarkInfo, Path]], style: MarkStyle
 ) -> list[tuple[MarkInfo, dict[str, bytes]]]:
-    """Draw a few certificates' files and store each bundle (in a worker, or in this process)."""
-    done = []
-    for info, bundle in jobs:
-        files = render_files(info, style)
-        _write_bundle(bundle, files)
-        done.append((info, files))
-    return done
+    """Draw a few certificates' files and store each bundle (in a worker, or in this process);
+    only the digests travel back."""
+    return [(info, _write_bundle(folder, render_files(info, style))) for info, folder in jobs]
 
 
 def marked(registry: Registry) -> Iterator[Certificate]:
@@ -1791,18 +1812,18 @@ def render_marks(
     cached = 0
     for cert in marked(registry):
         info = MarkInfo.of(cert, registry)
-        bundle = cache_dir / f"{cache_key(info, style)}.zip"
-        files = _read_bundle(bundle) if bundle.exists() else None
-        if files is None:
-            jobs.append((info, bundle))
+        folder = bundle_dir(cache_dir, cache_key(info, style))
+        digests = _read_bundle(folder)
+        if digests is None:
+            jobs.append((info, folder))
             continue
-        _publish(out, info.number, files)
+        _publish(out, info.number, folder, digests)
         cached += 1
         if progress:
             progress(1)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-    for info, files in _run(jobs, style, workers):
-        _publish(out, info.number, files)
+    for info, digests in _run(jobs, style, workers):
+        _publish(out, info.number, bundle_dir(cache_dir, cache_key(info, style)), digests)
         if progress:
             progress(1)
     return MarkStats(rendered=len(jobs), cached=cached)
@@ -1826,15 +1847,13 @@ def _run(
             yield from future.result()
 
 
-def _publish(out: Output, number: str, files: dict[str, bytes]) -> None:
+def _publish(out: Output, number: str, folder: Path, digests: dict[str, bytes]) -> None:
+    """Link one certificate's cached files into the site (no bytes copied)."""
+    base = os.fspath(folder)
     for name, _zh, _en in MARK_FILES:
-        out.write(f"c/{number}/{name}", files[name])
+        out.link_from(f"c/{number}/{name}", os.path.join(base, name), digests[name])
 
 
 def mark_files_of(number: str) -> list[str]:
     """Site paths of one certificate's artwork (for pages that link to them)."""
     return [f"c/{number}/{name}" for name, _zh, _en in MARK_FILES]
-
-
-def default_cache_dir(root: Path) -> Path:
-    return root / CACHE_DIR

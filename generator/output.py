@@ -190,6 +190,43 @@ class Output:
         self._record(rel, state)
         return True
 
+    def link_from(self, rel: str, source: str, content_digest: bytes) -> bool:
+        """Put the file ``source`` (a finished, never-modified file, e.g. cached artwork whose
+        bytes digest to ``content_digest``) at ``rel`` as a hard link: no bytes are copied.
+        Copies when the two folders are on different file systems. True if the file is new."""
+        local = _relative(rel)
+        with self._lock:
+            self.written.add(rel)
+        if self._reuse_file(rel, local, content_digest):
+            return False
+        target = os.path.join(self._root, local)
+        if self.spare is None:  # a folder written into again: the same link is kept
+            try:
+                if os.path.samefile(source, target):
+                    self._record(rel, _state(target, content_digest))
+                    return False
+            except OSError:
+                pass
+        self._mkdir(os.path.dirname(target))
+        try:
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.lnk"
+                os.link(source, tmp)
+                os.replace(tmp, target)  # never into an existing inode
+        except OSError:  # another file system, or links not allowed: copy the bytes
+            with open(source, "rb") as handle:
+                data = handle.read()
+            with self._lock:
+                self.written.discard(rel)
+            return self.write(rel, data)
+        with self._lock:
+            self.changed.add(rel)
+            self.created.add(rel)
+        self._record(rel, _state(target, content_digest))
+        return True
+
     def adopt(self, rel: str, source: Path) -> None:
         """Move the file ``source`` (written by someone else, e.g. mkdocs) to ``rel``."""
         local = _relative(rel)

@@ -62,6 +62,18 @@ def _pick(root: Path) -> list[Path]:
 ARTWORK = REPO / "tests" / "output" / "artwork-cache"  # artwork bundles, drawn once per machine
 
 
+def _share_bundles(source: Path, target: Path) -> None:
+    """Hard-link every complete artwork bundle of ``source`` that ``target`` lacks."""
+    for index in source.glob(f"marks/*/*/{marks.BUNDLE_INDEX}"):
+        bundle = index.parent
+        copy = target / bundle.relative_to(source)
+        if copy.exists():
+            continue
+        copy.mkdir(parents=True)
+        for file in bundle.iterdir():
+            os.link(file, copy / file.name)
+
+
 @pytest.fixture
 def cache_dir(tmp_path: Path) -> Iterator[Path]:
     """The test's own cache folder (records, manifests, spare trees), holding links to the
@@ -69,12 +81,9 @@ def cache_dir(tmp_path: Path) -> Iterator[Path]:
     cache = tmp_path / "cache"
     cache.mkdir()
     ARTWORK.mkdir(parents=True, exist_ok=True)
-    for bundle in ARTWORK.glob("*.zip"):
-        os.link(bundle, cache / bundle.name)
+    _share_bundles(ARTWORK, cache)
     yield cache
-    for bundle in cache.glob("*.zip"):
-        if not (ARTWORK / bundle.name).exists():
-            os.link(bundle, ARTWORK / bundle.name)
+    _share_bundles(cache, ARTWORK)
 
 
 def configure(root: Path, cache: Path) -> None:

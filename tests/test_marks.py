@@ -342,6 +342,25 @@ def test_second_render_uses_the_cache_and_identical_bytes(
             assert (other / path.relative_to(site)).read_bytes() == path.read_bytes(), path
 
 
+def test_published_files_are_links_to_the_cache_not_copies(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """A cold build of a large registry writes each artwork byte once (into the cache); the
+    site holds hard links, and a half-written bundle is never used."""
+    registry, site, cache, _stats = built
+    cert = next(marks.marked(registry))
+    info = marks.MarkInfo.of(cert, registry)
+    bundle = marks.bundle_dir(cache, marks.cache_key(info, marks.load_style(registry.settings.root)))
+    for name, _zh, _en in marks.MARK_FILES:
+        published = site / "c" / cert.number / name
+        assert published.samefile(bundle / name), name
+    assert marks._read_bundle(bundle) is not None
+    unfinished = bundle.with_name("unfinished")
+    shutil.copytree(bundle, unfinished)
+    (unfinished / marks.BUNDLE_INDEX).unlink()
+    assert marks._read_bundle(unfinished) is None
+
+
 def test_style_change_re_renders(
     built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path
 ) -> None:
