@@ -20,6 +20,7 @@ other renders listings and this process builds the search index.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -273,6 +274,10 @@ class Workers:
         # fork copies held locks: only safe while this is the only thread (not in mkdocs serve).
         forkable = "fork" in multiprocessing.get_all_start_methods()
         if count > 1 and threading.active_count() == 1 and forkable:
+            # What the parent holds stays shared with the workers only while nothing writes to
+            # it: a garbage collection in a worker would touch every object and copy it all.
+            gc.collect()
+            gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(count)
 
     def run(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
@@ -298,6 +303,7 @@ class Workers:
             self.pool.close()
             self.pool.join()
             self.pool = None
+            gc.unfreeze()
 
 
 # --------------------------------------------------------------------------- the build
