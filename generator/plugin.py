@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -117,6 +118,14 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         config.extra_css.append("assets/starmark/starmark.css")
         self.cache_dir = self.cache_folder(root)
         return config
+
+    def on_env(self, env: jinja2.Environment, /, *, config: MkDocsConfig,
+               files: Files) -> jinja2.Environment:
+        # The theme's templates compiled once, not on every build (keyed by their source).
+        folder = self.cache_dir / "jinja"
+        folder.mkdir(parents=True, exist_ok=True)
+        env.bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder))
+        return env
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
         root = self._root(config)
