@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, overload
@@ -21,7 +21,7 @@ from typing import Any, overload
 from . import creditcode, lifecycle
 from .errors import Problem
 from .schema import field_name, usable
-from .settings import Settings
+from .settings import Lifecycle, Settings
 from .source import Document, PathKey
 
 RuleFn = Callable[[dict[str, Any], Document, Settings, str], Iterator[tuple[PathKey, str]]]
@@ -76,8 +76,32 @@ def _strings(value: Any, path: PathKey) -> Iterator[tuple[PathKey, str]]:
             yield from _strings(v, (*path, i))
 
 
+# While check_record runs, what several rules derive from the record's events, made once. An
+# entry keeps the events list it was made from and serves only that very list.
+_memo: dict[str, tuple[Any, Any]] | None = None
+
+
 def _events(data: dict[str, Any]) -> list[lifecycle.EventIn]:
-    return [lifecycle.EventIn(_date(e["date"]), e["kind"], e.get("reason")) for e in data["events"]]
+    items = data["events"]
+    memo = _memo
+    if memo is not None and (found := memo.get("events")) is not None and found[0] is items:
+        return found[1]  # type: ignore[no-any-return]
+    events = [lifecycle.EventIn(_date(e["date"]), e["kind"], e.get("reason")) for e in items]
+    if memo is not None:
+        memo["events"] = (items, events)
+    return events
+
+
+def _replay(data: dict[str, Any], rules_: Lifecycle) -> lifecycle.Replay:
+    """``lifecycle.replay`` of the record's events (made once for the rules that ask)."""
+    items = data["events"]
+    memo = _memo
+    if memo is not None and (found := memo.get("replay")) is not None and found[0] is items:
+        return found[1]  # type: ignore[no-any-return]
+    replayed = lifecycle.replay(_events(data), rules_)
+    if memo is not None:
+        memo["replay"] = (items, replayed)
+    return replayed
 
 
 # Unicode categories that never belong in a name shown to the public: controls, format
@@ -86,12 +110,34 @@ def _events(data: dict[str, Any]) -> list[lifecycle.EventIn]:
 INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
 
 
+def _unprintable(value: Any, path: PathKey, out: list[tuple[PathKey, str]]) -> None:
+    """The texts in ``value`` (in the order of :func:`_strings`) that ``str.isprintable``
+    refuses: the only ones that can hold a line break or an invisible character."""
+    if isinstance(value, str):
+        if not value.isprintable():
+            out.append((path, value))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, str):
+                if not v.isprintable():
+                    out.append(((*path, k), v))
+            else:
+                _unprintable(v, (*path, k), out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _unprintable(v, (*path, i), out)
+
+
 @rule
 def invisible_characters(
     data: dict[str, Any], doc: Document, s: Settings, stem: str
 ) -> Iterator[tuple[PathKey, str]]:
     """Control, bidi-override and zero-width characters hide what a name really says."""
-    for path, text in _strings(data, ()):
+    # Every character of the INVISIBLE categories, "\r" and "\n" included, is one that
+    # str.isprintable refuses, so a printable text needs no look at each character.
+    found: list[tuple[PathKey, str]] = []
+    _unprintable(data, (), found)
+    for path, text in found:
         for ch in text:
             if ch in "\r\n":
                 yield (
@@ -335,7 +381,7 @@ def event_history(
     data: dict[str, Any], doc: Document, s: Settings, stem: str
 ) -> Iterator[tuple[PathKey, str]]:
     """Every event is a legal move of the lifecycle, in date order, with a reason where needed."""
-    for index, message in lifecycle.replay(_events(data), s.lifecycle).refusals:
+    for index, message in _replay(data, s.lifecycle).refusals:
         yield ("events", index), message
 
 
@@ -344,7 +390,7 @@ def status_agrees(
     data: dict[str, Any], doc: Document, s: Settings, stem: str
 ) -> Iterator[tuple[PathKey, str]]:
     """The recorded status is the one the event history leads to."""
-    state = lifecycle.replay(_events(data), s.lifecycle).state
+    state = _replay(data, s.lifecycle).state
     status = data["status"]
     if state is None or state == status:
         return
@@ -374,11 +420,25 @@ def check_record(
 ) -> list[Problem]:
     """Apply every registered rule whose fields are usable (``broken``: schema error paths)."""
     problems = []
-    for registered in RULES:
-        if not all(usable(data, broken, need) for need in registered.needs):
-            continue
-        for path, message in registered.check(data, doc, settings, stem):
-            problems.append(Problem(doc.path, doc.line(path), message))
+    usable_at: dict[PathKey, bool] = {}  # rules share their needs: each is looked at once
+    global _memo
+    _memo = {}
+    try:
+        for registered in RULES:
+            runs = True
+            for need in registered.needs:
+                ok = usable_at.get(need)
+                if ok is None:
+                    ok = usable_at[need] = usable(data, broken, need)
+                if not ok:
+                    runs = False
+                    break
+            if not runs:
+                continue
+            for path, message in registered.check(data, doc, settings, stem):
+                problems.append(Problem(doc.path, doc.line(path), message))
+    finally:
+        _memo = None
     return problems
 
 
@@ -392,17 +452,25 @@ def registry_rules(records: list[tuple[dict[str, Any], Document]]) -> list[Probl
 
     Records are read in order; every repeat is reported against the first record with it.
     """
-    seen: dict[str, tuple[str, Document]] = {}
+    return duplicate_numbers(
+        (data.get("number") if isinstance(data, dict) else None, doc.path, doc.line(("number",)))
+        for data, doc in records
+    )
+
+
+def duplicate_numbers(records: Iterable[tuple[Any, str, int]]) -> list[Problem]:
+    """:func:`registry_rules` over (number as written, path, line of the number) of each
+    record, in order."""
+    seen: dict[str, tuple[str, str, int]] = {}
     problems = []
-    for data, doc in records:
-        number = data.get("number") if isinstance(data, dict) else None
+    for number, path, line in records:
         if not isinstance(number, str) or not number.strip():
             continue  # the schema reports a missing or empty number
         key = fold_number(number)
         if key not in seen:
-            seen[key] = (number, doc)
+            seen[key] = (number, path, line)
             continue
-        first_number, first = seen[key]
+        first_number, first_path, first_line = seen[key]
         same = (
             ""
             if first_number == number
@@ -410,9 +478,9 @@ def registry_rules(records: list[tuple[dict[str, Any], Document]]) -> list[Probl
         )
         problems.append(
             Problem(
-                doc.path,
-                doc.line(("number",)),
-                f"number {number} is already used{same} by {first.path}:{first.line(('number',))}",
+                path,
+                line,
+                f"number {number} is already used{same} by {first_path}:{first_line}",
             )
         )
     return problems
