@@ -223,6 +223,8 @@ def usable(data: Any, broken: Collection[PathKey], path: PathKey) -> bool:
             node = node[part]
         else:
             return False
+    if not broken:
+        return True
     size = len(path)
     return not any(len(bad) >= size and tuple(bad[:size]) == tuple(path) for bad in broken)
 
@@ -295,10 +297,30 @@ def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
         checks.append(lambda x: not is_type(x, "number") or not x > most)
     if "format" in node:
         conforms, fmt = validator.format_checker.conforms, node["format"]
-        checks.append(lambda x: conforms(x, fmt))
+        known_texts: dict[str, bool] = {}  # dates repeat across records: each is checked once
+
+        def check_format(x: Any) -> bool:
+            if isinstance(x, str):
+                answer = known_texts.get(x)
+                if answer is None:
+                    answer = conforms(x, fmt)
+                    if len(known_texts) < 100_000:
+                        known_texts[x] = answer
+                return answer
+            return conforms(x, fmt)  # type: ignore[no-any-return]
+
+        checks.append(check_format)
     if "required" in node:
         needed = tuple(node["required"])
-        checks.append(lambda x: not isinstance(x, dict) or all(k in x for k in needed))
+
+        def check_required(x: Any) -> bool:
+            if isinstance(x, dict):
+                for k in needed:
+                    if k not in x:
+                        return False
+            return True
+
+        checks.append(check_required)
     if "properties" in node:
         props: dict[str, Predicate] = {}
         for key, sub in node["properties"].items():
@@ -306,20 +328,43 @@ def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
             if compiled is None:
                 return None
             props[key] = compiled
-        checks.append(lambda x: not isinstance(x, dict)
-                      or all(check(x[k]) for k, check in props.items() if k in x))
+        prop_checks = tuple(props.items())
+
+        def check_properties(x: Any) -> bool:
+            if isinstance(x, dict):
+                for k, check in prop_checks:
+                    if k in x and not check(x[k]):
+                        return False
+            return True
+
+        checks.append(check_properties)
     if "additionalProperties" in node:
         extra = _compile(node["additionalProperties"], validator)
         if extra is None:
             return None
         known = frozenset(node.get("properties", {}))
-        checks.append(lambda x: not isinstance(x, dict)
-                      or all(extra(v) for k, v in x.items() if k not in known))
+
+        def check_additional(x: Any) -> bool:
+            if isinstance(x, dict):
+                for k, v in x.items():
+                    if k not in known and not extra(v):
+                        return False
+            return True
+
+        checks.append(check_additional)
     if "items" in node:
         item = _compile(node["items"], validator)
         if item is None:
             return None
-        checks.append(lambda x: not isinstance(x, list) or all(item(v) for v in x))
+
+        def check_items(x: Any) -> bool:
+            if isinstance(x, list):
+                for v in x:
+                    if not item(v):
+                        return False
+            return True
+
+        checks.append(check_items)
     if "minItems" in node:
         fewest = node["minItems"]
         checks.append(lambda x: not isinstance(x, list) or len(x) >= fewest)
@@ -328,20 +373,89 @@ def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
         checks.append(lambda x: not isinstance(x, list) or len(x) <= most_items)
     if len(checks) == 1:
         return checks[0]
-    return lambda x: all(check(x) for check in checks)
+    every = tuple(checks)
+
+    def check_all(x: Any) -> bool:
+        for check in every:  # noqa: SIM110 (a loop: all() over a generator costs more)
+            if not check(x):
+                return False
+        return True
+
+    return check_all
 
 
-_last_validator: tuple[dict[str, Any], Draft202012Validator, Predicate | None] | None = None
+Coercer = Callable[[Any], Any]
 
 
-def _validator(schema: dict[str, Any]) -> tuple[Draft202012Validator, Predicate | None]:
-    """A validator for ``schema`` and its compiled check, built once for a run."""
+def _coercer(node: Any, root: dict[str, Any], made: dict[int, Coercer]) -> Coercer:
+    """A function that does what ``coerce(value, node, root)`` does, with the schema looked
+    at once instead of for every value (references resolved, properties found)."""
+    known = made.get(id(node))
+    if known is not None:
+        return known
+    later: list[Coercer] = []  # a schema that refers to itself reaches this node again
+    made[id(node)] = lambda value: later[0](value)
+    schema = _resolve(node, root)
+    kind = schema.get("type")
+    props = {k: _coercer(sub, root, made) for k, sub in schema.get("properties", {}).items()}
+    items = _coercer(schema.get("items", {}), root, made) if "items" in schema else None
+    plain_items: Coercer | None = None
+
+    def coerce_items(value: list[Any]) -> list[Any]:
+        nonlocal plain_items
+        if items is not None:
+            return [items(v) for v in value]
+        if plain_items is None:
+            plain_items = _coercer({}, root, made)
+        return [plain_items(v) for v in value]
+
+    number = kind in ("number", "integer")
+    integer = kind == "integer"
+    boolean = kind == "boolean"
+
+    def coerce_node(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: (props[k](v) if k in props else v) for k, v in value.items()}
+        if isinstance(value, list):
+            return coerce_items(value)
+        if isinstance(value, str):
+            if number and NUMBER_TEXT.match(value):
+                try:
+                    decimal = Decimal(value)
+                except InvalidOperation:
+                    return value
+                if integer:
+                    return int(decimal) if decimal == decimal.to_integral_value() else value
+                return decimal
+            if boolean and value in ("true", "false"):
+                return value == "true"
+        return value
+
+    later.append(coerce_node)
+    made[id(node)] = coerce_node
+    return coerce_node
+
+
+_last_validator: (
+    tuple[dict[str, Any], Draft202012Validator, Predicate | None, Coercer | None] | None
+) = None
+
+
+def _validator(
+    schema: dict[str, Any],
+) -> tuple[Draft202012Validator, Predicate | None, Coercer | None]:
+    """A validator for ``schema``, its compiled check and its coercer, built once for a run."""
     global _last_validator
     if _last_validator is None or _last_validator[0] is not schema:
         checker = FormatChecker(formats=("date",))
         validator = Draft202012Validator(_inline(schema, schema), format_checker=checker)
-        _last_validator = (schema, validator, _compile(validator.schema, validator))
-    return _last_validator[1], _last_validator[2]
+        coercer: Coercer | None
+        try:
+            coercer = _coercer(schema, schema, {})
+        except Exception:  # a schema coerce() would fail on only for some values
+            coercer = None
+        _last_validator = (schema, validator, _compile(validator.schema, validator), coercer)
+    return _last_validator[1], _last_validator[2], _last_validator[3]
 
 
 def check(doc: Document, schema: dict[str, Any]) -> Typed:
@@ -350,8 +464,8 @@ def check(doc: Document, schema: dict[str, Any]) -> Typed:
         message = "a record must be a mapping of fields (name: value)"
         got = "a list" if isinstance(doc.data, list) else _describe(doc.data)
         return Typed(None, [Problem(doc.path, doc.line(()), f"{message}, not {got}")])
-    data = coerce(doc.data, schema, schema)
-    validator, valid = _validator(schema)
+    validator, valid, coercer = _validator(schema)
+    data = coercer(doc.data) if coercer is not None else coerce(doc.data, schema, schema)
     errors = [] if valid is not None and valid(data) else list(validator.iter_errors(data))
     explained = set()  # (path, field) of a missing field that an unknown key's hint names
     for error in errors:
