@@ -10,7 +10,6 @@ composed or resolved, so a hostile file is refused without being expanded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +114,8 @@ _SKIP = object()
 _MAPPING, _SEQUENCE, _SKIPPED = 0, 1, 2
 _SCALAR, _MAPPING_START = yaml.ScalarEvent, yaml.MappingStartEvent
 _SEQUENCE_START = yaml.SequenceStartEvent
+_MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+_ALIAS, _DOCUMENT_START = yaml.AliasEvent, yaml.DocumentStartEvent
 
 
 def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]:
@@ -140,42 +141,48 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]
     container: dict[str, Any] | list[Any] | None = None
     empty = True
     depth = documents = 0
+    null_words = NULL_WORDS
+    loader: Any = None
     try:
-        events: Iterator[Any] = yaml.parse(text, Loader=LOADER)
-        for event in events:
+        # What yaml.parse does, without a generator and a check_event call per event.
+        loader = LOADER(text)
+        get_event = loader.get_event
+        while (event := get_event()) is not None:
             kind = type(event)
-            if kind is _SCALAR or kind is _MAPPING_START or kind is _SEQUENCE_START:
+            if kind is _SCALAR:
                 line = event.start_mark.line + 1
-                anchor = event.anchor
-                if anchor:
-                    refused.setdefault(line, f"YAML anchor &{anchor} is not allowed")
-                tag = _written_tag(event)
-                if tag:
+                if event.anchor:
+                    refused.setdefault(line, f"YAML anchor &{event.anchor} is not allowed")
+                if event.tag is not None and (tag := _written_tag(event)):
                     refused.setdefault(line, f"YAML tag {tag} is not allowed; write plain values")
-                if kind is yaml.ScalarEvent:
-                    # plain style is None in PyYAML, "" in libyaml; only a plain word is null
-                    text_value = event.value
-                    value = None if not event.style and text_value in NULL_WORDS else text_value
-                    container = None
-                else:
-                    depth += 1
-                    if depth > MAX_DEPTH:
-                        message = f"values are nested more than {MAX_DEPTH} levels deep"
-                        refused.setdefault(line, message)
-                        break
-                    container = {} if kind is _MAPPING_START else []
-                    value = container
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                # plain style is None in PyYAML, "" in libyaml; only a plain word is null
+                text_value = event.value
+                value = None if not event.style and text_value in null_words else text_value
+                container = None
+            elif kind is _MAPPING_START or kind is _SEQUENCE_START:
+                line = event.start_mark.line + 1
+                if event.anchor:
+                    refused.setdefault(line, f"YAML anchor &{event.anchor} is not allowed")
+                if event.tag is not None and (tag := _written_tag(event)):
+                    refused.setdefault(line, f"YAML tag {tag} is not allowed; write plain values")
+                depth += 1
+                if depth > MAX_DEPTH:
+                    message = f"values are nested more than {MAX_DEPTH} levels deep"
+                    refused.setdefault(line, message)
+                    break
+                container = {} if kind is _MAPPING_START else []
+                value = container
+            elif kind is _MAPPING_END or kind is _SEQUENCE_END:
                 depth -= 1
                 stack.pop()
                 continue
-            elif kind is yaml.AliasEvent:
+            elif kind is _ALIAS:
                 line = event.start_mark.line + 1
                 message = f"YAML alias *{event.anchor} is not allowed; write the value out"
                 refused.setdefault(line, message)
                 value, container = None, None
             else:
-                if kind is yaml.DocumentStartEvent:
+                if kind is _DOCUMENT_START:
                     documents += 1
                     if documents == 2:
                         line = event.start_mark.line + 1
@@ -191,11 +198,8 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]
                 root, kept, empty = value, True, False
             else:
                 frame = stack[-1]
-                if frame[0] == _SEQUENCE:
-                    path = (*frame[2], len(frame[1]))
-                    frame[1].append(value)
-                    kept = True
-                elif frame[0] == _MAPPING:
+                frame_kind = frame[0]
+                if frame_kind == _MAPPING:
                     expected = frame[3]
                     if expected is _KEY:
                         frame[3] = _SKIP
@@ -216,17 +220,25 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]
                         frame[1][expected] = value
                         frame[3] = _KEY
                         kept = True
+                elif frame_kind == _SEQUENCE:
+                    items = frame[1]
+                    path = (*frame[2], len(items))
+                    items.append(value)
+                    kept = True
             if kept:
                 lines[path] = line
             if container is not None:
                 if not kept:
                     stack.append([_SKIPPED, container, path, _KEY])
-                elif kind is yaml.MappingStartEvent:
+                elif kind is _MAPPING_START:
                     stack.append([_MAPPING, container, path, _KEY])
                 else:
                     stack.append([_SEQUENCE, container, path, _KEY])
     except yaml.YAMLError as exc:
         return None, [_yaml_problem(exc, text, display)]
+    finally:
+        if loader is not None:
+            loader.dispose()
     if refused:
         return None, [Problem(display, line, message) for line, message in sorted(refused.items())]
     if empty or root is None:
