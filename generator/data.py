@@ -2,21 +2,41 @@
 
 A record's JSON keeps what the body wrote (``record``, the part that is signed) apart from what
 this build derived for its as-of date (``derived``) and where things are (``links``).
+
+Every record is serialized once per build (:func:`prepare`): its members in the per-record file's
+indented form and in the compact form of ``certificates.json``, and its CSV row. With a cache
+folder, those bytes are kept between builds, keyed by a digest of the record and of everything it
+is derived with, so a build after one record changed serializes only that record; the files are
+then assembled from the bytes, with whatever the build adds per record (the inclusion proof,
+already serialized by :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
+with sorted keys (indented by 2, or compact), which tests check.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
+import json.encoder
+import os
+import pickle
+import shutil
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from .model import Certificate, Registry
 from .output import Output
 
 SCHEMA_VERSION = 1
 API = "api/v1"
+CACHE_FOLDER = "data"  # under the build's cache folder
+CACHE_SHARDS = 64  # files of the cache: a changed record rewrites two of them, not all
+CACHE_FORMAT = b"starmark-data-cache/1"
 
 
 def _number(value: Decimal | None) -> float | int | None:
@@ -178,6 +198,9 @@ CSV_COLUMNS = (
 )
 
 
+CSV_BOM = "\ufeff".encode()
+
+
 def _cell(value: Any) -> str:
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is a formula to Excel; a record must never run as one.
@@ -190,53 +213,442 @@ def certificates_csv(registry: Registry) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for cert in registry.certificates:
-        d = derived_dict(cert, registry)
-        org = cert.organization
-        row = {
-            "number": cert.number,
-            "verdict": d["verdict"],
-            "verdict_zh": d["verdict_zh"],
-            "status": cert.status,
-            "organization_name": org.name,
-            "organization_name_en": org.name_en,
-            "credit_code": org.credit_code,
-            "region": org.region,
-            "region_name": d["region_name"],
-            "industry": cert.industry,
-            "industry_zh": d["industry_zh"],
-            "scope_zh": cert.scope_zh,
-            "scope_en": cert.scope_en,
-            "standard": cert.standard,
-            "score": _number(cert.score),
-            "level": cert.level,
-            "level_zh": d["level_zh"],
-            "issued": cert.issued.isoformat(),
-            "expires": cert.expires.isoformat(),
-            "next_surveillance": d["next_surveillance"],
-            "surveillance_overdue": "yes" if d["surveillance_overdue"] else "no",
-            "url": registry.settings.certificate_url(cert.number),
-            "as_of": d["as_of"],
-        }
-        writer.writerow([_cell(row[c]) for c in CSV_COLUMNS])
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+        writer.writerow(_csv_cells(cert, derived_dict(cert, registry), registry))
+    return CSV_BOM + buffer.getvalue().encode("utf-8")
+
+
+def _csv_cells(cert: Certificate, d: dict[str, Any], registry: Registry) -> list[str]:
+    """One certificate's CSV cells, given its :func:`derived_dict`."""
+    org = cert.organization
+    row = {
+        "number": cert.number,
+        "verdict": d["verdict"],
+        "verdict_zh": d["verdict_zh"],
+        "status": cert.status,
+        "organization_name": org.name,
+        "organization_name_en": org.name_en,
+        "credit_code": org.credit_code,
+        "region": org.region,
+        "region_name": d["region_name"],
+        "industry": cert.industry,
+        "industry_zh": d["industry_zh"],
+        "scope_zh": cert.scope_zh,
+        "scope_en": cert.scope_en,
+        "standard": cert.standard,
+        "score": _number(cert.score),
+        "level": cert.level,
+        "level_zh": d["level_zh"],
+        "issued": cert.issued.isoformat(),
+        "expires": cert.expires.isoformat(),
+        "next_surveillance": d["next_surveillance"],
+        "surveillance_overdue": "yes" if d["surveillance_overdue"] else "no",
+        "url": registry.settings.certificate_url(cert.number),
+        "as_of": d["as_of"],
+    }
+    return [_cell(row[c]) for c in CSV_COLUMNS]
+
+
+# --- serializing: the bytes of json.dumps, made faster ------------------------------------------
+
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for text
+_KEYS: dict[str, tuple[str, str]] = {}  # keys as they start a member: indented, compact
+
+
+class _Unsupported(TypeError):
+    """A value :func:`_dump` does not write; json.dumps writes it instead."""
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return float.__repr__(value)
+
+
+def _scalar(value: Any) -> str | None:
+    kind = type(value)
+    if kind is str:
+        return _encode_str(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        return _float(value)
+    return None
+
+
+def _names(key: Any) -> tuple[str, str]:
+    """A key as it starts a member, indented and compact."""
+    if type(key) is not str:
+        raise _Unsupported(key)
+    name = _encode_str(key)
+    names = (name + ": ", name + ":")
+    if len(_KEYS) < 4096:  # the keys of the registry's own documents, not of any JSON given
+        _KEYS[key] = names
+    return names
+
+
+def _dump(value: Any, indent: str = "") -> tuple[str, str]:
+    """``value`` as ``json.dumps(value, ensure_ascii=False, sort_keys=True)`` writes it indented
+    by 2 (from ``indent`` on) and compact (``separators=(",", ":")``), in one pass.
+
+    For dicts with text keys, lists, tuples, text, numbers, booleans and None (exactly these
+    types: anything else is :class:`_Unsupported`, for json.dumps to write).
+    """
+    kind = type(value)
+    if kind is dict:
+        if not value:
+            return "{}", "{}"
+        inner = indent + "  "
+        indented: list[str] = []
+        compact: list[str] = []
+        for key, item in sorted(value.items()):
+            names = _KEYS.get(key) or _names(key)
+            of = type(item)
+            if of is str:
+                text = _encode_str(item)
+            elif item is None:
+                text = "null"
+            elif of is int:
+                text = int.__repr__(item)
+            elif of is bool:
+                text = "true" if item else "false"
+            elif of is float:
+                text = _float(item)
+            else:
+                text, packed = _dump(item, inner)
+                indented.append(names[0] + text)
+                compact.append(names[1] + packed)
+                continue
+            indented.append(names[0] + text)
+            compact.append(names[1] + text)
+        return (
+            "{\n" + inner + (",\n" + inner).join(indented) + "\n" + indent + "}",
+            "{" + ",".join(compact) + "}",
+        )
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]", "[]"
+        inner = indent + "  "
+        indented, compact = [], []
+        for item in value:
+            scalar = _scalar(item)
+            if scalar is None:
+                text, packed = _dump(item, inner)
+                indented.append(text)
+                compact.append(packed)
+            else:
+                indented.append(scalar)
+                compact.append(scalar)
+        return (
+            "[\n" + inner + (",\n" + inner).join(indented) + "\n" + indent + "]",
+            "[" + ",".join(compact) + "]",
+        )
+    scalar = _scalar(value)
+    if scalar is None:
+        raise _Unsupported(value)
+    return scalar, scalar
+
+
+def pretty(data: Any) -> bytes:
+    """The published form of every per-record JSON file: sorted keys, indented by 2."""
+    try:
+        text = _dump(data)[0]
+    except _Unsupported:
+        text = json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2)
+    return (text + "\n").encode("utf-8")
+
+
+def members(key: str, value: Any) -> tuple[bytes, bytes]:
+    """``"key": value`` as a top-level member of an indented document (its own lines, indented
+    by 2) and ``"key":value`` as a member of a compact (canonical) one."""
+    try:
+        indented, compact = _dump(value, "  ")
+    except _Unsupported:
+        whole = json.dumps({key: value}, ensure_ascii=False, sort_keys=True, indent=2)
+        return whole[2:-2].encode("utf-8"), canonical_json({key: value})[1:-1]
+    name = _encode_str(key)
+    return ("  " + name + ": " + indented).encode("utf-8"), (name + ":" + compact).encode("utf-8")
+
+
+# --- every record serialized once ---------------------------------------------------------------
+
+
+class Fragments(NamedTuple):
+    """One record's open data as bytes: all but what the build adds to it (its proof)."""
+
+    derived: bytes  # pretty member '  "derived": {…}'
+    links: bytes  # pretty member '  "links": {…}'
+    record: bytes  # pretty member '  "record": {…}'
+    derived_compact: bytes  # compact member '"derived":{…}'
+    links_compact: bytes  # compact member '"links":{…}'
+    canonical: bytes  # canonical JSON of ``record``: the signed bytes, hashed into the tree
+    csv_row: bytes  # its row of certificates.csv, line end included
+
+
+SCHEMA_MEMBERS = members("schema_version", SCHEMA_VERSION)
+
+
+RECORD_KEY = b'"record":'
+
+
+class _Rows:
+    """A csv writer that hands back the text of each row it writes."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.writer = csv.writer(self, lineterminator="\r\n")
+
+    def write(self, text: str) -> int:
+        self.text = text
+        return len(text)
+
+    def row(self, cells: Iterable[str]) -> bytes:
+        self.writer.writerow(cells)
+        return self.text.encode("utf-8")
+
+
+def fragments(cert: Certificate, registry: Registry, rows: _Rows | None = None) -> Fragments:
+    """Serialize one record (``rows``: a CSV row writer to reuse)."""
+    record = record_dict(cert)
+    derived = derived_dict(cert, registry)
+    derived_indented, derived_compact = members("derived", derived)
+    links_indented, links_compact = members("links", links_dict(cert, registry))
+    record_indented, record_compact = members("record", record)
+    canonical = record_compact[len(RECORD_KEY) :]  # '"record":' and the canonical record
+    return Fragments(
+        derived_indented,
+        links_indented,
+        record_indented,
+        derived_compact,
+        links_compact,
+        canonical,
+        (rows or _Rows()).row(_csv_cells(cert, derived, registry)),
+    )
+
+
+@dataclass
+class Prepared:
+    """Every record of ``registry`` serialized, in the order of ``registry.certificates``."""
+
+    registry: Registry
+    fragments: list[Fragments]
+    cached: int = 0  # how many came from the cache
+
+
+class Serialized(Mapping[str, dict[str, Any]]):
+    """An ``extra`` for :func:`write_data` that gives its members serialized as well.
+
+    ``members(number)`` must give, for every key of ``self[number]``, the key and its members
+    as :func:`members` writes them, indented and compact. ``prepared``: the
+    records, serialized for the same registry (so they are not serialized twice).
+    """
+
+    prepared: Prepared | None = None
+
+    def members(self, number: str) -> Iterable[tuple[str, bytes, bytes]]:
+        raise NotImplementedError
+
+
+def package_digest() -> bytes:
+    """The code that serializes and derives (this module, the model, the settings, the
+    lifecycle) and the Python that runs it."""
+    h = hashlib.blake2b(CACHE_FORMAT, digest_size=12)
+    h.update(sys.version.encode())
+    for name in ("data.py", "model.py", "settings.py", "lifecycle.py"):
+        h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
+    return h.digest()
+
+
+class FragmentCache:
+    """Serialized records kept between builds, by a digest of everything each is made from.
+
+    The entries live in :data:`CACHE_SHARDS` files by the first byte of their key, under a
+    folder named for the code (:func:`package_digest`): other code starts afresh and the folders
+    of other code are removed. Only the entries of the last build are kept, so the files do not
+    grow, and a shard is rewritten only when its entries changed. A cache that cannot be read or
+    written is no error: the records are serialized again.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.root = folder
+        self.folder = folder / package_digest().hex()
+        self.loaded: list[dict[bytes, Fragments] | None] = [None] * CACHE_SHARDS
+        self.used: list[dict[bytes, Fragments]] = [{} for _ in range(CACHE_SHARDS)]
+
+    def _path(self, shard: int) -> Path:
+        return self.folder / f"{shard:02x}.pickle"
+
+    def _shard(self, shard: int) -> dict[bytes, Fragments]:
+        loaded = self.loaded[shard]
+        if loaded is None:
+            try:
+                with open(self._path(shard), "rb") as handle:
+                    loaded = pickle.load(handle)
+                if not isinstance(loaded, dict):
+                    loaded = {}
+            except (
+                OSError,
+                EOFError,
+                ValueError,
+                TypeError,
+                AttributeError,
+                pickle.UnpicklingError,
+            ):
+                loaded = {}
+            self.loaded[shard] = loaded
+        return loaded
+
+    def get(self, key: bytes) -> Fragments | None:
+        shard = key[0] % CACHE_SHARDS
+        found = self._shard(shard).get(key)
+        if found is not None:
+            self.used[shard][key] = found
+        return found
+
+    def put(self, key: bytes, value: Fragments) -> None:
+        self.used[key[0] % CACHE_SHARDS][key] = value
+
+    def save(self) -> None:
+        """Write the shards whose entries changed (atomically), and drop other code's."""
+        wrote = False
+        for shard in range(CACHE_SHARDS):
+            used, loaded = self.used[shard], self._shard(shard)
+            if used.keys() == loaded.keys():
+                continue
+            path = self._path(shard)
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                if not used:
+                    path.unlink(missing_ok=True)
+                    continue
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as handle:
+                    pickle.dump(used, handle, protocol=5)
+                os.replace(tmp, path)
+                wrote = True
+            except OSError:
+                return
+        if wrote:
+            for other in self.root.iterdir():
+                if other != self.folder and other.is_dir():
+                    shutil.rmtree(other, ignore_errors=True)
+
+
+def _own_keys(registry: Registry) -> Any:
+    """A key function for records when the caller gives none: the record, its standing, and
+    the settings (the as-of date is in the standing)."""
+    base = hashlib.blake2b(repr(registry.settings).encode("utf-8"), digest_size=16).digest()
+
+    def key(cert: Certificate) -> bytes:
+        h = hashlib.blake2b(base, digest_size=16)
+        h.update(repr((cert, registry.standing(cert))).encode("utf-8"))
+        return h.digest()
+
+    return key
+
+
+def prepare(
+    registry: Registry, *, cache_dir: Path | None = None, keys: Mapping[str, bytes] | None = None
+) -> Prepared:
+    """Serialize every record of ``registry`` (see :class:`Fragments`).
+
+    ``cache_dir``: the build's cache folder; records serialized by an earlier build are taken
+    from ``<cache_dir>/data`` (see :class:`FragmentCache`). ``keys``: a digest per certificate
+    number of everything its open data is made from (the record, its standing on the as-of date,
+    the registry's settings and the generator's code), as the build has for every certificate
+    (``build.certificate_inputs``); without it the keys are computed here.
+    """
+    rows = _Rows()
+    certs = registry.certificates
+    if cache_dir is None:
+        return Prepared(registry, [fragments(cert, registry, rows) for cert in certs])
+    cache = FragmentCache(cache_dir / CACHE_FOLDER)
+    own = None
+    found: list[Fragments] = []
+    cached = 0
+    for cert in certs:
+        key = keys.get(cert.number) if keys is not None else None
+        if key is None:
+            own = own or _own_keys(registry)
+            key = own(cert)
+        made = cache.get(key)
+        if made is None:
+            made = fragments(cert, registry, rows)
+            cache.put(key, made)
+        else:
+            cached += 1
+        found.append(made)
+    cache.save()
+    return Prepared(registry, found, cached)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _members(
+    extra: Mapping[str, dict[str, Any]], number: str
+) -> Iterable[tuple[str, bytes, bytes]]:
+    if isinstance(extra, Serialized):
+        return extra.members(number)
+    return [(key, *members(key, value)) for key, value in extra[number].items()]
 
 
 def write_data(
-    registry: Registry, out: Output, extra: dict[str, dict[str, Any]] | None = None
+    registry: Registry,
+    out: Output,
+    extra: Mapping[str, dict[str, Any]] | None = None,
+    *,
+    prepared: Prepared | None = None,
 ) -> int:
-    """Write the open-data files; ``extra`` adds keys (e.g. inclusion proofs) per certificate."""
-    entries = []
-    for cert in registry.certificates:
-        entry = certificate_json(cert, registry)
-        if extra and cert.number in extra:
-            entry.update(extra[cert.number])
-        entries.append(entry)
-        out.write(f"{API}/certificates/{cert.number}.json", _pretty(entry))
-    out.write(f"{API}/certificates.json", canonical_json(registry_json(registry, entries)))
-    out.write(f"{API}/certificates.csv", certificates_csv(registry))
-    out.write(f"{API}/record.schema.json", _pretty(registry.settings.schema))
+    """Write the open-data files; ``extra`` adds keys (e.g. inclusion proofs) per certificate.
+
+    ``prepared``: the records serialized (:func:`prepare`); taken from ``extra`` when that is
+    :class:`Serialized` for this registry, else serialized here.
+    """
+    if prepared is None or prepared.registry is not registry:
+        given = extra.prepared if isinstance(extra, Serialized) else None
+        prepared = given if given is not None and given.registry is registry else prepare(registry)
+    entries: list[bytes] = []
+    extra = extra or None  # an empty one adds nothing
+    for cert, made in zip(registry.certificates, prepared.fragments, strict=True):
+        fields = {
+            "derived": (made.derived, made.derived_compact),
+            "links": (made.links, made.links_compact),
+            "record": (made.record, RECORD_KEY + made.canonical),
+            "schema_version": SCHEMA_MEMBERS,
+        }
+        if extra is not None and cert.number in extra:
+            for key, indented, compact in _members(extra, cert.number):
+                fields[key] = (indented, compact)
+        order = sorted(fields)
+        out.write(
+            f"{API}/certificates/{cert.number}.json",
+            b"{\n" + b",\n".join([fields[k][0] for k in order]) + b"\n}\n",
+        )
+        entries.append(b"{" + b",".join([fields[k][1] for k in order]) + b"}")
+    out.write(f"{API}/certificates.json", _all_records(registry, entries))
+    out.write(
+        f"{API}/certificates.csv",
+        CSV_BOM + _Rows().row(CSV_COLUMNS) + b"".join([m.csv_row for m in prepared.fragments]),
+    )
+    out.write(f"{API}/record.schema.json", pretty(registry.settings.schema))
     return len(entries)
 
 
-def _pretty(data: Any) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+def _all_records(registry: Registry, entries: list[bytes]) -> bytes:
+    """certificates.json: :func:`registry_json` in canonical form, from the serialized entries."""
+    doc = registry_json(registry, entries)  # type: ignore[arg-type]
+    parts = []
+    for key in sorted(doc):
+        if key == "certificates":
+            parts += [b'"certificates":[', b",".join(entries), b"]"]
+        else:
+            parts.append(members(key, doc[key])[1])
+        parts.append(b",")
+    parts[-1] = b"}"
+    return b"{" + b"".join(parts)

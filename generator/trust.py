@@ -32,7 +32,7 @@ import json
 import logging
 import os
 import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -398,7 +398,7 @@ class Trust:
     checkpoint: Checkpoint
     signature: bytes | None
     public_key: Ed25519PublicKey | None
-    proofs: dict[str, dict[str, Any]]
+    proofs: Proofs
 
     def files(self) -> dict[str, bytes]:
         """Site-relative path → content of the checkpoint files."""
@@ -411,38 +411,146 @@ class Trust:
         return out
 
 
+class Proofs(data.Serialized):
+    """Every record's inclusion proof (``{"proof": {…}}`` by certificate number), made from the
+    tree as they are asked for, and serialized directly for :func:`generator.data.write_data`."""
+
+    def __init__(
+        self, tree: MerkleTree, numbers: Sequence[str], url: str, prepared: data.Prepared | None
+    ) -> None:
+        self.tree = tree
+        self.url = url
+        self.prepared = prepared
+        self.index = {number: i for i, number in enumerate(numbers)}
+        self.root = b64(tree.root)
+        self._levels: list[list[str]] | None = None
+        self._above: list[tuple[str, str]] = []
+        self._last = -1
+        size = str(tree.size)
+        url_json = json.dumps(url, ensure_ascii=False)
+        self._pretty = (
+            ',\n    "checkpoint": ' + url_json + ',\n    "leaf_hash": "',
+            '",\n    "leaf_index": ',
+            ',\n    "root_hash": "' + self.root + '",\n    "tree_size": ' + size + "\n  }",
+        )
+        self._compact = (
+            ',"checkpoint":' + url_json + ',"leaf_hash":"',
+            '","leaf_index":',
+            ',"root_hash":"' + self.root + '","tree_size":' + size + "}",
+        )
+
+    def __getitem__(self, number: str) -> dict[str, Any]:
+        i = self.index[number]
+        return {
+            "proof": {
+                "checkpoint": self.url,
+                "leaf_index": i,
+                "tree_size": self.tree.size,
+                "leaf_hash": b64(self.tree.levels[0][i]),
+                "audit_path": [b64(h) for h in self.tree.path(i)],
+                "root_hash": self.root,
+            }
+        }
+
+    def __contains__(self, number: object) -> bool:
+        return number in self.index
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def _paths(self, index: int) -> tuple[str, str, str]:
+        """Leaf ``index``'s hash and audit path, in base64, the path as indented and compact JSON.
+
+        Each node is encoded once, and the path's text above the lowest level where this leaf's
+        ancestors differ from the last leaf asked for is kept: for leaves in order, each proof
+        costs about two joins.
+        """
+        if self._levels is None:
+            self._levels = [[b64(h) for h in level] for level in self.tree.levels]
+            # the path's text from each level up, with a leading comma: indented, compact
+            self._above = [("", "")] * len(self._levels)
+            self._last = -1
+        levels, above = self._levels, self._above
+        top = len(levels) - 1
+        start = top if self._last < 0 else min(top, (self._last ^ index).bit_length())
+        for depth in range(start - 1, -1, -1):
+            level, sibling = levels[depth], (index >> depth) ^ 1
+            indented, compact = above[depth + 1]
+            if sibling < len(level):
+                node = level[sibling]
+                indented = ',\n      "' + node + '"' + indented
+                compact = ',"' + node + '"' + compact
+            above[depth] = (indented, compact)
+        self._last = index
+        indented, compact = above[0]
+        if not indented:
+            return levels[0][index], "[]", "[]"
+        return levels[0][index], "[" + indented[1:] + "\n    ]", "[" + compact[1:] + "]"
+
+    def members(self, number: str) -> list[tuple[str, bytes, bytes]]:
+        """The ``proof`` member, as json.dumps writes it indented and compact."""
+        i = self.index[number]
+        leaf, indented_path, compact_path = self._paths(i)
+        p_checkpoint, p_index, p_end = self._pretty
+        c_checkpoint, c_index, c_end = self._compact
+        index = str(i)
+        indented = "".join(
+            (
+                '  "proof": {\n    "audit_path": ',
+                indented_path,
+                p_checkpoint,
+                leaf,
+                p_index,
+                index,
+                p_end,
+            )
+        )
+        compact = "".join(
+            ('"proof":{"audit_path":', compact_path, c_checkpoint, leaf, c_index, index, c_end)
+        )
+        return [("proof", indented.encode("utf-8"), compact.encode("utf-8"))]
+
+
 def compute(
-    registry: Registry, key: Ed25519PrivateKey | None, environ: dict[str, str] | None = None
+    registry: Registry,
+    key: Ed25519PrivateKey | None,
+    environ: dict[str, str] | None = None,
+    *,
+    prepared: data.Prepared | None = None,
 ) -> Trust:
-    """Hash every record in number order, sign the checkpoint, and make every inclusion proof."""
-    certs = sorted(registry.certificates, key=lambda c: c.number)
-    tree = MerkleTree([record_leaf(data.record_dict(c)) for c in certs])
+    """Hash every record in number order, sign the checkpoint, and make every inclusion proof.
+
+    ``prepared``: the records serialized (:func:`generator.data.prepare`), else done here.
+    """
+    if prepared is None or prepared.registry is not registry:
+        prepared = data.prepare(registry)
+    certs = registry.certificates
+    order = sorted(range(len(certs)), key=lambda i: certs[i].number)
+    tree = MerkleTree([leaf_hash(prepared.fragments[i].canonical) for i in order])
     settings = registry.settings
     checkpoint = Checkpoint(
         settings.site_url, tree.size, tree.root, registry.as_of, built_time(registry.as_of, environ)
     )
     signature = key.sign(checkpoint.body()) if key is not None else None
-    url, root = checkpoint_url(settings), b64(tree.root)
-    proofs = {
-        cert.number: {
-            "proof": {
-                "checkpoint": url,
-                "leaf_index": i,
-                "tree_size": tree.size,
-                "leaf_hash": b64(tree.levels[0][i]),
-                "audit_path": [b64(h) for h in tree.path(i)],
-                "root_hash": root,
-            }
-        }
-        for i, cert in enumerate(certs)
-    }
+    proofs = Proofs(tree, [certs[i].number for i in order], checkpoint_url(settings), prepared)
     return Trust(checkpoint, signature, key.public_key() if key is not None else None, proofs)
 
 
-def publish(registry: Registry, out: Output) -> dict[str, dict[str, Any]]:
+def publish(
+    registry: Registry,
+    out: Output,
+    *,
+    cache_dir: Path | None = None,
+    keys: Mapping[str, bytes] | None = None,
+) -> Proofs:
     """Sign (with $STARMARK_SIGNING_KEY, if set), write the checkpoint files, return the proofs.
 
-    The proofs are the ``extra`` that :func:`generator.data.write_data` adds to each record.
+    The proofs are the ``extra`` that :func:`generator.data.write_data` adds to each record; they
+    carry the records serialized once for both (``cache_dir`` and ``keys``: see
+    :func:`generator.data.prepare`).
     """
     key = signing_key(registry.settings)
     if key is None:
@@ -452,7 +560,8 @@ def publish(registry: Registry, out: Output) -> dict[str, dict[str, Any]]:
             KEY_ENV,
             CHECKPOINT_JSON,
         )
-    trust = compute(registry, key)
+    prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
+    trust = compute(registry, key, prepared=prepared)
     for rel, content in trust.files().items():
         out.write(rel, content)
     return trust.proofs
@@ -460,7 +569,7 @@ def publish(registry: Registry, out: Output) -> dict[str, dict[str, Any]]:
 
 def pretty(value: Any) -> bytes:
     """The published form of the per-record and checkpoint JSON files (as generator.data writes)."""
-    return (json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2) + "\n").encode("utf-8")
+    return data.pretty(value)
 
 
 def public_key_markdown(settings: Settings) -> str:

@@ -1,0 +1,233 @@
+"""The open data, written fast: every file byte for byte what json.dumps of the whole documents
+gives, whatever the order proofs are asked in, and the cache of serialized records between builds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import data, trust
+from generator.load import load_registry
+from generator.model import Registry
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 27)
+
+
+class Memory:
+    """An output that keeps what is written, in order."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def write(self, rel: str, content: bytes) -> bool:
+        assert rel not in self.files, f"{rel} written twice"
+        self.files[rel] = content
+        return True
+
+
+def indented(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=2)
+
+
+def reference(registry: Registry, extra: dict[str, dict[str, Any]]) -> dict[str, bytes]:
+    """The open data as whole documents through json.dumps (how it was first written)."""
+    files = {}
+    entries = []
+    for cert in registry.certificates:
+        entry = data.certificate_json(cert, registry)
+        entry.update(extra.get(cert.number, {}))
+        entries.append(entry)
+        files[f"{data.API}/certificates/{cert.number}.json"] = (indented(entry) + "\n").encode()
+    files[f"{data.API}/certificates.json"] = data.canonical_json(
+        data.registry_json(registry, entries)
+    )
+    files[f"{data.API}/certificates.csv"] = data.certificates_csv(registry)
+    files[f"{data.API}/record.schema.json"] = (indented(registry.settings.schema) + "\n").encode()
+    return files
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    root = tmp_path_factory.mktemp("open-data")
+    for name in ("registry", "certificates"):
+        shutil.copytree(REPO / name, root / name)
+    return load_registry(root, AS_OF)
+
+
+def _part(registry: Registry, size: int) -> Registry:
+    return Registry.create(registry.settings, list(registry.certificates[:size]), AS_OF)
+
+
+VALUES: list[Any] = [
+    {},
+    [],
+    (),
+    "",
+    0,
+    -3,
+    10**30,
+    1.5,
+    -0.0,
+    1e-7,
+    2.5e300,
+    math.inf,
+    -math.inf,
+    math.nan,
+    True,
+    False,
+    None,
+    'quotes " and \\ back\\slash, / slash',
+    "控制\x00\x1f\n\t\u2028 字符 and \U0001f600",
+    {"b": 1, "a": [1, {"z": None, "y": []}, []], "c": {"d": {}, "e": ()}},
+    [[[]], [{}], [{"x": "y"}], ("t", 1)],
+    {"é": 1, "e": 2, "E": 3, "_": 4, " ": 5, "": 6},
+    {1: "int key", 2: "another"},
+    {"n": 1.0, "list": [None, True, 0.1]},
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=range(len(VALUES)))
+def test_values_are_written_as_json_dumps_writes_them(value: Any) -> None:
+    assert data.pretty(value) == (indented(value) + "\n").encode()
+    pretty, compact = data.members("key", value)
+    assert pretty == indented({"key": value})[2:-2].encode()
+    assert compact == data.canonical_json({"key": value})[1:-1]
+
+
+def test_a_value_json_cannot_write_fails_as_json_dumps_fails() -> None:
+    with pytest.raises(TypeError):
+        data.pretty({"date": AS_OF})
+    with pytest.raises(TypeError):
+        data.members("key", {"a": {1, 2}})
+
+
+def test_text_and_number_subclasses_are_written_as_their_base_types() -> None:
+    class Text(str):
+        pass
+
+    class Number(int):
+        pass
+
+    value = {Text("k"): [Text("v"), Number(3)], "f": 2.0}
+    assert data.pretty(value) == (indented(value) + "\n").encode()
+    assert data.members("x", value)[1] == data.canonical_json({"x": value})[1:-1]
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 5, 8, None])
+def test_open_data_is_byte_for_byte_the_whole_documents(
+    registry: Registry, size: int | None
+) -> None:
+    part = registry if size is None else _part(registry, size)
+    result = trust.compute(part, None, {})
+    proofs = result.proofs
+    want = reference(part, {number: proofs[number] for number in proofs})
+    fast, plain = Memory(), Memory()
+    assert data.write_data(part, fast, extra=proofs) == len(part.certificates)
+    data.write_data(part, plain, extra={number: proofs[number] for number in proofs})
+    assert list(fast.files) == list(want) == list(plain.files)
+    for rel, content in want.items():
+        assert fast.files[rel] == content, rel
+        assert plain.files[rel] == content, rel
+
+
+def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None:
+    for extra in ({}, None, {registry.certificates[0].number: {"zz": [1], "note": "x"}}):
+        out = Memory()
+        data.write_data(registry, out, extra=extra)
+        assert out.files == reference(registry, extra or {})
+
+
+def test_proofs_asked_for_in_any_order_are_the_same(registry: Registry) -> None:
+    proofs = trust.compute(registry, None, {}).proofs
+    numbers = list(proofs)
+    for number in [*reversed(numbers), *numbers[::3], *numbers]:
+        ((key, pretty, compact),) = proofs.members(number)
+        assert key == "proof"
+        assert (pretty, compact) == data.members("proof", proofs[number]["proof"])
+    assert proofs == {number: proofs[number] for number in numbers}
+    assert "not-a-number" not in proofs and len(proofs) == len(numbers)
+
+
+def _cache_files(cache: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(cache).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in cache.rglob("*.pickle")
+    }
+
+
+def test_records_serialized_once_are_taken_from_the_cache(
+    registry: Registry, tmp_path: Path
+) -> None:
+    first = data.prepare(registry, cache_dir=tmp_path)
+    assert first.cached == 0
+    files = _cache_files(tmp_path / data.CACHE_FOLDER)
+    assert files
+    again = data.prepare(registry, cache_dir=tmp_path)
+    assert again.cached == len(registry.certificates)
+    assert again.fragments == first.fragments
+    assert _cache_files(tmp_path / data.CACHE_FOLDER) == files  # nothing rewritten
+
+    certs = list(registry.certificates)
+    i = len(certs) // 2
+    org = certs[i].organization
+    certs[i] = dataclasses.replace(
+        certs[i], organization=dataclasses.replace(org, address=org.address + "（新址）")
+    )
+    changed = Registry.create(registry.settings, certs, AS_OF)
+    after = data.prepare(changed, cache_dir=tmp_path)
+    assert after.cached == len(certs) - 1
+    assert after.fragments[i] == data.fragments(certs[i], changed)
+    assert after.fragments[i] != first.fragments[i]
+    rewritten = {
+        name
+        for name, state in _cache_files(tmp_path / data.CACHE_FOLDER).items()
+        if files.get(name) != state
+    }
+    assert 1 <= len(rewritten) <= 2  # the shard that lost the old entry, the one that got the new
+
+    out = Memory()
+    data.write_data(changed, out, extra=trust.publish(changed, Memory(), cache_dir=tmp_path))
+    proofs = trust.compute(changed, None, {}).proofs
+    assert out.files == reference(changed, {n: proofs[n] for n in proofs})
+
+
+def test_keys_given_by_the_build_are_used_and_missing_ones_computed(
+    registry: Registry, tmp_path: Path
+) -> None:
+    certs = registry.certificates
+    keys = {c.number: bytes([i % 256, i // 256]) * 8 for i, c in enumerate(certs[1:], 1)}
+    first = data.prepare(registry, cache_dir=tmp_path, keys=keys)
+    again = data.prepare(registry, cache_dir=tmp_path, keys=keys)
+    assert again.cached == len(certs) and again.fragments == first.fragments
+    # a key is the caller's word that nothing changed: the same key gives the same bytes
+    moved = {**keys, certs[1].number: keys[certs[2].number]}
+    assert data.prepare(registry, cache_dir=tmp_path, keys=moved).fragments[1] == first.fragments[2]
+
+
+def test_an_unreadable_cache_is_serialized_again(registry: Registry, tmp_path: Path) -> None:
+    first = data.prepare(registry, cache_dir=tmp_path)
+    for path in (tmp_path / data.CACHE_FOLDER).rglob("*.pickle"):
+        path.write_bytes(b"not a pickle")
+    again = data.prepare(registry, cache_dir=tmp_path)
+    assert again.cached == 0 and again.fragments == first.fragments
+    assert data.prepare(registry, cache_dir=tmp_path).cached == len(registry.certificates)
+
+
+def test_other_code_starts_a_new_cache_and_removes_the_old(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data.prepare(registry, cache_dir=tmp_path)
+    (old,) = (tmp_path / data.CACHE_FOLDER).iterdir()
+    monkeypatch.setattr(data, "package_digest", lambda: b"other code")
+    assert data.prepare(registry, cache_dir=tmp_path).cached == 0
+    (new,) = (tmp_path / data.CACHE_FOLDER).iterdir()
+    assert new != old and new.name == b"other code".hex()
