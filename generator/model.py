@@ -67,8 +67,22 @@ class Certificate:
     committed: dt.date | None = None  # when git last changed the record file, where git knows
 
     @classmethod
-    def from_data(cls, data: dict[str, Any], source: str) -> Certificate:
-        """Build from a record that passed the schema (dates as ISO text, numbers as Decimal)."""
+    def from_data(cls, data: dict[str, Any], source: str,
+                  dates: dict[str, dt.date] | None = None) -> Certificate:
+        """Build from a record that passed the schema (dates as ISO text, numbers as Decimal).
+
+        ``dates``: the dates already read (text → date), shared between the certificates of
+        one registry, which then hold one object for each day.
+        """
+        if dates is None:
+            dates = {}
+
+        def day(text: str) -> dt.date:
+            found = dates.get(text)
+            if found is None:
+                found = dates[text] = dt.date.fromisoformat(text)
+            return found
+
         org = data["organization"]
         return cls(
             number=data["number"],
@@ -88,27 +102,27 @@ class Certificate:
             standard=data["standard"],
             score=Decimal(data["score"]),
             level=data["level"],
-            issued=dt.date.fromisoformat(data["issued"]),
-            expires=dt.date.fromisoformat(data["expires"]),
-            audits=tuple(
+            issued=day(data["issued"]),
+            expires=day(data["expires"]),
+            audits=tuple([
                 Audit(
-                    date=dt.date.fromisoformat(a["date"]),
+                    date=day(a["date"]),
                     kind=a["kind"],
                     result=a["result"],
                     score=Decimal(a["score"]) if a.get("score") is not None else None,
                     note=a.get("note"),
                 )
                 for a in data["audits"]
-            ),
-            events=tuple(
+            ]),
+            events=tuple([
                 Event(
-                    date=dt.date.fromisoformat(e["date"]),
+                    date=day(e["date"]),
                     kind=e["kind"],
                     reason=e.get("reason"),
                     reason_en=e.get("reason_en"),
                 )
                 for e in data["events"]
-            ),
+            ]),
             source=source,
             sample=bool(data.get("sample", False)),
         )
