@@ -8,6 +8,9 @@ record, change a certificate number, or rewrite or remove a past audit or event.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import pickle
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,20 +48,100 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def last_changed(root: Path) -> dict[str, dt.date]:
+def last_changed(root: Path, cache_dir: Path | None = None) -> dict[str, dt.date]:
     """Each record's path relative to ``root`` → the day of the last commit that touched it.
 
     One ``git log`` over certificates/ (fast at 100k records). Empty when git is missing or
     ``root`` is not in a repository; a record never committed is absent (callers fall back to
     the record's last event date). A shallow clone knows only its own commits: CI must fetch
     the full history (``fetch-depth: 0``) for these dates to be true.
+
+    With ``cache_dir``, the answer is kept for the commit checked out (and the shallow
+    boundary, if any): while HEAD stays, git is asked only which commit that is; when HEAD
+    moved on along a line of commits without merges, only the new commits are read.
     """
+    if cache_dir is None:
+        return _log_dates(root)
+    try:
+        head, shallow_path = _git(root, "rev-parse", "HEAD", "--git-path", "shallow").decode(
+            "utf-8", "replace").splitlines()[:2]
+    except (GitError, ValueError):
+        return _log_dates(root)
+    try:
+        shallow = (root / shallow_path).read_bytes()
+    except OSError:
+        shallow = b""
+    key = hashlib.blake2b(digest_size=12)
+    for part in (_HISTORY_FORMAT.encode(), str(root.resolve()).encode(), shallow):
+        key.update(len(part).to_bytes(8, "little") + part)
+    path = cache_dir / "history" / f"{key.hexdigest()}.pickle"
+    before: tuple[str, dict[str, dt.date]] | None = None
+    try:
+        with open(path, "rb") as handle:
+            stored = pickle.load(handle)
+        if (isinstance(stored, tuple) and len(stored) == 2 and isinstance(stored[0], str)
+                and isinstance(stored[1], dict)):
+            before = stored
+    except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+            ImportError, pickle.UnpicklingError):
+        before = None
+    if before is not None and before[0] == head:
+        return dict(before[1])
+    dates: dict[str, dt.date] | None = None
+    if before is not None and _linear(root, before[0], head):
+        try:
+            newer = _log_dates(root, f"{before[0]}..{head}", strict=True)
+        except GitError:
+            newer = None
+        if newer is not None:
+            dates = {**before[1], **newer}
+    if dates is None:
+        try:
+            dates = _log_dates(root, strict=True)
+        except GitError:
+            return {}  # as without a cache, and nothing kept
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump((head, dates), handle, protocol=5)
+        os.replace(tmp, path)
+        for old in path.parent.glob("*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:
+        pass
+    return dates
+
+
+# The version of what the history cache holds: change it when last_changed reads git
+# differently.
+_HISTORY_FORMAT = "last-changed 1: git log -z --format=%x01%cs --name-only --relative"
+
+
+def _linear(root: Path, old: str, new: str) -> bool:
+    """True when ``new`` descends from ``old`` through commits with one parent each: then
+    ``git log new`` lists the commits old..new, newest first, before any commit of ``git log
+    old``, so the dates of old..new override those of old and nothing else changes."""
+    try:
+        _git(root, "merge-base", "--is-ancestor", old, new)
+        merges = _git(root, "rev-list", "--min-parents=2", "--count", f"{old}..{new}")
+    except GitError:
+        return False
+    return merges.strip() == b"0"
+
+
+def _log_dates(root: Path, revisions: str = "", *, strict: bool = False) -> dict[str, dt.date]:
+    """The dates of ``git log [revisions] -- certificates/`` (see :func:`last_changed`);
+    empty where git cannot answer, unless ``strict``, which raises :class:`GitError`."""
     try:
         out = _git(
             root, "log", "-z", f"--format={_COMMIT}%cs", "--name-only", "--relative",
-            "--", CERTIFICATES,
+            *([revisions] if revisions else []), "--", CERTIFICATES,
         )
     except GitError:
+        if strict:
+            raise
         return {}
     dates: dict[str, dt.date] = {}
     day: dt.date | None = None
