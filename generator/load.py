@@ -9,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import gc
 import hashlib
 import os
 import pickle
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import rules, schema, source
 from . import settings as settings_mod
@@ -74,6 +76,16 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
     A record, or a folder of records, inside ``certificates/`` that is a link to somewhere
     outside it is refused: what is published must be what is in the repository.
     """
+    paths = list(paths)
+    if not paths and _FAST_PATHS:
+        found, problems = _walk_records(root)
+        return [Path(record.path) for record in found], problems
+    return _find_records(root, paths)
+
+
+def _find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], list[Problem]]:
+    """:func:`find_records` with paths as :class:`Path` objects, for given files and folders
+    and where paths are not plain POSIX strings."""
     base = root / CERTIFICATES_DIR
     resolved_base = base.resolve()
     targets = [Path(p) for p in paths] or [base]
@@ -125,6 +137,113 @@ def find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], li
         else:
             safe.append(path)
     return sorted(set(safe)), problems
+
+
+# Paths as plain strings (os.scandir, no pathlib for each file) where they compare as pathlib
+# compares them: on POSIX, case-sensitive and "/"-separated.
+_FAST_PATHS = os.name == "posix"
+
+
+class _Found(NamedTuple):
+    """A record file: its absolute path and its path as problems name it."""
+
+    path: str
+    display: str
+
+
+def _within(path: str, folder: str) -> bool:
+    """``Path(path).is_relative_to(folder)`` for normalised absolute POSIX strings."""
+    return path == folder or path.startswith(folder if folder.endswith("/") else folder + "/")
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
+
+
+def _display_prefix(root: Path, folder: str) -> str:
+    """What :func:`display_path` puts before a file name of ``folder``."""
+    try:
+        shown = Path(folder).relative_to(root).as_posix()
+    except ValueError:
+        shown = str(Path(folder))
+        return shown if shown.endswith("/") else shown + "/"
+    return "" if shown == "." else shown + "/"
+
+
+def _walk_records(root: Path) -> tuple[list[_Found], list[Problem]]:
+    """:func:`find_records` of everything under certificates/, with one ``os.scandir`` a
+    folder and plain strings: the same files, problems and order."""
+    base = root / CERTIFICATES_DIR
+    resolved_base = str(base.resolve())
+    target = base if base.is_absolute() else (Path.cwd() / base)
+    problems: list[Problem] = []
+    if target.is_file():
+        return [_Found(str(target), display_path(root, target))], problems
+    if not target.is_dir():
+        problems.append(Problem(display_path(root, target), 0, "no such file or folder"))
+        return [], problems
+    found: list[tuple[list[str], _Found]] = []
+    outside: list[str] = []
+
+    def walk(top: str) -> None:  # os.walk(top), top-down, not into links, errors skipped
+        try:
+            with os.scandir(top) as listing:
+                entries = list(listing)
+        except OSError:
+            return
+        folders: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (folders if is_dir else files).append(entry)
+        for entry in folders:
+            if _is_link(entry) and not _within(os.path.realpath(entry.path), resolved_base):
+                problems.append(
+                    Problem(display_path(root, Path(entry.path)), 0,
+                            "folder is a link to a place outside certificates/")
+                )
+        prefix: str | None = None
+        real_top: str | None = None  # a file that is no link resolves to real_top + its name
+        top_inside = False
+        for entry in sorted(files, key=lambda e: e.name):
+            name = entry.name
+            if name.startswith("."):
+                continue
+            if name.endswith(".yml"):
+                problems.append(Problem(display_path(root, Path(entry.path)), 1,
+                                        "record files must end in .yaml, not .yml"))
+            elif name.endswith(RECORD_SUFFIX):
+                path = entry.path
+                if _is_link(entry):
+                    inside = _within(os.path.realpath(path), resolved_base)
+                else:
+                    if real_top is None:
+                        real_top = os.path.realpath(top)
+                        top_inside = _within(real_top, resolved_base)
+                    inside = top_inside or _within(os.path.join(real_top, name), resolved_base)
+                if not inside:
+                    outside.append(path)
+                    continue
+                if prefix is None:
+                    prefix = _display_prefix(root, top)
+                found.append((path.split("/"), _Found(path, prefix + name)))
+        for entry in sorted((e for e in folders if not e.name.startswith(".")),
+                            key=lambda e: e.name):
+            if not _is_link(entry):
+                walk(entry.path)
+
+    walk(str(target))
+    for path in outside:
+        problems.append(Problem(display_path(root, Path(path)), 1,
+                                "record is a link to a file outside certificates/"))
+    found.sort(key=lambda item: item[0])  # the order of sorted Paths: part by part
+    return [record for _, record in found], problems
 
 
 def check_file(
@@ -179,18 +298,15 @@ def _schema_pattern(record_schema: dict[str, Any], field: PathKey) -> str | None
 
 
 def _clashing_records(
-    root: Path, checked: list[tuple[dict[str, Any], source.Document]], skip: set[Path]
-) -> list[tuple[dict[str, Any], source.Document]]:
-    """Other records under certificates/ whose file name folds to a number being checked.
+    root: Path, numbers: Iterable[Any], skip: set[Path]
+) -> list[tuple[Any, str, int]]:
+    """Other records under certificates/ whose file name folds to a number being checked, as
+    (number, path, line of the number).
 
     Used when only some files are validated. A valid record's number is its file name, so
     only the few files whose names clash need to be read.
     """
-    wanted = {
-        rules.fold_number(data["number"])
-        for data, _ in checked
-        if isinstance(data.get("number"), str)
-    }
+    wanted = {rules.fold_number(number) for number in numbers if isinstance(number, str)}
     files, _ = find_records(root)
     out = []
     for path in files:
@@ -198,7 +314,7 @@ def _clashing_records(
             continue
         doc, _ = source.read_file(path, display_path(root, path))
         if doc is not None and isinstance(doc.data, dict):
-            out.append((doc.data, doc))
+            out.append((doc.data.get("number"), doc.path, doc.line(("number",))))
     return out
 
 
@@ -219,15 +335,56 @@ def checking_code() -> bytes:
     return h.digest()
 
 
+# A file's stat (size, times, inode) stands for its content only when the file had not
+# changed for this long before the stat was taken: a change within one tick of a coarse
+# file-system clock, right after the stat, could otherwise leave every field as it was (git's
+# "racy clean" problem). Such a file is hashed again next time. ctime cannot be set back by
+# tools that keep mtime (cp -p, rsync -t, touch -d, git checkout sets both to now).
+RACY_NS = 3_000_000_000
+# Where st_ctime is the change time; elsewhere (Windows: creation time) every file is hashed.
+_TRUST_STAT = os.name == "posix"
+_stat = os.stat
+CACHE_FORMAT = 2
+SHARDS = 64  # records are stored in this many pickles: a changed record re-writes one
+
+Signature = tuple[int, int, int, int, int]
+
+
+class CacheEntry(NamedTuple):
+    """A record that passed every check: its content digest, the stat that stood for it (None
+    when not to be trusted), its number as written and the line of it, and its shard."""
+
+    sig: Signature | None
+    digest: bytes
+    number: Any
+    line: int
+    shard: int
+
+
+def _shard(display: str) -> int:
+    return zlib.crc32(display.encode("utf-8", "surrogateescape")) % SHARDS
+
+
+_CACHE_ERRORS = (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError,
+                 IndexError, ImportError, pickle.UnpicklingError)
+
+
 class RecordCache:
     """Records that passed every check, by file name and content digest.
 
     A cache file holds the records checked under one state of ``registry/`` and of the
     checking code (every module of the package, PyYAML and jsonschema versions); any change to
-    those starts a new one. A cached record comes back with the typed data that checking it
-    would return, and a :class:`source.Document` that keeps only its path and the line of its
-    number (what the registry-wide rules read): loading 10,000 full documents would cost more
-    than a second. Only records used by the last run are kept, so the file does not grow.
+    those starts a new one. It also keeps the settings read from that ``registry/``.
+
+    A record is looked up by its path: when the file's stat (size, mtime, ctime, inode, device)
+    is the one stored with it, and the file had not changed for :data:`RACY_NS` before that
+    stat was taken, its bytes are not read; otherwise they are hashed and compared with the
+    stored digest. A cached record comes back as its :class:`Certificate` (what
+    ``load_registry`` needs) or as the typed data that checking it would return, with a
+    :class:`source.Document` that keeps only its path and the line of its number (what the
+    registry-wide rules read). Records are stored in :data:`SHARDS` pickles, each read only
+    when needed and written again only when one of its records changed. Only records used by
+    the last run are kept, so the file does not grow.
     """
 
     def __init__(self, folder: Path, root: Path) -> None:
@@ -237,51 +394,338 @@ class RecordCache:
                 name = path.relative_to(root).as_posix()
                 context.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
         self.path = folder / f"{context.hexdigest()}.pickle"
-        self.entries: dict[tuple[str, bytes], tuple[dict[str, Any], Any, int]] = {}
-        self.used: dict[tuple[str, bytes], tuple[dict[str, Any], Any, int]] = {}
+        self.now = time.time_ns()
+        self.entries: dict[str, CacheEntry] = {}
+        self.used: dict[str, CacheEntry] = {}
+        self._blobs: dict[str, list[bytes | None]] = {"certs": [None] * SHARDS,
+                                                      "data": [None] * SHARDS}
+        self._loaded: dict[str, list[dict[str, Any] | None]] = {"certs": [None] * SHARDS,
+                                                                "data": [None] * SHARDS}
+        self._settings: bytes | None = None
+        self._settings_changed = False
+        self._pending: dict[str, tuple[Signature | None, bytes]] = {}
+        self._new: dict[str, tuple[dict[str, Any], Certificate | None]] = {}
+        self._changed = False  # an entry's stat changed
+        self._strings: dict[str, str] = {}
         try:
-            with open(self.path, "rb") as handle:
-                self.entries = pickle.load(handle)
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
+            with open(self.path, "rb") as handle, _gc_paused():
+                stored = pickle.load(handle)
+            if stored.get("format") != CACHE_FORMAT:
+                raise ValueError("another cache format")
+            entries = stored["index"]
+            if not isinstance(entries, dict):
+                raise ValueError("no index")
+            blobs = {kind: list(stored[kind]) for kind in ("certs", "data")}
+            if any(len(shards) != SHARDS for shards in blobs.values()):
+                raise ValueError("another number of shards")
+            self.entries, self._blobs, self._settings = entries, blobs, stored.get("settings")
+        except _CACHE_ERRORS:
             self.entries = {}
 
-    @staticmethod
-    def key(display: str, path: Path) -> tuple[str, bytes] | None:
+    # -- settings
+
+    def settings(self, root: Path) -> Settings | None:
+        """The settings read from this ``registry/`` before, or None."""
+        if self._settings is None:
+            return None
         try:
-            return display, hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+            with _gc_paused():
+                settings = pickle.loads(self._settings)
+        except _CACHE_ERRORS:
+            return None
+        if not isinstance(settings, Settings):
+            return None
+        return settings if settings.root == root else dataclasses.replace(settings, root=root)
+
+    def keep_settings(self, settings: Settings) -> None:
+        try:
+            self._settings = pickle.dumps(settings, protocol=5)
+            self._settings_changed = True
+        except (pickle.PicklingError, TypeError, AttributeError):
+            self._settings = None
+
+    # -- records
+
+    def lookup(self, display: str, path: str) -> CacheEntry | None:
+        """The entry of the record at ``path`` if its content is the one that passed."""
+        try:
+            st = _stat(path)
         except OSError:
             return None
-
-    def get(self, key: tuple[str, bytes] | None) -> Checked | None:
-        found = self.entries.get(key) if key is not None else None
-        if found is None or key is None:
+        sig: Signature | None = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
+                                 st.st_dev)
+        if not _TRUST_STAT or max(st.st_mtime_ns, st.st_ctime_ns) >= self.now - RACY_NS:
+            sig = None
+        entry = self.entries.get(display)
+        if entry is not None and sig is not None and entry.sig == sig:
+            self.used[display] = entry
+            return entry
+        try:
+            with open(path, "rb") as handle:
+                digest = hashlib.blake2b(handle.read(), digest_size=16).digest()
+        except OSError:
             return None
-        self.used[key] = found
-        data, number, line = found
-        doc = source.Document(key[0], {"number": number}, {(): 1, ("number",): line},
-                              {("number",): line})
-        return data, doc
+        if entry is not None and entry.digest == digest:
+            if entry.sig != sig:
+                entry = entry._replace(sig=sig)
+                self._changed = True
+            self.used[display] = entry
+            return entry
+        self._pending[display] = (sig, digest)
+        return None
 
-    def put(self, key: tuple[str, bytes] | None, checked: Checked) -> None:
-        if key is not None:
-            data, doc = checked
-            self.used[key] = (data, doc.data.get("number"), doc.line(("number",)))
+    def miss(self, display: str, entry: CacheEntry) -> None:
+        """The entry's record could not be read from the cache: it is checked again."""
+        self.used.pop(display, None)
+        self._pending[display] = (entry.sig, entry.digest)
+
+    def certificate(self, display: str, entry: CacheEntry) -> Certificate | None:
+        found = self._shard("certs", entry.shard)
+        cert = found.get(display) if found is not None else None
+        return cert if isinstance(cert, Certificate) else None
+
+    def data(self, display: str, entry: CacheEntry) -> dict[str, Any] | None:
+        found = self._shard("data", entry.shard)
+        data = found.get(display) if found is not None else None
+        return data if isinstance(data, dict) else None
+
+    def _shard(self, kind: str, number: int) -> dict[str, Any] | None:
+        loaded = self._loaded[kind][number]
+        if loaded is None:
+            blob = self._blobs[kind][number]
+            if blob is None:
+                return None
+            try:
+                with _gc_paused():
+                    loaded = pickle.loads(blob)
+            except _CACHE_ERRORS:
+                loaded = None
+            if not isinstance(loaded, dict):
+                self._blobs[kind][number] = None
+                return None
+            self._loaded[kind][number] = loaded
+        return loaded
+
+    def shared(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with every text that an earlier record had too replaced by that record's
+        (equal) object, so that the pickles store each once."""
+        strings = self._strings
+
+        def share(value: Any) -> Any:
+            if isinstance(value, str):
+                return strings.setdefault(value, value)
+            if isinstance(value, dict):
+                return {strings.setdefault(k, k) if isinstance(k, str) else k: share(v)
+                        for k, v in value.items()}
+            if isinstance(value, list):
+                return [share(v) for v in value]
+            return value
+
+        return share(data)  # type: ignore[no-any-return]
+
+    def put(self, display: str, data: dict[str, Any], doc: source.Document,
+            cert: Certificate | None) -> None:
+        pending = self._pending.pop(display, None)
+        if pending is None:
+            return  # the file could not be read before it was checked
+        sig, digest = pending
+        number = doc.data.get("number") if isinstance(doc.data, dict) else None
+        self.used[display] = CacheEntry(sig, digest, number, doc.line(("number",)),
+                                        _shard(display))
+        self._new[display] = (data, cert)
 
     def save(self) -> None:
         """Keep the records of this run (atomically; an unwritable cache is no error)."""
-        if self.used.keys() == self.entries.keys():
+        if (not self._new and not self._changed and not self._settings_changed
+                and self.used.keys() == self.entries.keys()):
             return  # every record came from the cache, and every cached one was used
+        members: list[list[str]] = [[] for _ in range(SHARDS)]
+        for display, entry in self.used.items():
+            members[entry.shard].append(display)
+        before: list[set[str]] = [set() for _ in range(SHARDS)]
+        for display, entry in self.entries.items():
+            before[entry.shard].add(display)
+        blobs: dict[str, list[bytes | None]] = {"certs": [], "data": []}
+        index = dict(self.used)
+        with _gc_paused():
+            for number, displays in enumerate(members):
+                dirty = set(displays) != before[number] or any(d in self._new for d in displays)
+                for kind, position in (("certs", 1), ("data", 0)):
+                    if not dirty:
+                        blobs[kind].append(self._blobs[kind][number])
+                        continue
+                    old = self._shard(kind, number) or {}
+                    shard: dict[str, Any] = {}
+                    for display in displays:
+                        made = self._new.get(display)
+                        value = made[position] if made is not None else old.get(display)
+                        if value is None:
+                            index.pop(display, None)  # cannot be stored: checked next time
+                        else:
+                            shard[display] = value
+                    blobs[kind].append(pickle.dumps(shard, protocol=5) if shard else None)
+            stored = {
+                "format": CACHE_FORMAT,
+                "index": index,
+                "certs": blobs["certs"],
+                "data": blobs["data"],
+                "settings": self._settings,
+            }
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                with open(tmp, "wb") as handle:
+                    pickle.dump(stored, handle, protocol=5)
+                os.replace(tmp, self.path)
+                for old_file in self.path.parent.glob("*.pickle"):
+                    if old_file != self.path:
+                        old_file.unlink(missing_ok=True)
+            except (OSError, pickle.PicklingError, TypeError, AttributeError):
+                pass
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building or unpickling many thousands of objects
+    (none of them in cycles) would otherwise run it again and again over all of them."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+class _PathList(Sequence[Path]):
+    """The record files as the :class:`Path` objects a progress wrapper sees, made one at a
+    time as it iterates."""
+
+    def __init__(self, root: Path, found: list[_Found]) -> None:
+        self.root, self.found = root, found
+        self.last: tuple[Path, int] | None = None
+        self.by_path: dict[str, _Found] | None = None
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [Path(record.path) for record in self.found[index]]
+        return Path(self.found[index].path)
+
+    def __iter__(self) -> Iterator[Path]:
+        for position, record in enumerate(self.found):
+            path = Path(record.path)
+            self.last = (path, position)
+            yield path
+
+    def record(self, path: Path) -> _Found:
+        """The record file of a path the wrapper gave back."""
+        if self.last is not None and path is self.last[0]:
+            return self.found[self.last[1]]
+        if self.by_path is None:
+            self.by_path = {record.path: record for record in self.found}
+        known = self.by_path.get(str(path))
+        if known is not None:
+            return known
+        path = path if path.is_absolute() else Path.cwd() / path
+        return _Found(str(path), display_path(self.root, path))
+
+
+def _progressed(root: Path, found: list[_Found], progress: Progress | None) -> Iterator[_Found]:
+    if progress is None:
+        yield from found
+        return
+    files = _PathList(root, found)
+    for path in progress(files):
+        yield files.record(path)
+
+
+@dataclasses.dataclass(slots=True)
+class _Good:
+    """A record that passed: its data or its certificate (whichever was asked for), and its
+    document (a slim one when it came from the cache)."""
+
+    display: str
+    data: dict[str, Any] | None
+    doc: source.Document | None
+    cert: Certificate | None
+
+
+def _slim_doc(display: str, entry: CacheEntry) -> source.Document:
+    return source.Document(display, {"number": entry.number}, {(): 1, ("number",): entry.line},
+                           {("number",): entry.line})
+
+
+def _check_records(
+    root: Path, paths: Iterable[Path], cache_dir: Path | None, progress: Progress | None,
+    *, certificates: bool,
+) -> tuple[Settings | None, list[_Good], list[Problem]]:
+    """:func:`validate`, giving each good record's :class:`Certificate` when
+    ``certificates`` (and its data otherwise)."""
+    paths = list(paths)
+    cache = RecordCache(cache_dir / "records", root) if cache_dir is not None else None
+    settings = cache.settings(root) if cache is not None else None
+    if settings is None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as handle:
-                pickle.dump(self.used, handle, protocol=5)
-            os.replace(tmp, self.path)
-            for old in self.path.parent.glob("*.pickle"):
-                if old != self.path:
-                    old.unlink(missing_ok=True)
-        except OSError:
-            pass
+            settings = settings_mod.load(root)
+        except InputError as exc:
+            return None, [], exc.problems
+        if cache is not None:
+            cache.keep_settings(settings)
+    found: list[_Found]
+    if paths or not _FAST_PATHS:
+        files, problems = _find_records(root, paths)
+        found = [_Found(str(path), display_path(root, path)) for path in files]
+    else:
+        found, problems = _walk_records(root)
+    problems += registry_key_problems(root, settings)
+    good: list[_Good] = []
+    numbers: list[tuple[Any, str, int]] = []  # (number as written, path, line) of each record
+    dates: dict[str, dt.date] = {}
+    for record in _progressed(root, found, progress):
+        display = record.display
+        if cache is not None:
+            entry = cache.lookup(display, record.path)
+            if entry is not None:
+                if certificates:
+                    cert = cache.certificate(display, entry)
+                    hit = _Good(display, None, None, cert) if cert is not None else None
+                else:
+                    data = cache.data(display, entry)
+                    hit = (_Good(display, data, _slim_doc(display, entry), None)
+                           if data is not None else None)
+                if hit is not None:
+                    numbers.append((entry.number, display, entry.line))
+                    good.append(hit)
+                    continue
+                cache.miss(display, entry)
+        data, doc, found_problems = check_file(Path(record.path), display, settings)
+        problems += found_problems
+        if doc is not None and isinstance(doc.data, dict):
+            numbers.append((doc.data.get("number"), doc.path, doc.line(("number",))))
+        if data is None or doc is None:
+            continue
+        cert = None
+        if cache is not None:
+            data = cache.shared(data)
+        if certificates or cache is not None:
+            cert = Certificate.from_data(data, doc.path, dates=dates)
+        if cache is not None and not found_problems:
+            cache.put(display, data, doc, cert)
+        good.append(_Good(display, data, doc, cert))
+    if paths:
+        shown = {path for _, path, _ in numbers}
+        skip = {Path(record.path).resolve() for record in found}
+        others = _clashing_records(root, (number for number, _, _ in numbers), skip)
+        problems += [p for p in rules.duplicate_numbers(others + numbers) if p.path in shown]
+    else:
+        problems += rules.duplicate_numbers(numbers)
+    if cache is not None:
+        cache.save()
+    return settings, good, sorted(set(problems))
 
 
 def validate(
@@ -295,57 +739,36 @@ def validate(
     check before, under the same settings and code, is taken from the cache (see
     :class:`RecordCache`). ``progress`` wraps the list of files (a progress bar).
     """
-    try:
-        settings = settings_mod.load(root)
-    except InputError as exc:
-        return None, [], exc.problems
-    paths = list(paths)
-    files, problems = find_records(root, paths)
-    problems += registry_key_problems(root, settings)
-    cache = RecordCache(cache_dir / "records", root) if cache_dir is not None else None
-    good: list[tuple[dict[str, Any], source.Document]] = []
-    checked: list[tuple[dict[str, Any], source.Document]] = []
-    for path in progress(files) if progress is not None else files:
-        display = display_path(root, path)
-        key = cache.key(display, path) if cache is not None else None
-        hit = cache.get(key) if cache is not None else None
-        if hit is not None:
-            checked.append((hit[1].data, hit[1]))
-            good.append(hit)
-            continue
-        data, doc, found = check_file(path, display, settings)
-        if cache is not None and data is not None and doc is not None and not found:
-            cache.put(key, (data, doc))
-        problems += found
-        if doc is not None and isinstance(doc.data, dict):
-            checked.append((doc.data, doc))
-        if data is not None and doc is not None:
-            good.append((data, doc))
-    if paths:
-        shown = {doc.path for _, doc in checked}
-        others = _clashing_records(root, checked, {p.resolve() for p in files})
-        problems += [p for p in rules.registry_rules(others + checked) if p.path in shown]
-    else:
-        problems += rules.registry_rules(checked)
-    if cache is not None:
-        cache.save()
-    return settings, good, sorted(set(problems))
+    with _gc_paused():
+        settings, good, problems = _check_records(root, paths, cache_dir, progress,
+                                                  certificates=False)
+        return settings, [(g.data, g.doc) for g in good if g.data is not None
+                          and g.doc is not None], problems
 
 
 def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path | None = None,
                   progress: Progress | None = None) -> Registry:
     """Load and check the whole registry; raise :class:`InputError` with every problem.
 
-    ``cache_dir`` and ``progress``: see :func:`validate`.
+    ``cache_dir`` and ``progress``: see :func:`validate`; the cache also keeps what git
+    says of each record's last change (see :func:`history.last_changed`).
     """
-    settings, good, problems = validate(root, cache_dir=cache_dir, progress=progress)
-    if problems or settings is None:
-        raise InputError(problems)
-    from . import history  # history reads record files through this module
+    with _gc_paused():
+        settings, good, problems = _check_records(root, (), cache_dir, progress,
+                                                  certificates=True)
+        if problems or settings is None:
+            raise InputError(problems)
+        from . import history  # history reads record files through this module
 
-    committed = history.last_changed(root)
-    certificates = [
-        dataclasses.replace(cert, committed=committed.get(cert.source))
-        for cert in (Certificate.from_data(data, doc.path) for data, doc in good)
-    ]
-    return Registry.create(settings, certificates, as_of or as_of_default())
+        committed = history.last_changed(root, cache_dir=cache_dir)
+        certificates = []
+        for record in good:
+            cert = record.cert
+            assert cert is not None
+            day = committed.get(cert.source)
+            if day is not None:
+                # Each of these was just built or unpickled for this registry: nothing else
+                # holds it yet, so it is completed in place rather than copied.
+                object.__setattr__(cert, "committed", day)
+            certificates.append(cert)
+        return Registry.create(settings, certificates, as_of or as_of_default())

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -1011,3 +1013,193 @@ def test_typed_score_keeps_its_digits(make_record: MakeRecord, settings: Setting
         make_record(score="96.50", audits=[audit("2025-03-10", "96.50")]), "r", settings
     )
     assert data is not None and data["score"] == Decimal("96.50") and str(data["score"]) == "96.50"
+
+
+# --- the record cache ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The display path of every record file that validation checks (not taken from a cache)."""
+    checked: list[str] = []
+    check_file = load.check_file
+
+    def counting(path: Path, display: str, settings: Settings) -> Any:
+        checked.append(display)
+        return check_file(path, display, settings)
+
+    monkeypatch.setattr(load, "check_file", counting)
+    return checked
+
+
+def _same_size_edit(path: Path, old: str, new: str) -> None:
+    """Change the file's content, keep its size and its modification time (as cp -p,
+    rsync -t or an editor that keeps times can)."""
+    assert len(old.encode()) == len(new.encode())
+    before = path.stat()
+    rewrite(path, old, new)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = path.stat()
+    assert (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+
+
+def test_cache_rechecks_only_changed_records(
+    sample_root: Path, make_record: MakeRecord, counted: list[str], tmp_path: Path
+) -> None:
+    record = make_record()
+    cache = tmp_path / "cache"
+    _, good, problems = load.validate(sample_root, cache_dir=cache)
+    assert problems == [] and len(counted) == len(good) > 1
+    counted.clear()
+    _, again, problems = load.validate(sample_root, cache_dir=cache)
+    assert problems == [] and counted == []
+    assert [(data, doc.path, doc.line(("number",))) for data, doc in again] == [
+        (data, doc.path, doc.line(("number",))) for data, doc in good
+    ]
+    rewrite(record, "score: 96.5\n", "score: 96.6\n")
+    _, _, problems = load.validate(sample_root, cache_dir=cache)
+    assert counted == ["certificates/2025/ASC-2025-000123.yaml"]
+    assert [p.message for p in problems] == [
+        "score 96.6 differs from the latest passed audit's score 96.5 (2025-03-10)"
+    ]
+
+
+def test_cache_rechecks_a_record_changed_with_the_same_size_and_mtime(
+    sample_root: Path, make_record: MakeRecord, counted: list[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The stat stands for the content only while the ctime is the stored one: a change that
+    keeps size and mtime still changes the ctime."""
+    monkeypatch.setattr(load, "RACY_NS", -(10**18))  # every stat looks old enough to trust
+    record = make_record()
+    cache = tmp_path / "cache"
+    assert load.validate(sample_root, cache_dir=cache)[2] == []
+    counted.clear()
+    assert load.validate(sample_root, cache_dir=cache)[2] == []
+    assert counted == []  # the stats were trusted: nothing was read or checked
+    time.sleep(0.05)  # past a coarse file-system clock's tick
+    _same_size_edit(record, "score: 96.5\n", "score: 16.5\n")
+    problems = load.validate(sample_root, cache_dir=cache)[2]
+    assert counted == ["certificates/2025/ASC-2025-000123.yaml"]
+    assert "score 16.5 is below 70: not certifiable" in [p.message for p in problems]
+
+
+def test_cache_hashes_a_file_whose_stat_was_taken_right_after_a_change(
+    sample_root: Path, make_record: MakeRecord, counted: list[str], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file changed within RACY_NS before its stat was taken could change again within the
+    same tick of the file system's clock, leaving every field of the stat as it was: its stat is
+    not kept, and its bytes are hashed next time."""
+    record = make_record()
+    now = time.time_ns()
+    frozen = SimpleNamespace(st_size=record.stat().st_size, st_mtime_ns=now, st_ctime_ns=now,
+                             st_ino=1, st_dev=2)
+    stat = os.stat
+
+    def same_stat(path: str) -> Any:
+        return frozen if path == str(record) else stat(path)
+
+    monkeypatch.setattr(load, "_stat", same_stat)
+    cache = tmp_path / "cache"
+    assert load.validate(sample_root, cache_dir=cache)[2] == []
+    _same_size_edit(record, "score: 96.5\n", "score: 16.5\n")
+    counted.clear()
+    problems = load.validate(sample_root, cache_dir=cache)[2]
+    assert counted == ["certificates/2025/ASC-2025-000123.yaml"]
+    assert "score 16.5 is below 70: not certifiable" in [p.message for p in problems]
+
+
+def test_cache_starts_again_when_the_settings_or_the_code_change(
+    sample_root: Path, counted: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    _, good, _ = load.validate(sample_root, cache_dir=cache)
+    counted.clear()
+    settings_file = sample_root / "registry" / "registry.yaml"
+    settings_file.write_text(settings_file.read_text("utf-8") + "# reviewed\n", "utf-8")
+    load.validate(sample_root, cache_dir=cache)
+    assert len(counted) == len(good)
+    counted.clear()
+    monkeypatch.setattr(load, "checking_code", lambda: b"another version of the checks")
+    load.validate(sample_root, cache_dir=cache)
+    assert len(counted) == len(good)
+    assert len(list((cache / "records").glob("*.pickle"))) == 1
+
+
+def test_cache_gives_the_registry_a_fresh_load_gives(
+    sample_root: Path, counted: list[str], tmp_path: Path
+) -> None:
+    as_of = load.dt.date(2026, 11, 27)
+    fresh = load.load_registry(sample_root, as_of)
+    cache = tmp_path / "cache"
+    for _ in range(2):
+        counted.clear()
+        cached = load.load_registry(sample_root, as_of, cache_dir=cache)
+        assert cached.certificates == fresh.certificates
+        assert cached.standings == fresh.standings
+        assert cached.settings == fresh.settings
+    assert counted == []
+
+
+def test_a_broken_cache_file_is_no_error(sample_root: Path, counted: list[str],
+                                         tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _, good, _ = load.validate(sample_root, cache_dir=cache)
+    for stored in (cache / "records").glob("*.pickle"):
+        stored.write_bytes(stored.read_bytes()[:1000])
+    counted.clear()
+    _, again, problems = load.validate(sample_root, cache_dir=cache)
+    assert problems == [] and len(again) == len(good) == len(counted)
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="no symlinks")
+def test_finding_records_by_strings_is_finding_them_by_paths(
+    sample_root: Path, make_record: MakeRecord, tmp_path: Path
+) -> None:
+    certificates = sample_root / "certificates"
+    make_record(_path="2025/b/ASC-2025-000200.yaml")
+    make_record(_path="2025/a.yaml")  # sorts after the folder 2025/a-b and before 2025/a/
+    make_record(_path="2025/a-b/ASC-2025-000201.yaml")
+    make_record(_path="2025/a/ASC-2025-000202.yaml")
+    make_record(_path="2025/.hidden/ASC-2025-000203.yaml")
+    make_record(_path="2025/.ASC-2025-000204.yaml")
+    (certificates / "2025" / "old.yml").write_text("x: y\n")
+    (certificates / "2025" / "notes.txt").write_text("x\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "ASC-2025-000300.yaml").write_text("x: y\n")
+    (certificates / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (certificates / "2025" / "linked.yaml").symlink_to(outside / "ASC-2025-000300.yaml")
+    (certificates / "2025" / "inside.yaml").symlink_to(certificates / "2025" / "a.yaml")
+    (certificates / "2024" / "here").symlink_to(certificates / "2025", target_is_directory=True)
+    found, problems = load.find_records(sample_root)
+    assert (found, problems) == load._find_records(sample_root, [])
+    assert certificates / "2025" / "inside.yaml" in found
+    assert [p.message for p in problems] == [
+        "folder is a link to a place outside certificates/",
+        "record files must end in .yaml, not .yml",
+        "record is a link to a file outside certificates/",
+    ]
+    assert found == sorted(found)
+
+
+def test_add_months_is_relativedelta() -> None:
+    from datetime import date, timedelta
+
+    from dateutil.relativedelta import relativedelta
+
+    from generator.lifecycle import add_months
+
+    day = date(2023, 12, 28)
+    while day < date(2025, 3, 5):
+        for months in (-25, -12, -1, 0, 1, 6, 11, 12, 13, 36, 120):
+            assert add_months(day, months) == day + relativedelta(months=months), (day, months)
+        day += timedelta(days=1)
+
+
+def test_a_wide_space_is_no_invisible_character(
+    make_record: MakeRecord, settings: Settings
+) -> None:
+    """U+3000 and U+00A0 are not printable for str.isprintable, but they are seen."""
+    assert check(make_record(organization__name='"青岛\u3000示例\u00a0电器"'), settings) == []
