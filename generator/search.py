@@ -52,11 +52,10 @@ import re
 import threading
 import unicodedata
 import zlib
-from collections import defaultdict, deque
-from collections.abc import Iterable
-from itertools import chain, repeat
-from operator import attrgetter
+from itertools import chain
 from typing import Any
+
+import numpy as np
 
 from .model import Certificate, Registry
 from .settings import Settings
@@ -85,9 +84,11 @@ _ODD_SPACE = re.compile(
 )
 _RUN = re.compile(r"[0-9a-z]+|[^\W_0-9a-z]+")
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_ALNUM_BYTES = bytes(sorted(set(range(256)) - set(b"0123456789abcdefghijklmnopqrstuvwxyz\n")))
 _ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 # Joins texts to normalise them at once: a private-use character that normalising leaves alone.
 _JOIN = "\ue000"
+_CARET = ord("^")
 
 # Delta code for postings: each gap is written in base 32, high digits first; the last digit of
 # a gap comes from TERMINAL, the others from MORE. A gap of 1 (neighbouring ids) is one character.
@@ -207,169 +208,490 @@ def _dump(data: Any) -> bytes:
     )
 
 
-def _document_order(registry: Registry) -> list[Certificate]:
-    """Documents ordered by organisation name, so that one enterprise's certificates and names
-    sharing a city prefix fall in the same document-table chunks."""
-    by_number = sorted(registry.certificates, key=attrgetter("number"))
-    return sorted(by_number, key=attrgetter("organization.name"))  # stable: then by number
+def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i], starts[i] + 1, … < starts[i] + counts[i]`` for every i, in
+    order: gathers CSR rows in one step."""
+    ends = np.cumsum(counts)
+    return np.repeat(starts - ends + counts, counts) + np.arange(ends[-1] if len(ends) else 0)
 
 
-def _merge(lists: list[list[int]]) -> list[int]:
-    return lists[0] if len(lists) == 1 else sorted(set(chain.from_iterable(lists)))
+# Pairs packed in one integer below this limit are 32-bit: sorting them is twice as fast.
+_NARROW = 1 << 32
+# How many (gram, document) flags to hold at once for the grams in many documents.
+_FLAG_CELLS = 1 << 26
 
 
-def _append_each(targets: Iterable[list[Any]], items: Iterable[Any]) -> None:
-    """Append each item to its target list, pairing them in order."""
-    deque(map(list.append, targets, items), maxlen=0)
+def _pair_dtype(limit: int) -> type[np.integer[Any]]:
+    """The narrowest integer type for values below ``limit`` (narrow sorts are faster)."""
+    return np.uint32 if limit <= _NARROW else np.int64
 
 
-def _postings(columns: list[list[str]], docs: int, stop: int) -> dict[str, list[int] | int]:
-    """Gram → its sorted document ids; or, for a stop gram, at most how many documents hold it.
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``values`` sorted without repeats (np.unique, without its overhead)."""
+    values = np.sort(values)
+    if len(values) > 1:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
-    ``columns`` holds one list per searched field, the field's text for every document.
-    Inverted per distinct text, then per distinct run, then per gram, so that Python steps are
-    taken per distinct text and run rather than per gram of every document (scopes, regions,
-    industry labels and the words of English names repeat across many certificates). A stop
-    gram's documents are never merged: adding up its lists bounds their number well enough.
-    """
-    # Appends run as map() over bound methods, loops in C: at 100,000 certificates there are
-    # millions of them.
-    lists_by_run: dict[str, list[list[int]]] = defaultdict(list)
-    for column in columns:
-        docs_by_text: dict[str, list[int]] = defaultdict(list)
-        _append_each(map(docs_by_text.__getitem__, column), range(docs))
-        runs = list(map(set, map(_RUN.findall, normalise_all(list(docs_by_text)))))
-        _append_each(
-            map(lists_by_run.__getitem__, chain.from_iterable(runs)),
-            chain.from_iterable(map(repeat, docs_by_text.values(), map(len, runs))),
+
+_ALNUM_TABLE = np.full(128, -1, np.int64)
+_ALNUM_TABLE[np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", np.uint8)] = np.arange(36)
+
+
+def _run_grams(runs: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The grams of every run (:func:`run_grams`): (gram, run) pairs, ordered and without
+    repeats, and every gram's text (grams numbered in code point order)."""
+    cps = np.frombuffer("".join(runs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    lengths = np.fromiter(map(len, runs), np.int64, len(runs))
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    run_of = np.repeat(np.arange(len(runs), dtype=np.int64), lengths)
+    remaining = np.repeat(ends, lengths) - np.arange(len(cps))  # characters to the run's end
+    ascii_run = cps[starts] < 128  # a run is all ASCII letters and digits or has none of them
+    ascii_char = ascii_run[run_of]
+    # Every gram as a number below ``space``: characters numbered densely (those of other runs
+    # in code point order, then the 36 ASCII letters and digits), a gram's characters as digits.
+    seen = np.zeros(int(cps.max()) + 1 if len(cps) else 1, bool)
+    seen[cps[~ascii_char]] = True
+    other_chars = np.flatnonzero(seen)
+    n = len(other_chars)
+    char = np.cumsum(seen) - 1
+    char = np.where(ascii_char, _ALNUM_TABLE[np.minimum(cps, 127)], char[cps])
+    nxt = np.concatenate((char[1:], [0]))
+    nxt2 = np.concatenate((char[2:], [0, 0]))
+    # Other letters: every character (below n) and every pair (then below n + n²). ASCII: every
+    # three characters (then 36³ numbers), the first one marked with ^ (36) and the first two
+    # (36²).
+    pairs_at, triples_at, firsts_at = n, n + n * n, n + n * n + 36**3
+    seconds_at = firsts_at + 36
+    space = seconds_at + 36**2
+    chars = ~ascii_char
+    pairs = chars & (remaining >= 2)
+    triples = ascii_char & (remaining >= 3)
+    firsts = starts[ascii_run]
+    long_enough = ascii_run & (lengths > 1)
+    seconds = starts[long_enough]
+    gram = np.concatenate(
+        (
+            char[chars],
+            pairs_at + char[pairs] * n + nxt[pairs],
+            triples_at + char[triples] * 36**2 + nxt[triples] * 36 + nxt2[triples],
+            firsts_at + char[firsts],
+            seconds_at + char[seconds] * 36 + char[seconds + 1],
         )
-    # A run in more than ``stop`` documents makes each of its grams a stop gram: its documents
-    # are only counted (over-counted where a document holds several runs with the gram).
-    stop_sizes: dict[str, int] = defaultdict(int)
-    kept_grams: list[frozenset[str]] = []
-    kept_docs: list[list[int]] = []
-    for run, lists in lists_by_run.items():
-        size = sum(map(len, lists))
-        if size > stop:
-            for gram in run_grams(run):
-                stop_sizes[gram] += size
-        else:
-            kept_grams.append(run_grams(run))
-            kept_docs.append(_merge(lists))
-    lists_by_gram: dict[str, list[list[int]]] = defaultdict(list)
-    _append_each(
-        map(lists_by_gram.__getitem__, chain.from_iterable(kept_grams)),
-        chain.from_iterable(map(repeat, kept_docs, map(len, kept_grams))),
     )
-    # The sum of the lists' sizes can be a few times the number of documents (电梯 in a name,
-    # a scope and an industry label): it decides alone only when far above the stop line.
-    surely_stop = stop * len(columns)
-    postings: dict[str, list[int] | int] = {
-        gram: min(size, docs) for gram, size in stop_sizes.items()
-    }
-    for gram, lists in lists_by_gram.items():
-        size = sum(map(len, lists))
-        if gram in stop_sizes or size > surely_stop:
-            postings[gram] = min(size + stop_sizes.get(gram, 0), docs)
-        elif size <= stop:
-            postings[gram] = _merge(lists)
-        else:
-            union = set().union(*lists)
-            postings[gram] = len(union) if len(union) > stop else sorted(union)
-    return postings
+    run = np.concatenate(
+        (
+            run_of[chars],
+            run_of[pairs],
+            run_of[triples],
+            np.flatnonzero(ascii_run),
+            np.flatnonzero(long_enough),
+        )
+    )
+    if len(runs) * space >= 1 << 63:
+        raise ValueError("too many distinct runs and characters for the search index")
+    both = _distinct_sorted(gram * len(runs) + run)
+    gram, run = np.divmod(both, len(runs))
+    new_gram = np.empty(len(gram), bool)
+    new_gram[:1] = True
+    np.not_equal(gram[1:], gram[:-1], out=new_gram[1:])
+    keys = gram[new_gram]
+    # The grams' texts: their characters' code points, 0 for none.
+    alnum = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", np.uint8).astype(np.int64)
+    text = np.zeros((len(keys), 3), np.int64)
+    kind = np.searchsorted([pairs_at, triples_at, firsts_at, seconds_at], keys, side="right")
+    k = keys[kind == 0]
+    text[kind == 0, 0] = other_chars[k]
+    k = keys[kind == 1] - pairs_at
+    text[kind == 1, 0], text[kind == 1, 1] = other_chars[k // n], other_chars[k % n]
+    k = keys[kind == 2] - triples_at
+    text[kind == 2] = np.stack((alnum[k // 36**2], alnum[k // 36 % 36], alnum[k % 36]), 1)
+    text[kind >= 3, 0] = _CARET
+    k = keys[kind == 3] - firsts_at
+    text[kind == 3, 1] = alnum[k]
+    k = keys[kind == 4] - seconds_at
+    text[kind == 4, 1], text[kind == 4, 2] = alnum[k // 36], alnum[k % 36]
+    present = text != 0
+    joined = text[present].astype(np.uint32).tobytes().decode("utf-32-le")
+    text_ends = np.cumsum(present.sum(1)).tolist()
+    texts = list(map(joined.__getitem__, map(slice, [0, *text_ends[:-1]], text_ends)))
+    return np.cumsum(new_gram) - 1, run, texts
 
 
-def _number_directory(certs: list[Certificate]) -> list[tuple[str, int]]:
-    entries: list[tuple[str, int]] = []
-    for doc, cert in enumerate(certs):
-        key = compact_number(cert.number)
-        if not key:
-            continue
-        entries.append((key, doc))
-        digits_first = key.lstrip("abcdefghijklmnopqrstuvwxyz")
-        if digits_first and digits_first != key:
-            entries.append((digits_first, doc))
-        entries.append(("~" + key[::-1], doc))
-    entries.sort()
-    return entries
+_TERMINAL_BYTES = np.frombuffer(TERMINAL.encode("ascii"), np.uint8)
+_MORE_BYTES = np.frombuffer(MORE.encode("ascii"), np.uint8)
 
 
-def _table(
-    registry: Registry, certs: list[Certificate], industries: list[str]
-) -> tuple[list[list[Any]], list[list[str]]]:
-    """The document table's rows, and the searched texts of every document by field."""
+def _encode_all(docs: np.ndarray, first: np.ndarray) -> tuple[str, np.ndarray]:
+    """:func:`encode_postings` of many lists at once: ``docs`` holds them one after the other,
+    ``first`` marks where each starts. The codes, one after the other, and where each gap's
+    code ends."""
+    docs = docs.astype(np.int64)
+    gaps = np.empty_like(docs)
+    gaps[1:] = docs[1:] - docs[:-1]
+    gaps[first] = docs[first] + 1
+    digits = np.ones(len(gaps), np.int64)
+    biggest = int(gaps.max()) if len(gaps) else 0
+    limit = 32
+    while limit <= biggest:
+        digits += gaps >= limit
+        limit *= 32
+    ends = np.cumsum(digits)
+    out = np.empty(int(ends[-1]) if len(ends) else 0, np.uint8)
+    out[ends - 1] = _TERMINAL_BYTES[gaps & 31]
+    level, limit = 1, 32
+    while limit <= biggest:
+        has = np.flatnonzero(gaps >= limit)
+        out[ends[has] - 1 - level] = _MORE_BYTES[(gaps[has] >> 5 * level) & 31]
+        level, limit = level + 1, limit * 32
+    return out.tobytes().decode("ascii"), ends
+
+
+# A searched field: its distinct texts, and for every certificate (in registry order) which.
+Field = tuple[list[str], np.ndarray]
+
+
+def _distinct(values: list[Any]) -> tuple[list[Any], np.ndarray]:
+    """The distinct values in order of first appearance, and which one each value is."""
+    distinct = dict.fromkeys(values)
+    if len(distinct) == len(values):
+        return list(values), np.arange(len(values), dtype=np.int64)
+    position = dict(zip(distinct, range(len(distinct)), strict=True))
+    return list(distinct), np.fromiter(map(position.__getitem__, values), np.int64, len(values))
+
+
+def _runs(fields: list[Field], rank: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The distinct runs of all fields' normalised texts, and (run, document) for every run of
+    every field of every document (a run twice in one text once); ``rank`` is the document of
+    every certificate."""
+    field_texts = []
+    runs_of_text: list[set[str]] = []
+    for texts, ids in fields:
+        field_texts.append(ids + len(runs_of_text))
+        runs_of_text += map(set, map(_RUN.findall, normalise_all(texts)))
+    run_list = list(dict.fromkeys(chain.from_iterable(runs_of_text)))
+    run_position = dict(zip(run_list, range(len(run_list)), strict=True))
+    text_runs = np.fromiter(
+        map(run_position.__getitem__, chain.from_iterable(runs_of_text)), np.int64
+    )
+    runs_per_text = np.fromiter(map(len, runs_of_text), np.int64, len(runs_of_text))
+    text_of = np.concatenate(field_texts)
+    counts = runs_per_text[text_of]
+    pair_run = text_runs[_spans((np.cumsum(runs_per_text) - runs_per_text)[text_of], counts)]
+    pair_doc = np.repeat(np.tile(rank, len(fields)), counts)
+    return run_list, pair_run, pair_doc
+
+
+def _postings(
+    fields: list[Field], rank: np.ndarray, stop: int
+) -> tuple[list[str], np.ndarray, str, np.ndarray, np.ndarray]:
+    """Every gram, how many documents hold it, and its postings code (:func:`encode_postings`
+    of its sorted document ids) as ``text[start:end]``; or, for a stop gram, start and end -1
+    and at most how many documents hold it.
+
+    ``fields`` are the searched fields, ``rank`` every certificate's document. Text is
+    normalised and cut into runs per distinct text, and runs into grams per distinct run; the
+    rest is integer arrays: (run, document) pairs, then (gram, document) pairs.
+
+    Stop grams: a run in more than ``stop`` documents (counted once per field that holds it)
+    makes each of its grams a stop gram, whose documents are only counted. A gram's lists add up
+    to the sum, over the other runs that hold it, of their documents; that sum decides alone
+    when far above the stop line (电梯 in a name, a scope and an industry label of one
+    certificate), else the gram's distinct documents are counted exactly.
+    """
+    none = np.zeros(0, np.int64)
+    docs = len(rank)
+    if not fields or not docs:
+        return [], none, "", none, none
+    run_list, pair_run, pair_doc = _runs(fields, rank)
+    if not run_list:
+        return [], none, "", none, none
+    runs = len(run_list)
+    size = np.bincount(pair_run, minlength=runs)
+    stop_run = size > stop
+    kept = ~stop_run[pair_run]
+    dtype = _pair_dtype(runs * docs)
+    run_docs = _distinct_sorted(pair_run[kept].astype(dtype) * docs + pair_doc[kept].astype(dtype))
+    run_of_pair, doc_of_run = np.divmod(run_docs, dtype(docs))  # by run, then by document
+    docs_per_run = np.bincount(run_of_pair, minlength=runs)
+    first_doc = np.cumsum(docs_per_run) - docs_per_run
+    # (gram, run) once per gram of each distinct run.
+    gram, gram_run, gram_texts = _run_grams(run_list)
+    grams = len(gram_texts)
+    kept_sum = np.bincount(gram, weights=docs_per_run[gram_run], minlength=grams)
+    stop_sum = np.bincount(gram, weights=np.where(stop_run, size, 0)[gram_run], minlength=grams)
+    kept_sum = kept_sum.astype(np.int64)
+    stop_sum = stop_sum.astype(np.int64)
+    counted = (stop_sum > 0) | (kept_sum > stop * len(fields))
+    total = np.minimum(kept_sum + stop_sum, docs)
+    # The documents of a gram whose runs hold at most ``stop`` documents in all: (gram,
+    # document) pairs, ordered and without repeats.
+    small = ~counted & (kept_sum <= stop)
+    listed = small[gram]
+    small_run, small_gram = gram_run[listed], gram[listed]
+    counts = docs_per_run[small_run]
+    dtype = _pair_dtype(grams * docs)
+    postings = _distinct_sorted(
+        np.repeat(small_gram.astype(dtype) * docs, counts)
+        + doc_of_run[_spans(first_doc[small_run], counts)].astype(dtype)
+    )
+    posting_gram, posting_doc = np.divmod(postings, dtype(docs))
+    total[small] = np.bincount(posting_gram, minlength=grams)[small]
+    # The other grams' lists add up to more than ``stop``: their distinct documents are marked
+    # in a row of flags per gram, some at a time.
+    middle = np.flatnonzero(~counted & ~small)
+    step = max(1, _FLAG_CELLS // docs)
+    extra_gram, extra_doc = [posting_gram], [posting_doc]
+    for start in range(0, len(middle), step):
+        some = middle[start : start + step]
+        local = np.full(grams, -1, np.int64)
+        local[some] = np.arange(len(some))
+        listed = local[gram] >= 0
+        some_run, some_local = gram_run[listed], local[gram[listed]]
+        counts = docs_per_run[some_run]
+        flags = np.zeros((len(some), docs), bool)
+        flags.reshape(-1)[
+            np.repeat(some_local * docs, counts) + doc_of_run[_spans(first_doc[some_run], counts)]
+        ] = True
+        found = flags.sum(1)
+        total[some] = found
+        few = found <= stop
+        rows, row_docs = np.nonzero(flags[few])
+        extra_gram.append(some[few][rows])
+        extra_doc.append(row_docs)
+    posting_gram = np.concatenate(extra_gram)
+    posting_doc = np.concatenate(extra_doc)
+    code_start = np.full(grams, -1, np.int64)
+    code_end = np.full(grams, -1, np.int64)
+    text = ""
+    if len(posting_gram):
+        first = np.empty(len(posting_gram), bool)
+        first[0] = True
+        np.not_equal(posting_gram[1:], posting_gram[:-1], out=first[1:])
+        text, ends = _encode_all(posting_doc, first)
+        starts = np.flatnonzero(first)
+        listed = posting_gram[starts]
+        code_end[listed] = ends[np.concatenate((starts[1:] - 1, [len(ends) - 1]))]
+        code_start[listed] = np.concatenate(([0], code_end[listed][:-1]))
+    return gram_texts, total, text, code_start, code_end
+
+
+def _compact_numbers(numbers: list[str]) -> bytes:
+    """:func:`compact_number` of every number, one a line; ASCII numbers in one step."""
+    joined = "\n".join(numbers)
+    if joined.isascii() and joined.count("\n") == len(numbers) - 1:
+        return joined.encode("ascii").lower().translate(None, _NOT_ALNUM_BYTES)
+    return "\n".join(map(compact_number, numbers)).encode("ascii")
+
+
+def _digits(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers in decimal, one a row of ASCII digits, right-aligned after NULs."""
+    width = len(str(int(values.max()))) if len(values) else 1
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    digits = (values[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+    digits[(values[:, None] < powers) & (powers > 1)] = 0
+    return digits
+
+
+def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number directory (see the module docstring): every key, NUL-padded, one a row, and
+    its document; ordered by key, then by document. ``order`` lists the certificates (their
+    places in ``numbers``) in document order."""
+    if not numbers:
+        return np.zeros((0, 2), np.uint8), np.zeros(0, np.int64)
+    code = np.frombuffer(_compact_numbers(numbers), np.uint8)
+    newline = code == ord("\n")
+    ends = np.concatenate((np.flatnonzero(newline), [len(code)]))
+    lengths = np.diff(ends, prepend=-1) - 1
+    width = int(lengths.max()) + 2 if len(lengths) else 2  # room for "~" and for one NUL
+    keys = np.zeros((len(numbers), width), np.uint8)
+    row = np.cumsum(newline)[~newline]
+    keys[row, np.flatnonzero(~newline) - (ends - lengths)[row]] = code[~newline]
+    keys, lengths = keys[order], lengths[order]
+    # Without its letter prefix: from the first character that is not a letter (a NUL at the
+    # latest). Reversed and marked with "~".
+    letters = np.argmin(keys >= ord("a"), axis=1)
+    column = np.arange(width)
+    prefixless = keys[
+        np.arange(len(keys))[:, None], np.minimum(column + letters[:, None], width - 1)
+    ]
+    back = lengths[:, None] - column[None, :]
+    reverse = np.where(back > 0, keys[np.arange(len(keys))[:, None], np.maximum(back - 1, 0)], 0)
+    reverse = np.concatenate((np.full((len(keys), 1), ord("~"), np.uint8), reverse[:, :-1]), 1)
+    present = lengths > 0
+    valid = np.stack((present, present & (letters > 0) & (letters < lengths), present), 1)
+    entries = np.stack((keys, prefixless, reverse), 1)[valid]
+    docs = np.repeat(np.arange(len(keys))[:, None], 3, 1)[valid]
+    order = np.argsort(entries.view(f"S{width}").ravel(), kind="stable")
+    return entries[order], docs[order]
+
+
+def _json_texts(texts: list[str]) -> list[str]:
+    """Every text as :func:`_dump` writes it, without its quotes: in one call, then cut apart
+    (an unescaped quote only ever ends a text)."""
+    if not texts:
+        return []
+    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))[2:-2].split('","')
+
+
+# A document-table row, as _dump writes it: number, name, level, status, region, industry,
+# scope, English name, English scope.
+_ROW = '["{}","{}",{},{},"{}",{},"{}","{}","{}"]'
+
+
+def _documents(
+    registry: Registry,
+) -> tuple[list[str], np.ndarray, list[Field], list[str], list[str]]:
+    """The certificates' numbers (in registry order); their order as documents (by
+    organisation name, then by number, so that one enterprise's certificates and names sharing a
+    city prefix fall in the same document-table chunks); the searched fields (as
+    :func:`searched_texts` gives them); the document table's rows as JSON text, in document
+    order; and the industry keys that rows refer to.
+
+    Every certificate is read once, the rest works on the fields' distinct values.
+    """
     settings = registry.settings
+    standing = registry.standing
+    records = [
+        (
+            cert.number,
+            org.name,
+            org.name_en,
+            cert.scope_zh,
+            cert.scope_en,
+            org.region,
+            cert.industry,
+            cert.level,
+            standing(cert).verdict,
+        )
+        for cert in registry.certificates
+        for org in (cert.organization,)
+    ]
+    if not records:
+        return [], np.zeros(0, np.int64), [], [], sorted(settings.industries)
+    numbers, names, names_en, scopes_zh, scopes_en, codes, kinds, level_keys, verdicts = map(
+        list, zip(*records, strict=True)
+    )
+    by_number = sorted(range(len(records)), key=numbers.__getitem__)
+    order = np.array(sorted(by_number, key=names.__getitem__), np.int64)  # then by number
+    industries = sorted(set(settings.industries) | set(kinds))
     levels = {lv.key: i for i, lv in enumerate(settings.levels)}
     statuses = {st.key: i for i, st in enumerate(settings.statuses)}
     industry_index = {key: i for i, key in enumerate(industries)}
-    regions: dict[str, str] = {}
-    rows: list[list[Any]] = []
-    texts: list[tuple[str, ...]] = []
-    for cert in certs:
-        code = cert.organization.region
-        if code not in regions:
-            regions[code] = settings.region_name(code)
-        searched = searched_texts(cert, settings, regions[code])
-        texts.append(searched)
-        name, name_en, scope_zh, scope_en, region = searched[:5]
-        rows.append(
-            [
-                cert.number,
-                name,
-                levels.get(cert.level, -1),
-                statuses[registry.standing(cert).verdict],
-                region,
-                industry_index[cert.industry],
-                scope_zh,
-                name_en,
-                scope_en,
-            ]
+    name_texts, name_ids = _distinct(names)
+    name_en_texts, name_en_ids = _distinct(names_en)
+    name_en_texts = [text or "" for text in name_en_texts]
+    scope_texts, scope_ids = _distinct(scopes_zh)
+    scope_en_texts, scope_en_ids = _distinct(scopes_en)
+    scope_en_texts = [text or "" for text in scope_en_texts]
+    code_texts, region_ids = _distinct(codes)
+    region_texts = [settings.region_name(code) for code in code_texts]
+    kind_texts, kind_ids = _distinct(kinds)
+    zh_texts, en_texts = [], []
+    for key in kind_texts:
+        industry = settings.industries.get(key)
+        zh_texts.append(industry.zh if industry else key)
+        en_texts.append(industry.en if industry else key)
+    level_texts, level_ids = _distinct(level_keys)
+    verdict_texts, verdict_ids = _distinct(verdicts)
+    fields: list[Field] = [
+        (name_texts, name_ids),
+        (name_en_texts, name_en_ids),
+        (scope_texts, scope_ids),
+        (scope_en_texts, scope_en_ids),
+        (region_texts, region_ids),
+        (zh_texts, kind_ids),
+        (en_texts, kind_ids),
+    ]
+
+    def ordered(texts: list[str], ids: np.ndarray) -> list[str]:
+        return list(map(texts.__getitem__, ids[order].tolist()))
+
+    rows = list(
+        map(
+            _ROW.format,
+            ordered(_json_texts(numbers), np.arange(len(numbers))),
+            ordered(_json_texts(name_texts), name_ids),
+            ordered([str(levels.get(key, -1)) for key in level_texts], level_ids),
+            ordered([str(statuses[verdict]) for verdict in verdict_texts], verdict_ids),
+            ordered(_json_texts(region_texts), region_ids),
+            ordered([str(industry_index[key]) for key in kind_texts], kind_ids),
+            ordered(_json_texts(scope_texts), scope_ids),
+            ordered(_json_texts(name_en_texts), name_en_ids),
+            ordered(_json_texts(scope_en_texts), scope_en_ids),
         )
-    return rows, [list(column) for column in zip(*texts, strict=True)] if texts else []
+    )
+    return numbers, order, fields, rows, industries
 
 
 def _gram_files(
-    columns: list[list[str]], docs: int, shard_bytes: int, common_bytes: int, stop: int
+    fields: list[Field], rank: np.ndarray, shard_bytes: int, common_bytes: int, stop: int
 ) -> tuple[dict[str, bytes], int]:
-    """The gram shards and the common-gram files, and the number of shards."""
+    """The gram shards and the common-gram files, and the number of shards.
+
+    Written out as :func:`_dump` writes them: grams are letters, digits and "^", codes are
+    letters, digits, "-" and "_", so nothing in them is escaped.
+    """
     files: dict[str, bytes] = {}
-    shard_entries: dict[str, list[Any]] = {}
-    common: list[tuple[str, int, str]] = []
-    inline_bytes = 0
-    for gram, found in _postings(columns, docs, stop).items():
-        if isinstance(found, int):  # in so many documents that it would rule out few
-            shard_entries[gram] = [found]
-            continue
-        code = encode_postings(found)
-        if len(code) <= common_bytes:
-            shard_entries[gram] = [len(found), code]
-            inline_bytes += len(code) + len(gram.encode("utf-8")) + 8
-        else:
-            common.append((gram, len(found), code))
-    common.sort(key=lambda entry: entry[0])
-    for n, (gram, df, code) in enumerate(common):
-        files[f"c/{n}.json"] = _dump({"g": gram, "p": code})
-        shard_entries[gram] = [df, n]
+    grams, total, text, code_start, code_end = _postings(fields, rank, stop)
+    encoded = list(map(str.encode, grams))
+    length = code_end - code_start  # 0 for a stop gram
+    inline = (code_start >= 0) & (length <= common_bytes)
+    common = np.flatnonzero(length > common_bytes).tolist()
+    inline_bytes = int(
+        length[inline].sum()
+        + np.fromiter(map(len, encoded), np.int64, len(encoded))[inline].sum()
+        + 8 * np.count_nonzero(inline)
+    )
     shards = 1
     while shards * shard_bytes < inline_bytes and shards < MAX_SHARDS:
         shards *= 2
-    by_shard: list[dict[str, list[Any]]] = [{} for _ in range(shards)]
-    for gram, entry in shard_entries.items():
-        by_shard[shard_of(gram, shards)][gram] = entry
-    for k, entries in enumerate(by_shard):  # empty shards too: a missing file is an error
-        files[f"g/{k}.json"] = _dump(entries)
+    totals = total.tolist()
+    entries = [f"[{t}]" for t in totals]  # a stop gram: at most how many documents hold it
+    starts, ends = code_start.tolist(), code_end.tolist()
+    for g in np.flatnonzero(inline).tolist():
+        entries[g] = f'[{totals[g]},"{text[starts[g] : ends[g]]}"]'
+    common.sort(key=grams.__getitem__)
+    for n, g in enumerate(common):
+        files[f"c/{n}.json"] = f'{{"g":"{grams[g]}","p":"{text[starts[g] : ends[g]]}"}}'.encode()
+        entries[g] = f"[{totals[g]},{n}]"
+    shard = np.fromiter(map(zlib.crc32, encoded), np.int64, len(encoded)) % shards
+    order = sorted(range(len(grams)), key=grams.__getitem__)
+    order = np.array(order, np.int64)[np.argsort(shard[order], kind="stable")].tolist()
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1)).tolist()
+    for k in range(shards):  # empty shards too: a missing file is an error
+        inside = ",".join([f'"{grams[g]}":{entries[g]}' for g in order[bounds[k] : bounds[k + 1]]])
+        files[f"g/{k}.json"] = ("{" + inside + "}").encode()
     return files, shards
 
 
-def _number_files(certs: list[Certificate], number_block: int) -> dict[str, bytes]:
-    """The number directory in blocks, and the first key of every block."""
+def _number_files(numbers: list[str], order: np.ndarray, number_block: int) -> dict[str, bytes]:
+    """The number directory in blocks, and the first key of every block.
+
+    Written out as :func:`_dump` writes ``[[key, doc], …]``: keys are ASCII letters, digits and
+    "~", nothing to escape. Every entry is laid out in a row of fixed width with NULs between
+    its parts, and dropping the NULs joins them all.
+    """
     files: dict[str, bytes] = {}
-    directory = _number_directory(certs)
+    keys, docs = _number_directory(numbers, order)
+    rows = np.zeros((len(keys), keys.shape[1] + 5), np.uint8)
+    rows[:, :2] = np.frombuffer(b'["', np.uint8)
+    rows[:, 2:-3] = keys
+    rows[:, -3:] = np.frombuffer(b'",\0', np.uint8)
+    digits = _digits(docs)
+    tail = np.zeros((len(keys), 2), np.uint8)
+    tail[:] = np.frombuffer(b"],", np.uint8)
+    rows = np.concatenate((rows, digits, tail), 1)
+    text = rows[rows != 0].tobytes()
+    ends = np.cumsum(np.count_nonzero(rows, axis=1)).tolist()
     first_keys = []
-    for i, start in enumerate(range(0, len(directory), number_block)):
-        block = directory[start : start + number_block]
-        first_keys.append(block[0][0])
-        files[f"n/{i}.json"] = _dump([list(entry) for entry in block])
+    for i, start in enumerate(range(0, len(keys), number_block)):
+        stop = min(start + number_block, len(keys))
+        first_keys.append(keys[start].tobytes().rstrip(b"\0").decode("ascii"))
+        files[f"n/{i}.json"] = (
+            b"[" + text[(ends[start - 1] if start else 0) : ends[stop - 1] - 1] + b"]"
+        )
     files["n/index.json"] = _dump(first_keys)
     return files
 
@@ -406,25 +728,29 @@ def _build(
     stop_docs: int | None,
 ) -> dict[str, bytes]:
     settings = registry.settings
-    certs = _document_order(registry)
-    industries = sorted(set(settings.industries) | {c.industry for c in certs})
-    rows, columns = _table(registry, certs, industries)
+    numbers, order, fields, rows, industries = _documents(registry)
+    docs = len(rows)
+    rank = np.empty(docs, np.int64)
+    rank[order] = np.arange(docs)
     files: dict[str, bytes] = {}
-    for start in range(0, len(rows), doc_chunk):
-        files[f"d/{start // doc_chunk}.json"] = _dump(rows[start : start + doc_chunk])
+    for start in range(0, docs, doc_chunk):
+        chunk = "[" + ",".join(rows[start : start + doc_chunk]) + "]"
+        files[f"d/{start // doc_chunk}.json"] = chunk.encode("utf-8")
     gram_files, shards = _gram_files(
-        columns, len(certs), shard_bytes, common_bytes, stop_docs or max(STOP_MIN, len(certs) // 8)
+        fields, rank, shard_bytes, common_bytes, stop_docs or max(STOP_MIN, docs // 8)
     )
     files.update(gram_files)
-    files.update(_number_files(certs, number_block))
+    files.update(_number_files(numbers, order, number_block))
     version = hashlib.blake2b(digest_size=8)
     for path in sorted(files):
-        version.update(path.encode() + b"\0" + files[path] + b"\0")
+        version.update(path.encode() + b"\0")
+        version.update(files[path])
+        version.update(b"\0")
     files["meta.json"] = _dump(
         {
             "format": FORMAT,
             "version": version.hexdigest(),
-            "docs": len(certs),
+            "docs": docs,
             "chunk": doc_chunk,
             "shards": shards,
             "levels": [[lv.key, lv.zh, lv.en] for lv in settings.levels],
