@@ -239,14 +239,27 @@ def _certificate_feeds(indices: list[int]) -> _Done:
     return _done(indices, out, len(indices))
 
 
-def _listing_pages(indices: list[int]) -> _Done:
+def _listing_pages(task: list[int]) -> _Done:
+    """Some pages of one listing: ``task`` is the listing's index, then the page numbers."""
     job, out = _job()
-    for i in indices:
-        for listing in listings.render_facet(job.facets[i], job.registry):
-            out.write(f"{listing.url}index.html", job.shells[listing.depth].fill(
-                url=listing.url, title=listing.title, description=listing.description,
-                content=listing.content))
-    return _done(indices, out, len(indices))
+    for listing in listings.render_facet(job.facets[task[0]], job.registry, task[1:]):
+        out.write(f"{listing.url}index.html", job.shells[listing.depth].fill(
+            url=listing.url, title=listing.title, description=listing.description,
+            content=listing.content))
+    return _done(task, out, len(task) - 1)
+
+
+def listing_inputs(facet: listings.Facet, registry: Registry, base: bytes,
+                   hashes: dict[str, bytes]) -> dict[int, bytes]:
+    """The input hash of each page of a listing: its titles, the listing's size, the page's
+    number and the certificates it shows. One changed record re-renders the pages it is on
+    (and every page of its listings when the count of a listing changed)."""
+    pages = listings.page_count(facet, registry)
+    head = _hash(base, facet.slug.encode(), facet.zh.encode(), facet.en.encode(),
+                 f"{len(facet.certificates)} {pages}".encode())
+    return {page: _hash(head, str(page).encode(), *(
+        hashes[c.number] for c in listings.page_certificates(facet, registry, page)))
+        for page in range(1, pages + 1)}
 
 
 def _open_data(_indices: list[int]) -> _Done:
@@ -298,6 +311,13 @@ class Workers:
         tasks = [list(indices[i : i + size]) for i in range(0, len(indices), size)]
         return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
 
+    def start_tasks(self, fn: Callable[[list[int]], _Done],
+                    tasks: list[list[int]]) -> Iterator[_Done]:
+        """Like :meth:`start`, with the tasks given."""
+        if self.pool is None:
+            return (fn(task) for task in tasks)
+        return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
@@ -338,9 +358,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     everything = _hash(base, *(hashes[c.number] for c in certs))
     json_inputs = _hash(everything, trust_inputs())
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
-    facet_inputs = {f.slug: _hash(base, f.slug.encode(), f.zh.encode(), f.en.encode(),
-                                  *(hashes[c.number] for c in f.certificates))
-                    for f in all_facets}
+    page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
     clock.lap("hash")
 
     _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets)
@@ -384,9 +402,13 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
                        and "data" in counts)
         open_data = None if data_reused else pool.start(_open_data, [0], size=1)
-        stale = [i for i, f in enumerate(all_facets)
-                 if out.reuse(f"listing:{f.slug}", facet_inputs[f.slug]) is None]
-        listed = pool.start(_listing_pages, stale, size=1)
+        stale = []  # per listing: its index, then the pages to render
+        for i, facet in enumerate(all_facets):
+            pages = [page for page, unit_inputs in page_inputs[i].items()
+                     if out.reuse(f"listing:{facet.slug}:{page}", unit_inputs) is None]
+            for at in range(0, len(pages), 50):  # 50 pages a task: both workers get some
+                stale.append([i, *pages[at : at + 50]])
+        listed = pool.start_tasks(_listing_pages, stale)
 
         if out.reuse("search", everything) is not None and "search" in counts:
             report.search_entries = counts["search"]
@@ -402,8 +424,10 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             for done in listed:
                 _merge(out, done)
                 facet = all_facets[done.indices[0]]
-                out.unit(f"listing:{facet.slug}", facet_inputs[facet.slug],
-                         sorted(done.record.states))
+                for page in done.indices[1:]:
+                    url = listings.page_url(facet.slug, page)
+                    out.unit(f"listing:{facet.slug}:{page}", page_inputs[done.indices[0]][page],
+                             [f"{url}index.html"])
                 stage.update(1)
         clock.lap("listings")
 
@@ -423,7 +447,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     finally:
         pool.close()
         _JOB = None
-    report.listing_pages = sum(len(out.units[f"listing:{f.slug}"][1]) for f in all_facets)
+    report.listing_pages = sum(len(pages) for pages in page_inputs)
 
     for i in todo:
         cert = certs[i]

@@ -7,7 +7,7 @@ A listing is ``list/<facet>-<value>/`` (page 1) and ``list/<facet>-<value>/<n>/`
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,12 +101,25 @@ def _row(cert: Certificate, registry: Registry) -> dict[str, Any]:
     }
 
 
-def render_facet(facet: Facet, registry: Registry) -> Iterator[ListingPage]:
-    """The pages of one listing (one empty page when it has no certificate)."""
+def page_count(facet: Facet, registry: Registry) -> int:
+    """How many pages a listing has (one, empty, when it has no certificate)."""
+    return max(1, -(-len(facet.certificates) // max(1, registry.settings.listing_page_size)))
+
+
+def page_certificates(facet: Facet, registry: Registry, page: int) -> tuple[Certificate, ...]:
+    """The certificates on page ``page`` (from 1) of a listing."""
+    size = max(1, registry.settings.listing_page_size)
+    return facet.certificates[(page - 1) * size : page * size]
+
+
+def render_facet(facet: Facet, registry: Registry,
+                 only: Iterable[int] | None = None) -> Iterator[ListingPage]:
+    """The pages of one listing (one empty page when it has no certificate); ``only``: just
+    these page numbers (a page shows its own certificates, the count and the page count)."""
     size = max(1, registry.settings.listing_page_size)
     total = len(facet.certificates)
-    pages = max(1, -(-total // size))
-    for page in range(1, pages + 1):
+    pages = page_count(facet, registry)
+    for page in (range(1, pages + 1) if only is None else only):
         depth = 2 if page == 1 else 3
         root = "../" * depth
 
