@@ -88,6 +88,8 @@ _NOT_ALNUM_BYTES = bytes(sorted(set(range(256)) - set(b"0123456789abcdefghijklmn
 _ASCII_ALNUM = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 # Joins texts to normalise them at once: a private-use character that normalising leaves alone.
 _JOIN = "\ue000"
+# What json.dumps(..., ensure_ascii=False) escapes in a string.
+_JSON_ESCAPED = re.compile(r'[\x00-\x1f"\\]')
 _CARET = ord("^")
 
 # Delta code for postings: each gap is written in base 32, high digits first; the last digit of
@@ -210,15 +212,21 @@ def _dump(data: Any) -> bytes:
 
 def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The positions ``starts[i], starts[i] + 1, … < starts[i] + counts[i]`` for every i, in
-    order: gathers CSR rows in one step."""
+    order: gathers CSR rows in one step (a running sum of steps of one, and of the jumps from
+    one span to the next)."""
+    some = counts > 0
+    starts, counts = starts[some].astype(np.int64), counts[some]
+    if not len(counts):
+        return np.zeros(0, np.int64)
     ends = np.cumsum(counts)
-    return np.repeat(starts - ends + counts, counts) + np.arange(ends[-1] if len(ends) else 0)
+    steps = np.ones(int(ends[-1]), np.int64)
+    steps[0] = starts[0]
+    steps[ends[:-1]] = starts[1:] - starts[:-1] - counts[:-1] + 1
+    return np.cumsum(steps, out=steps)
 
 
 # Pairs packed in one integer below this limit are 32-bit: sorting them is twice as fast.
 _NARROW = 1 << 32
-# How many (gram, document) flags to hold at once for the grams in many documents.
-_FLAG_CELLS = 1 << 26
 
 
 def _pair_dtype(limit: int) -> type[np.integer[Any]]:
@@ -238,14 +246,14 @@ _ALNUM_TABLE = np.full(128, -1, np.int64)
 _ALNUM_TABLE[np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", np.uint8)] = np.arange(36)
 
 
-def _run_grams(runs: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The grams of every run (:func:`run_grams`): (gram, run) pairs, ordered and without
-    repeats, and every gram's text (grams numbered in code point order)."""
-    cps = np.frombuffer("".join(runs).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    lengths = np.fromiter(map(len, runs), np.int64, len(runs))
+def _run_grams(cps: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The grams of every run (:func:`run_grams`), the runs' code points one after the other:
+    (gram, run) pairs, ordered and without repeats, and every gram's text."""
+    cps = cps.astype(np.int64)
+    runs = len(lengths)
     ends = np.cumsum(lengths)
     starts = ends - lengths
-    run_of = np.repeat(np.arange(len(runs), dtype=np.int64), lengths)
+    run_of = np.repeat(np.arange(runs, dtype=np.int64), lengths)
     remaining = np.repeat(ends, lengths) - np.arange(len(cps))  # characters to the run's end
     ascii_run = cps[starts] < 128  # a run is all ASCII letters and digits or has none of them
     ascii_char = ascii_run[run_of]
@@ -289,10 +297,10 @@ def _run_grams(runs: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
             np.flatnonzero(long_enough),
         )
     )
-    if len(runs) * space >= 1 << 63:
+    if runs * space >= 1 << 63:
         raise ValueError("too many distinct runs and characters for the search index")
-    both = _distinct_sorted(gram * len(runs) + run)
-    gram, run = np.divmod(both, len(runs))
+    both = _distinct_sorted(gram * runs + run)
+    gram, run = np.divmod(both, runs)
     new_gram = np.empty(len(gram), bool)
     new_gram[:1] = True
     np.not_equal(gram[1:], gram[:-1], out=new_gram[1:])
@@ -313,7 +321,7 @@ def _run_grams(runs: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
     k = keys[kind == 4] - seconds_at
     text[kind == 4, 1], text[kind == 4, 2] = alnum[k // 36], alnum[k % 36]
     present = text != 0
-    joined = text[present].astype(np.uint32).tobytes().decode("utf-32-le")
+    joined = text[present].astype(np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
     text_ends = np.cumsum(present.sum(1)).tolist()
     texts = list(map(joined.__getitem__, map(slice, [0, *text_ends[:-1]], text_ends)))
     return np.cumsum(new_gram) - 1, run, texts
@@ -323,29 +331,29 @@ _TERMINAL_BYTES = np.frombuffer(TERMINAL.encode("ascii"), np.uint8)
 _MORE_BYTES = np.frombuffer(MORE.encode("ascii"), np.uint8)
 
 
-def _encode_all(docs: np.ndarray, first: np.ndarray) -> tuple[str, np.ndarray]:
+def _encode_all(docs: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`encode_postings` of many lists at once: ``docs`` holds them one after the other,
-    ``first`` marks where each starts. The codes, one after the other, and where each gap's
-    code ends."""
-    docs = docs.astype(np.int64)
+    ``first`` marks where each starts. The codes, one after the other (ASCII), and where each
+    gap's code ends."""
+    docs = docs.astype(np.int32)  # document ids, and so gaps, are far below 2**31
     gaps = np.empty_like(docs)
-    gaps[1:] = docs[1:] - docs[:-1]
+    np.subtract(docs[1:], docs[:-1], out=gaps[1:])
     gaps[first] = docs[first] + 1
-    digits = np.ones(len(gaps), np.int64)
-    biggest = int(gaps.max()) if len(gaps) else 0
+    biggest = int(gaps.max())
+    digits = np.ones(len(gaps), np.int32)
     limit = 32
     while limit <= biggest:
         digits += gaps >= limit
         limit *= 32
-    ends = np.cumsum(digits)
-    out = np.empty(int(ends[-1]) if len(ends) else 0, np.uint8)
+    ends = np.cumsum(digits, dtype=np.int64)
+    out = np.empty(int(ends[-1]), np.uint8)
     out[ends - 1] = _TERMINAL_BYTES[gaps & 31]
     level, limit = 1, 32
     while limit <= biggest:
         has = np.flatnonzero(gaps >= limit)
         out[ends[has] - 1 - level] = _MORE_BYTES[(gaps[has] >> 5 * level) & 31]
         level, limit = level + 1, limit * 32
-    return out.tobytes().decode("ascii"), ends
+    return out, ends
 
 
 # A searched field: its distinct texts, and for every certificate (in registry order) which.
@@ -361,34 +369,98 @@ def _distinct(values: list[Any]) -> tuple[list[Any], np.ndarray]:
     return list(distinct), np.fromiter(map(position.__getitem__, values), np.int64, len(values))
 
 
-def _runs(fields: list[Field], rank: np.ndarray) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The distinct runs of all fields' normalised texts, and (run, document) for every run of
-    every field of every document (a run twice in one text once); ``rank`` is the document of
-    every certificate."""
-    field_texts = []
-    runs_of_text: list[set[str]] = []
+# Polynomial hashing of runs (mod 2**64): runs are told apart by their hash, and the runs that
+# share one are then compared character by character.
+_HASH = np.uint64(0x9E3779B97F4A7C15)
+_UNHASH = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+# Which characters make runs: ASCII letters and digits (1), other letters and digits (2).
+_OTHER_WORD = re.compile(r"[^\W_0-9a-z]")
+
+
+def _powers(base: np.uint64, count: int) -> np.ndarray:
+    powers = np.full(count, base, np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers)  # wraps around, as it should
+
+
+def _runs(
+    fields: list[Field], rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct runs (:data:`_RUN`) of all fields' normalised texts, as their code points
+    one after the other and their lengths; and (run, document) for every run of every field of
+    every document (a run twice in one text once). ``rank`` is the document of every
+    certificate.
+
+    Each field's texts are normalised together (as :func:`normalise_all` does), all fields'
+    texts then cut into runs at once, on their code points."""
+    parts, field_texts = [], []
+    count = 0
     for texts, ids in fields:
-        field_texts.append(ids + len(runs_of_text))
-        runs_of_text += map(set, map(_RUN.findall, normalise_all(texts)))
-    run_list = list(dict.fromkeys(chain.from_iterable(runs_of_text)))
-    run_position = dict(zip(run_list, range(len(run_list)), strict=True))
-    text_runs = np.fromiter(
-        map(run_position.__getitem__, chain.from_iterable(runs_of_text)), np.int64
+        field_texts.append(ids + count)
+        count += len(texts)
+        joined = _JOIN.join(texts)
+        if joined.count(_JOIN) == len(texts) - 1:
+            parts.append(normalise(joined))
+        else:  # a text holds the joiner: normalised one by one, the joiner a space (no run)
+            parts.append(_JOIN.join(normalise(text).replace(_JOIN, " ") for text in texts))
+    joined = _JOIN.join(parts)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+    # Runs: the longest stretches of characters of one kind.
+    seen = np.zeros(int(cps.max()) + 1 if len(cps) else 1, bool)
+    seen[cps] = True
+    present = np.flatnonzero(seen)
+    kinds = np.zeros(len(seen), np.int8)
+    kinds[present] = [
+        1 if c < 128 and chr(c) in _ASCII_ALNUM else 2 if _OTHER_WORD.match(chr(c)) else 0
+        for c in present.tolist()
+    ]
+    kind = kinds[cps]
+    change = np.empty(len(cps) + 1, bool)
+    change[0] = change[-1] = True
+    np.not_equal(kind[1:], kind[:-1], out=change[1:-1])
+    in_run = np.concatenate((kind != 0, [False]))
+    starts = np.flatnonzero(change[:-1] & in_run[:-1])
+    ends = np.flatnonzero(change[1:] & in_run[:-1]) + 1
+    lengths = ends - starts
+    text = np.cumsum(cps == ord(_JOIN))[starts]
+    # Equal runs: equal hashes, then checked.
+    weighted = np.empty(len(cps) + 1, np.uint64)
+    weighted[0] = 0
+    np.cumsum(cps * _powers(_HASH, len(cps)), out=weighted[1:])
+    hashes = (weighted[ends] - weighted[starts]) * _powers(_UNHASH, len(cps) + 1)[starts]
+    by_hash = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[by_hash]
+    first = np.concatenate(([True], sorted_hashes[1:] != sorted_hashes[:-1]))
+    run = np.empty(len(starts), np.int64)
+    run[by_hash] = np.cumsum(first) - 1
+    keep = by_hash[first]  # one of each run
+    same = np.array_equal(lengths, lengths[keep][run]) and np.array_equal(
+        cps[_spans(starts, lengths)], cps[_spans(starts[keep][run], lengths)]
     )
-    runs_per_text = np.fromiter(map(len, runs_of_text), np.int64, len(runs_of_text))
+    if not same:  # two different runs share a hash: tell them apart by their text
+        found = list(map(joined.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        distinct = dict.fromkeys(found)
+        position = dict(zip(distinct, range(len(distinct)), strict=True))
+        run = np.fromiter(map(position.__getitem__, found), np.int64, len(found))
+        keep = np.flatnonzero(np.concatenate(([True], np.diff(np.maximum.accumulate(run)) > 0)))
+    runs = len(keep)
+    # (text, run), then (run, document) for every field of every document.
+    text_runs = _distinct_sorted(text * runs + run)
+    text, run = np.divmod(text_runs, runs)
+    runs_per_text = np.bincount(text, minlength=count)
     text_of = np.concatenate(field_texts)
     counts = runs_per_text[text_of]
-    pair_run = text_runs[_spans((np.cumsum(runs_per_text) - runs_per_text)[text_of], counts)]
+    pair_run = run[_spans((np.cumsum(runs_per_text) - runs_per_text)[text_of], counts)]
     pair_doc = np.repeat(np.tile(rank, len(fields)), counts)
-    return run_list, pair_run, pair_doc
+    return cps[_spans(starts[keep], lengths[keep])], lengths[keep], pair_run, pair_doc
 
 
 def _postings(
     fields: list[Field], rank: np.ndarray, stop: int
-) -> tuple[list[str], np.ndarray, str, np.ndarray, np.ndarray]:
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every gram, how many documents hold it, and its postings code (:func:`encode_postings`
-    of its sorted document ids) as ``text[start:end]``; or, for a stop gram, start and end -1
-    and at most how many documents hold it.
+    of its sorted document ids) as ``codes[start:end]`` (ASCII bytes); or, for a stop gram,
+    start and end -1 and at most how many documents hold it.
 
     ``fields`` are the searched fields, ``rank`` every certificate's document. Text is
     normalised and cut into runs per distinct text, and runs into grams per distinct run; the
@@ -403,11 +475,11 @@ def _postings(
     none = np.zeros(0, np.int64)
     docs = len(rank)
     if not fields or not docs:
-        return [], none, "", none, none
-    run_list, pair_run, pair_doc = _runs(fields, rank)
-    if not run_list:
-        return [], none, "", none, none
-    runs = len(run_list)
+        return [], none, none.astype(np.uint8), none, none
+    run_cps, run_lengths, pair_run, pair_doc = _runs(fields, rank)
+    if not len(run_lengths):
+        return [], none, none.astype(np.uint8), none, none
+    runs = len(run_lengths)
     size = np.bincount(pair_run, minlength=runs)
     stop_run = size > stop
     kept = ~stop_run[pair_run]
@@ -417,7 +489,7 @@ def _postings(
     docs_per_run = np.bincount(run_of_pair, minlength=runs)
     first_doc = np.cumsum(docs_per_run) - docs_per_run
     # (gram, run) once per gram of each distinct run.
-    gram, gram_run, gram_texts = _run_grams(run_list)
+    gram, gram_run, gram_texts = _run_grams(run_cps, run_lengths)
     grams = len(gram_texts)
     kept_sum = np.bincount(gram, weights=docs_per_run[gram_run], minlength=grams)
     stop_sum = np.bincount(gram, weights=np.where(stop_run, size, 0)[gram_run], minlength=grams)
@@ -425,56 +497,34 @@ def _postings(
     stop_sum = stop_sum.astype(np.int64)
     counted = (stop_sum > 0) | (kept_sum > stop * len(fields))
     total = np.minimum(kept_sum + stop_sum, docs)
-    # The documents of a gram whose runs hold at most ``stop`` documents in all: (gram,
-    # document) pairs, ordered and without repeats.
-    small = ~counted & (kept_sum <= stop)
-    listed = small[gram]
-    small_run, small_gram = gram_run[listed], gram[listed]
-    counts = docs_per_run[small_run]
+    # The documents of every other gram: (gram, document) pairs, ordered and without repeats.
+    # A gram found in more than ``stop`` documents is then only counted.
+    listed = ~counted[gram]
+    list_run, list_gram = gram_run[listed], gram[listed]
+    counts = docs_per_run[list_run]
     dtype = _pair_dtype(grams * docs)
     postings = _distinct_sorted(
-        np.repeat(small_gram.astype(dtype) * docs, counts)
-        + doc_of_run[_spans(first_doc[small_run], counts)].astype(dtype)
+        np.repeat(list_gram.astype(dtype) * docs, counts)
+        + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype)
     )
     posting_gram, posting_doc = np.divmod(postings, dtype(docs))
-    total[small] = np.bincount(posting_gram, minlength=grams)[small]
-    # The other grams' lists add up to more than ``stop``: their distinct documents are marked
-    # in a row of flags per gram, some at a time.
-    middle = np.flatnonzero(~counted & ~small)
-    step = max(1, _FLAG_CELLS // docs)
-    extra_gram, extra_doc = [posting_gram], [posting_doc]
-    for start in range(0, len(middle), step):
-        some = middle[start : start + step]
-        local = np.full(grams, -1, np.int64)
-        local[some] = np.arange(len(some))
-        listed = local[gram] >= 0
-        some_run, some_local = gram_run[listed], local[gram[listed]]
-        counts = docs_per_run[some_run]
-        flags = np.zeros((len(some), docs), bool)
-        flags.reshape(-1)[
-            np.repeat(some_local * docs, counts) + doc_of_run[_spans(first_doc[some_run], counts)]
-        ] = True
-        found = flags.sum(1)
-        total[some] = found
-        few = found <= stop
-        rows, row_docs = np.nonzero(flags[few])
-        extra_gram.append(some[few][rows])
-        extra_doc.append(row_docs)
-    posting_gram = np.concatenate(extra_gram)
-    posting_doc = np.concatenate(extra_doc)
+    found = np.bincount(posting_gram, minlength=grams)
+    total[~counted] = found[~counted]
+    keep = (found <= stop)[posting_gram]
+    posting_gram, posting_doc = posting_gram[keep], posting_doc[keep]
     code_start = np.full(grams, -1, np.int64)
     code_end = np.full(grams, -1, np.int64)
-    text = ""
+    codes = np.zeros(0, np.uint8)
     if len(posting_gram):
         first = np.empty(len(posting_gram), bool)
         first[0] = True
         np.not_equal(posting_gram[1:], posting_gram[:-1], out=first[1:])
-        text, ends = _encode_all(posting_doc, first)
+        codes, ends = _encode_all(posting_doc, first)
         starts = np.flatnonzero(first)
         listed = posting_gram[starts]
         code_end[listed] = ends[np.concatenate((starts[1:] - 1, [len(ends) - 1]))]
         code_start[listed] = np.concatenate(([0], code_end[listed][:-1]))
-    return gram_texts, total, text, code_start, code_end
+    return gram_texts, total, codes, code_start, code_end
 
 
 def _compact_numbers(numbers: list[str]) -> bytes:
@@ -528,11 +578,23 @@ def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray
 
 
 def _json_texts(texts: list[str]) -> list[str]:
-    """Every text as :func:`_dump` writes it, without its quotes: in one call, then cut apart
-    (an unescaped quote only ever ends a text)."""
-    if not texts:
-        return []
+    """Every text as :func:`_dump` writes it, without its quotes: as it is if no text has a
+    character that JSON escapes, else in one call, then cut apart (an unescaped quote only ever
+    ends a text)."""
+    if not texts or not _JSON_ESCAPED.search("".join(texts)):
+        return texts
     return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))[2:-2].split('","')
+
+
+def _document_order(numbers: list[str], names: list[str], plain: bool) -> np.ndarray:
+    """Certificates (their places in the lists) ordered by name, then by number. Names that
+    ``plain`` (no control characters, so no NUL that numpy's fixed-width strings would drop) and
+    short are compared by numpy: the same code point order as Python's, without Python's
+    comparisons."""
+    by_number = sorted(range(len(numbers)), key=numbers.__getitem__)
+    if plain and max(map(len, names)) <= 64:
+        return np.array(by_number)[np.argsort(np.array(names)[by_number], kind="stable")]
+    return np.array(sorted(by_number, key=names.__getitem__), np.int64)
 
 
 # A document-table row, as _dump writes it: number, name, level, status, region, industry,
@@ -573,13 +635,13 @@ def _documents(
     numbers, names, names_en, scopes_zh, scopes_en, codes, kinds, level_keys, verdicts = map(
         list, zip(*records, strict=True)
     )
-    by_number = sorted(range(len(records)), key=numbers.__getitem__)
-    order = np.array(sorted(by_number, key=names.__getitem__), np.int64)  # then by number
+    name_json = _json_texts(names)
+    order = _document_order(numbers, names, plain=name_json is names)
     industries = sorted(set(settings.industries) | set(kinds))
     levels = {lv.key: i for i, lv in enumerate(settings.levels)}
     statuses = {st.key: i for i, st in enumerate(settings.statuses)}
     industry_index = {key: i for i, key in enumerate(industries)}
-    name_texts, name_ids = _distinct(names)
+    name_texts, name_ids = names, np.arange(len(names))  # nearly all distinct
     name_en_texts, name_en_ids = _distinct(names_en)
     name_en_texts = [text or "" for text in name_en_texts]
     scope_texts, scope_ids = _distinct(scopes_zh)
@@ -612,7 +674,7 @@ def _documents(
         map(
             _ROW.format,
             ordered(_json_texts(numbers), np.arange(len(numbers))),
-            ordered(_json_texts(name_texts), name_ids),
+            ordered(name_json, name_ids),
             ordered([str(levels.get(key, -1)) for key in level_texts], level_ids),
             ordered([str(statuses[verdict]) for verdict in verdict_texts], verdict_ids),
             ordered(_json_texts(region_texts), region_ids),
@@ -625,44 +687,73 @@ def _documents(
     return numbers, order, fields, rows, industries
 
 
+# The constant parts of a gram shard's entries, and where each is in _PIECES.
+_PIECES = b'"' + b'":[' + b',"' + b'"]' + b"]" + b","
+_QUOTE, _OPEN, _CODE_OPEN, _CODE_CLOSE, _CLOSE, _COMMA = 0, 1, 4, 6, 8, 9
+
+
 def _gram_files(
     fields: list[Field], rank: np.ndarray, shard_bytes: int, common_bytes: int, stop: int
 ) -> tuple[dict[str, bytes], int]:
     """The gram shards and the common-gram files, and the number of shards.
 
     Written out as :func:`_dump` writes them: grams are letters, digits and "^", codes are
-    letters, digits, "-" and "_", so nothing in them is escaped.
+    letters, digits, "-" and "_", so nothing in them is escaped. Every shard entry is pieces of
+    one buffer (constant parts, the grams, numbers, the codes), gathered in one step.
     """
     files: dict[str, bytes] = {}
-    grams, total, text, code_start, code_end = _postings(fields, rank, stop)
+    grams, total, codes, code_start, code_end = _postings(fields, rank, stop)
     encoded = list(map(str.encode, grams))
+    gram_bytes = np.fromiter(map(len, encoded), np.int64, len(encoded))
     length = code_end - code_start  # 0 for a stop gram
     inline = (code_start >= 0) & (length <= common_bytes)
     common = np.flatnonzero(length > common_bytes).tolist()
-    inline_bytes = int(
-        length[inline].sum()
-        + np.fromiter(map(len, encoded), np.int64, len(encoded))[inline].sum()
-        + 8 * np.count_nonzero(inline)
-    )
+    inline_bytes = int(length[inline].sum() + gram_bytes[inline].sum() + 8 * inline.sum())
     shards = 1
     while shards * shard_bytes < inline_bytes and shards < MAX_SHARDS:
         shards *= 2
-    totals = total.tolist()
-    entries = [f"[{t}]" for t in totals]  # a stop gram: at most how many documents hold it
-    starts, ends = code_start.tolist(), code_end.tolist()
-    for g in np.flatnonzero(inline).tolist():
-        entries[g] = f'[{totals[g]},"{text[starts[g] : ends[g]]}"]'
     common.sort(key=grams.__getitem__)
+    number = np.zeros(len(grams), np.int64)  # a common gram's file
+    number[common] = np.arange(len(common))
     for n, g in enumerate(common):
-        files[f"c/{n}.json"] = f'{{"g":"{grams[g]}","p":"{text[starts[g] : ends[g]]}"}}'.encode()
-        entries[g] = f"[{totals[g]},{n}]"
+        code = codes[code_start[g] : code_end[g]].tobytes()
+        files[f"c/{n}.json"] = b'{"g":"' + encoded[g] + b'","p":"' + code + b'"}'
+    # Entries by shard, then by gram.
     shard = np.fromiter(map(zlib.crc32, encoded), np.int64, len(encoded)) % shards
-    order = sorted(range(len(grams)), key=grams.__getitem__)
-    order = np.array(order, np.int64)[np.argsort(shard[order], kind="stable")].tolist()
-    bounds = np.searchsorted(shard[order], np.arange(shards + 1)).tolist()
+    order = np.array(sorted(range(len(grams)), key=grams.__getitem__), np.int64)
+    order = order[np.argsort(shard[order], kind="stable")]
+    bounds = np.searchsorted(shard[order], np.arange(shards + 1))
+    # One buffer: the constant parts, the codes, the grams, the counts, the common files' numbers.
+    total_digits, number_digits = _digits(total), _digits(number)
+    parts = [np.frombuffer(_PIECES, np.uint8), codes, np.frombuffer(b"".join(encoded), np.uint8)]
+    parts += [total_digits.reshape(-1), number_digits.reshape(-1)]
+    at = np.cumsum([0] + [len(part) for part in parts])
+    gram_at = at[2] + np.cumsum(gram_bytes) - gram_bytes
+    total_size = np.count_nonzero(total_digits, axis=1)
+    total_at = at[3] + np.arange(len(grams)) * total_digits.shape[1] + total_digits.shape[1]
+    number_size = np.count_nonzero(number_digits, axis=1)
+    number_at = at[4] + np.arange(len(grams)) * number_digits.shape[1] + number_digits.shape[1]
+    kind = np.where(inline, 1, 0) + np.where(length > common_bytes, 2, 0)  # 0: a stop gram
+    e = order  # the gram of every entry
+    starts = np.zeros((len(e), 8), np.int64)
+    sizes = np.zeros((len(e), 8), np.int64)
+    starts[:, 0], sizes[:, 0] = _COMMA, 1
+    sizes[bounds[:-1][bounds[:-1] < len(e)], 0] = 0  # the first entry of a shard
+    starts[:, 1], sizes[:, 1] = _QUOTE, 1
+    starts[:, 2], sizes[:, 2] = gram_at[e], gram_bytes[e]
+    starts[:, 3], sizes[:, 3] = _OPEN, 3
+    starts[:, 4], sizes[:, 4] = total_at[e] - total_size[e], total_size[e]
+    of = kind[e]
+    starts[:, 5] = np.where(of == 1, _CODE_OPEN, _COMMA)
+    sizes[:, 5] = np.where(of == 1, 2, np.where(of == 2, 1, 0))
+    starts[:, 6] = np.where(of == 1, at[1] + code_start[e], number_at[e] - number_size[e])
+    sizes[:, 6] = np.where(of == 1, length[e], np.where(of == 2, number_size[e], 0))
+    starts[:, 7] = np.where(of == 1, _CODE_CLOSE, _CLOSE)
+    sizes[:, 7] = np.where(of == 1, 2, 1)
+    body = np.concatenate(parts)[_spans(starts.reshape(-1), sizes.reshape(-1))].tobytes()
+    ends = np.concatenate(([0], np.cumsum(sizes.sum(1))))[bounds].tolist()
     for k in range(shards):  # empty shards too: a missing file is an error
-        inside = ",".join([f'"{grams[g]}":{entries[g]}' for g in order[bounds[k] : bounds[k + 1]]])
-        files[f"g/{k}.json"] = ("{" + inside + "}").encode()
+        files[f"g/{k}.json"] = b"{" + body[ends[k] : ends[k + 1]] + b"}"
     return files, shards
 
 

@@ -154,7 +154,7 @@ def test_same_bytes_as_the_reference(
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_same_bytes_with_narrow_and_wide_integers_and_few_flags_at_a_time(
+def test_same_bytes_with_wide_integers_and_runs_sharing_hashes(
     settings: settings_mod.Settings, seed: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reg = registry(settings, 150, seed=100 + seed)
@@ -162,7 +162,8 @@ def test_same_bytes_with_narrow_and_wide_integers_and_few_flags_at_a_time(
     expected = search_reference.build_index(reg, **options)
     assert build_index(reg, **options) == expected
     monkeypatch.setattr(search, "_NARROW", 0)  # every pair as int64
-    monkeypatch.setattr(search, "_FLAG_CELLS", 1)  # one gram's flags at a time
+    assert build_index(reg, **options) == expected
+    monkeypatch.setattr(search, "_HASH", np.uint64(0))  # every run the same hash
     assert build_index(reg, **options) == expected
 
 
@@ -186,7 +187,8 @@ def test_fields_are_the_searched_texts(settings: settings_mod.Settings) -> None:
 
 def test_grams_of_runs_as_run_grams_cuts_them() -> None:
     runs = ["青岛海润", "青", "a", "ab", "abc", "abcabc", "海海海", "x1y2", "𠀀𠀁𠀀", "ß", "ας"]
-    gram, run, texts = search._run_grams(runs)
+    cps = np.frombuffer("".join(runs).encode("utf-32-le"), np.uint32)
+    gram, run, texts = search._run_grams(cps, np.array([len(r) for r in runs]))
     found: dict[int, set[str]] = {}
     for g, r in zip(gram.tolist(), run.tolist(), strict=True):
         found.setdefault(r, set()).add(texts[g])
@@ -201,7 +203,8 @@ def test_codes_of_many_lists_at_once() -> None:
     lists += [[0], [31], [32], [1023], [1024], [32767], [32768], [69_999]]
     docs = np.array([d for ids in lists for d in ids])
     first = np.array([i == 0 for ids in lists for i in range(len(ids))])
-    text, ends = search._encode_all(docs, first)
+    out, ends = search._encode_all(docs, first)
+    text = out.tobytes().decode("ascii")
     codes = []
     start = 0
     at = 0
@@ -216,3 +219,31 @@ def test_codes_of_many_lists_at_once() -> None:
 def test_shard_numbers_are_crc32() -> None:
     for gram in ["^a", "海润", "abc", "𠀀", "ß"]:
         assert search.shard_of(gram, 64) == zlib.crc32(gram.encode()) % 64
+
+
+def test_document_order_by_numpy_as_by_python() -> None:
+    rng = random.Random(4)
+    alphabet = ["青", "岛", "海", "a", "B", "é", "𠀀", "\u0301", " ", "\U0010fffd", "\ue000", "z"]
+    names = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    names += ["青岛", "青岛海", "青岛", "", "a", "a" * 64, "a" * 65]
+    numbers = [f"N-{rng.randint(0, 10**6):07d}-{i}" for i in range(len(names))]
+    rng.shuffle(numbers)
+    by_python = search._document_order(numbers, names, plain=False).tolist()
+    assert search._document_order(numbers, names, plain=True).tolist() == by_python
+    expected = sorted(range(len(names)), key=lambda i: (names[i], numbers[i]))
+    assert by_python == expected
+    short = names[:-1]  # without the name too long for numpy
+    assert (
+        search._document_order(numbers[:-1], short, plain=True).tolist()
+        == search._document_order(numbers[:-1], short, plain=False).tolist()
+    )
+
+
+def test_spans() -> None:
+    rng = random.Random(5)
+    for _ in range(50):
+        starts = [rng.randint(0, 100) for _ in range(rng.randint(0, 8))]
+        counts = [rng.choice([0, 0, 1, 2, 5]) for _ in starts]
+        expected = [s + i for s, c in zip(starts, counts, strict=True) for i in range(c)]
+        found = search._spans(np.array(starts, np.uint32), np.array(counts, np.int64))
+        assert found.tolist() == expected
