@@ -10,7 +10,6 @@ composed or resolved, so a hostile file is refused without being expanded.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,193 +118,6 @@ _MAPPING_END, _SEQUENCE_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
 _ALIAS, _DOCUMENT_START = yaml.AliasEvent, yaml.DocumentStartEvent
 
 
-# --------------------------------------------------------------------------- the plain path
-#
-# Most records are written in a small part of YAML: block mappings of plain words, block
-# sequences, one-line flow mappings, one-line scalars. For such a text, _parse_plain builds the
-# very Document that the event parser below builds, with one regular expression a line; for any
-# other text (or anything it is not sure of) it gives None, and the event parser reads the
-# text and says what is wrong. It never reports a problem itself.
-
-# A character outside this set (controls, tabs, CR, NEL, the Unicode line and paragraph
-# separators, a byte order mark, surrogates) sends the text to the event parser.
-_NOT_PLAIN_TEXT = re.compile(
-    "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-)
-_KEY_TEXT = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_-]*):(?: +|$)")
-# Characters that cannot start a plain scalar (or start something else: a flow collection, a
-# comment, an anchor, an alias, a tag, a block scalar, a quoted scalar, a directive).
-_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
-_FLOW_ENTRY = re.compile(
-    r" *([A-Za-z0-9_][A-Za-z0-9_-]*): +(?:\"([^\"\\]*)\"|([^,\"']*?)) *(?:,|$)"
-)
-_DOUBLE = re.compile(r"\"([^\"\\]*)\"")
-_SINGLE = re.compile(r"'((?:[^']|'')*)'")
-_NOT_PLAIN = object()  # what a value reader gives for a value it is not sure of
-_MAX_FRAMES = 16
-
-
-def _after_value(rest: str) -> bool:
-    """True when what follows a quoted scalar or a flow mapping on its line is nothing, spaces
-    or a comment after a space."""
-    tail = rest.lstrip(" ")
-    return not tail or (tail[0] == "#" and len(tail) < len(rest))
-
-
-def _block_value(text: str, line: int, path: PathKey, lines: dict[PathKey, int],
-                 key_lines: dict[PathKey, int]) -> Any:
-    """The value written after ``key: `` or ``- `` (``text`` starts with no space)."""
-    first = text[0]
-    if first == "{":
-        end = text.find("}")
-        if end < 0 or not _after_value(text[end + 1:]):
-            return _NOT_PLAIN
-        inner = text[1:end]
-        if "{" in inner or "[" in inner or "]" in inner or inner.rstrip(" ").endswith(","):
-            return _NOT_PLAIN
-        mapping: dict[str, Any] = {}
-        position = 0
-        while position < len(inner):
-            match = _FLOW_ENTRY.match(inner, position)
-            if match is None or match.end() == position:
-                return _NOT_PLAIN
-            key, quoted, plain = match.groups()
-            if key in mapping:
-                return _NOT_PLAIN
-            if quoted is not None:
-                value: Any = quoted
-            else:
-                plain = plain.rstrip(" ")
-                # PyYAML ends a plain scalar of a flow collection at "?" and ":", libyaml not
-                if (not plain or plain[0] in _INDICATORS or ":" in plain or "?" in plain
-                        or " #" in plain):
-                    return _NOT_PLAIN
-                value = None if plain in NULL_WORDS else plain
-            mapping[key] = value
-            lines[(*path, key)] = key_lines[(*path, key)] = line
-            position = match.end()
-        return mapping if mapping else _NOT_PLAIN
-    if first == '"':
-        match = _DOUBLE.match(text)
-        if match is None or not _after_value(text[match.end():]):
-            return _NOT_PLAIN
-        return match.group(1)
-    if first == "'":
-        match = _SINGLE.match(text)
-        if match is None or not _after_value(text[match.end():]):
-            return _NOT_PLAIN
-        return match.group(1).replace("''", "'")
-    if first in _INDICATORS:
-        return _NOT_PLAIN
-    cut = text.find(" #")
-    if cut >= 0:
-        text = text[:cut]
-    text = text.rstrip(" ")
-    if ": " in text or text.endswith(":"):
-        return _NOT_PLAIN
-    return None if text in NULL_WORDS else text
-
-
-def _parse_plain(text: str, display: str) -> Document | None:
-    """The Document of ``text`` when it is written in the plain part of YAML, else None."""
-    if _NOT_PLAIN_TEXT.search(text):
-        return None
-    doc = Document(display, None)
-    lines, key_lines = doc.lines, doc.key_lines
-    root: dict[str, Any] | None = None
-    # A frame: [indent, container, path, is a mapping].
-    stack: list[list[Any]] = []
-    pending: tuple[list[Any], str, PathKey] | None = None  # a key whose value is a block
-    deepest = 1 << 30  # after a one-line value, no line may be indented deeper than its key
-    number = 0
-    for raw in text.split("\n"):
-        number += 1
-        content = raw.lstrip(" ")
-        if not content or content[0] == "#":
-            continue
-        indent = len(raw) - len(content)
-        item = content[0] == "-" and (len(content) == 1 or content[1] == " ")
-        if root is None:
-            if indent or item:
-                return None
-            root = {}
-            lines[()] = number
-            stack.append([0, root, (), True])
-        elif pending is not None:
-            frame, key, path = pending
-            pending = None
-            if item and indent >= frame[0]:
-                container: Any = []
-            elif not item and indent > frame[0]:
-                container = {}
-            else:
-                return None  # an empty value
-            frame[1][key] = container
-            lines[path] = number
-            stack.append([indent, container, path, not item])
-            if len(stack) > _MAX_FRAMES:
-                return None
-        else:
-            if indent > deepest:
-                return None
-            while stack[-1][0] > indent:
-                stack.pop()
-            top = stack[-1]
-            if not item and not top[3] and top[0] == indent:
-                stack.pop()  # a sequence written at its key's indent ends at the next key
-                top = stack[-1]
-            if top[0] != indent or item == top[3]:
-                return None
-        top = stack[-1]
-        if item:
-            rest = content[1:].lstrip(" ")
-            if not rest or rest[0] == "#":
-                return None
-            items = top[1]
-            path = (*top[2], len(items))
-            if _KEY_TEXT.match(rest):  # a mapping as the item, its first key on the dash's line
-                mapping: dict[str, Any] = {}
-                items.append(mapping)
-                lines[path] = number
-                top = [indent + len(content) - len(rest), mapping, path, True]
-                stack.append(top)
-                if len(stack) > _MAX_FRAMES:
-                    return None
-                content = rest
-            else:
-                value = _block_value(rest, number, path, lines, key_lines)
-                if value is _NOT_PLAIN:
-                    return None
-                items.append(value)
-                lines[path] = number
-                deepest = indent
-                continue
-        match = _KEY_TEXT.match(content)
-        if match is None:
-            return None
-        key = match.group(1)
-        mapping = top[1]
-        if key in mapping:
-            return None
-        path = (*top[2], key)
-        key_lines[path] = number
-        rest = content[match.end():]
-        if not rest or rest[0] == "#":
-            pending = (top, key, path)
-            deepest = 1 << 30
-            continue
-        value = _block_value(rest, number, path, lines, key_lines)
-        if value is _NOT_PLAIN:
-            return None
-        mapping[key] = value
-        lines[path] = number
-        deepest = top[0]
-    if root is None or pending is not None:
-        return None
-    doc.data = root
-    return doc
-
-
 def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]:
     """Parse YAML text into a :class:`Document`; problems carry ``display`` as the path.
 
@@ -317,17 +129,7 @@ def parse_text(text: str, display: str) -> tuple[Document | None, list[Problem]]
     the tree, so that nothing is composed: anchors, aliases, tags, nesting deeper than
     MAX_DEPTH and a second document are refused, one problem per line (an alias bomb repeats
     the same alias many times a line), and a syntax error anywhere refuses the whole file.
-    A text in the plain part of YAML that records are written in is read line by line instead
-    (:func:`_parse_plain`), into the same Document.
     """
-    plain = _parse_plain(text, display)
-    if plain is not None:
-        return plain, []
-    return _parse_events(text, display)
-
-
-def _parse_events(text: str, display: str) -> tuple[Document | None, list[Problem]]:
-    """:func:`parse_text` by the parser's events, for any text."""
     doc = Document(display, None)
     lines, key_lines = doc.lines, doc.key_lines
     problems: list[Problem] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -232,92 +231,3 @@ def test_plain_raises_input_error_with_problems(tmp_path: Path) -> None:
     assert info.value.problems == [
         Problem(str(path), 1, "YAML alias *b is not allowed; write the value out")
     ]
-
-
-# --- the plain path: records in the plain part of YAML, read line by line ------------------------
-
-PLAIN_TEXTS = [
-    VALID_RECORD,
-    "# head\n\na: b\n",
-    "a: b  # comment\nc: 'it''s'\nd: \"x # y\"   # z\ne: ~\nf: null\ng: 'null'\nh: 012\n",
-    "audits:\n- {date: 2025-03-10, kind: initial}\n- {date: 2025-04-01}\nevents: x\n",
-    "audits:\n  - date: 2024-05-20\n    kind: suspended\n    reason: 整改\n"
-    "  - {date: 2024-06-01}\n",
-    "a:   # the value is below\n  # a comment\n\n  b: c\n  d:\n    e: f\ng: h\n",
-    "scope: Sales, installation [and] {repair}\nsite: https://x.example/a#b\nx: a:b\n",
-    "m: {a: \"x, y\", b: ~, d: 中文，文本}\nn: {  a: b  }\n",
-    "l:\n  - a\n  - 'b'\n  - \"c\"\n  - ~\n",
-    "a: ...\nb: x ... y\n",
-    "name: 青岛\u3000示例\u00a0电器\n",
-]
-
-FALLBACK_TEXTS = [
-    "",
-    "# only a comment\n",
-    "a: {b: c?d}\n",  # PyYAML ends a flow plain scalar at "?", libyaml not
-    "a: {b: 10:30}\n",
-    "a: b\n  c\n",  # a plain scalar over two lines
-    "a:\tb\n",
-    "a: b\r\nc: d\r\n",
-    "\ufeffa: b\n",
-    "a: &x b\nc: *x\n",
-    "a: !!str b\n",
-    "a:\nb: c\n",  # an empty value
-    "a: b\na: c\n",
-    "a: {b: c,}\n",
-    "a: {b: c} d\n",
-    "a: \"x\\ty\"\n",
-    "a: {b: ''}\n",
-    "a: |\n  text\n",
-    "  a: b\n",
-    "- a\n",
-    "a: b: c\n",
-    "---\na: b\n",
-    "a: b\n---\nc: d\n",
-    "a:\n  - b\n   - c\n",
-    "a: x\u2028y\n",
-]
-
-
-@pytest.mark.parametrize("text", PLAIN_TEXTS)
-def test_the_plain_path_reads_what_the_event_parser_reads(loader: str, text: str) -> None:
-    plain = source._parse_plain(text, "record.yaml")
-    assert plain is not None
-    events, problems = source._parse_events(text, "record.yaml")
-    assert problems == [] and events is not None
-    assert (plain.data, plain.lines, plain.key_lines) == (events.data, events.lines,
-                                                           events.key_lines)
-    assert repr(plain.data) == repr(events.data)  # the same order of keys too
-
-
-@pytest.mark.parametrize("text", FALLBACK_TEXTS)
-def test_the_plain_path_leaves_anything_else_to_the_event_parser(text: str) -> None:
-    assert source._parse_plain(text, "record.yaml") is None
-
-
-def test_the_plain_path_and_the_event_parser_agree_on_edited_records(loader: str) -> None:
-    """Records with random edits: whatever the plain path reads, the event parser reads the
-    same, without a problem."""
-    rng = random.Random(27922)
-    pieces = ["- ", ": ", "#", " #", "{", "}", ",", "'", '"', "~", "?", "&a", "*a", "!", "|",
-              "\n", "\n  ", "\n- ", "  ", "a: b", "{a: b}", "x y", "10:30", "\u3000", "\t"]
-    records = [VALID_RECORD] + [p.read_text("utf-8")
-                                for p in sorted((REPO / "certificates").rglob("*.yaml"))[:20]]
-    read = 0
-    for _ in range(400):
-        text = rng.choice(records)
-        for _ in range(rng.choice([1, 1, 2, 3])):
-            at = rng.randint(0, len(text))
-            if rng.random() < 0.7:
-                text = text[:at] + rng.choice(pieces) + text[at:]
-            else:
-                text = text[:at] + text[at + rng.randint(1, 6):]
-        plain = source._parse_plain(text, "r")
-        if plain is None:
-            continue
-        read += 1
-        events, problems = source._parse_events(text, "r")
-        assert problems == [] and events is not None, text
-        assert (plain.data, plain.lines, plain.key_lines) == (
-            events.data, events.lines, events.key_lines), text
-    assert read > 50
