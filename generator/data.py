@@ -598,6 +598,16 @@ def _members(
     return [(key, *members(key, value)) for key, value in extra[number].items()]
 
 
+FIELDS = ("derived", "links", "record", "schema_version")  # of every entry, in key order
+
+
+def _order(keys: tuple[str, ...]) -> list[int]:
+    """Where the members of an entry are, in key order, given their keys as listed (the
+    :data:`FIELDS`, then what ``extra`` adds): of equal keys the last wins, as in dict.update."""
+    last = {key: i for i, key in enumerate(keys)}
+    return [last[key] for key in sorted(last)]
+
+
 def write_data(
     registry: Registry,
     out: Output,
@@ -615,22 +625,24 @@ def write_data(
         prepared = given if given is not None and given.registry is registry else prepare(registry)
     entries: list[bytes] = []  # each record's entry in certificates.json, and a comma
     extra = extra or None  # an empty one adds nothing
+    orders: dict[tuple[str, ...], list[int]] = {}
+    schema_indented, schema_compact = SCHEMA_MEMBERS
+    folder = f"{API}/certificates/"
     for cert, made in zip(registry.certificates, prepared.fragments, strict=True):
-        fields = {
-            "derived": (made.derived, made.derived_compact),
-            "links": (made.links, made.links_compact),
-            "record": (made.record, RECORD_KEY + made.canonical),
-            "schema_version": SCHEMA_MEMBERS,
-        }
+        indented = [made.derived, made.links, made.record, schema_indented]
+        compact = [made.derived_compact, made.links_compact, RECORD_KEY + made.canonical]
+        compact.append(schema_compact)
         if extra is not None and cert.number in extra:
-            for key, indented, compact in _members(extra, cert.number):
-                fields[key] = (indented, compact)
-        order = sorted(fields)
-        out.write(
-            f"{API}/certificates/{cert.number}.json",
-            b"{\n" + b",\n".join([fields[k][0] for k in order]) + b"\n}\n",
-        )
-        entries += (b"{" + b",".join([fields[k][1] for k in order]) + b"}", b",")
+            keys: tuple[str, ...] = FIELDS
+            for key, more, packed in _members(extra, cert.number):
+                keys += (key,)
+                indented.append(more)
+                compact.append(packed)
+            order = orders.get(keys) or orders.setdefault(keys, _order(keys))
+            indented = [indented[i] for i in order]
+            compact = [compact[i] for i in order]
+        out.write(folder + cert.number + ".json", b"{\n" + b",\n".join(indented) + b"\n}\n")
+        entries += (b"{" + b",".join(compact) + b"}", b",")
     out.write(f"{API}/certificates.json", _all_records(registry, entries[:-1]))
     out.write(
         f"{API}/certificates.csv",
