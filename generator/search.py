@@ -49,10 +49,13 @@ import html
 import json
 import operator
 import re
+import sys
 import threading
 import unicodedata
 import zlib
+from dataclasses import dataclass
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -210,36 +213,437 @@ def _dump(data: Any) -> bytes:
     )
 
 
-def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The positions ``starts[i], starts[i] + 1, … < starts[i] + counts[i]`` for every i, in
-    order: gathers CSR rows in one step (a running sum of steps of one, and of the jumps from
-    one span to the next)."""
-    some = counts > 0
-    starts, counts = starts[some].astype(np.int64), counts[some]
-    if not len(counts):
-        return np.zeros(0, np.int64)
-    ends = np.cumsum(counts)
-    steps = np.ones(int(ends[-1]), np.int64)
-    steps[0] = starts[0]
-    steps[ends[:-1]] = starts[1:] - starts[:-1] - counts[:-1] + 1
-    return np.cumsum(steps, out=steps)
+# Building the index. Certificates are read once (read_inputs); everything after works on
+# each field's distinct values and on integer arrays (numpy), not on per-document or per-gram
+# Python objects: texts are normalised per field in one call and cut into runs on their code
+# points; runs are numbered (hashes, checked); every distinct run's grams are integers (the
+# characters numbered); the (run, document) and (gram, document) pairs are sorted integers;
+# postings are encoded for all grams at once, and the shards, the document table and the number
+# directory are written by joining pieces of buffers. tests/test_search_equivalence.py checks
+# that the bytes are those of the plain build this replaced (tests/search_reference.py).
 
 
-# Pairs packed in one integer below this limit are 32-bit: sorting them is twice as fast.
-_NARROW = 1 << 32
+# A searched field: its distinct texts, and for every certificate (in registry order) which.
+Field = tuple[list[str], np.ndarray]
 
 
-def _pair_dtype(limit: int) -> type[np.integer[Any]]:
-    """The narrowest integer type for values below ``limit`` (narrow sorts are faster)."""
-    return np.uint32 if limit <= _NARROW else np.int64
+def _distinct(values: list[Any]) -> tuple[list[Any], np.ndarray]:
+    """The distinct values in order of first appearance, and which one each value is."""
+    distinct = dict.fromkeys(values)
+    if len(distinct) == len(values):
+        return list(values), np.arange(len(values), dtype=np.int64)
+    position = dict(zip(distinct, range(len(distinct)), strict=True))
+    return list(distinct), np.fromiter(map(position.__getitem__, values), np.int64, len(values))
 
 
-def _distinct_sorted(values: np.ndarray) -> np.ndarray:
-    """``values`` sorted without repeats (np.unique, without its overhead)."""
-    values = np.sort(values)
-    if len(values) > 1:
-        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
-    return values
+# What else decides the index: this code, and the Unicode tables normalising and \w rely on.
+_CODE = hashlib.blake2b(
+    Path(__file__).read_bytes() + f"{sys.version}|{unicodedata.unidata_version}".encode(),
+    digest_size=16,
+).digest()
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """All that the index reads of a registry: every certificate's number and name (in
+    registry order) and its other fields as (distinct values, which one) pairs. Read in one pass
+    over the certificates, a fraction of building the index: a build can compare
+    :meth:`digest` with the previous build's and keep that index when only fields the index
+    does not show changed (an address, an audit)."""
+
+    settings: Settings
+    numbers: list[str]
+    names: list[str]
+    names_en: Field  # "" for none
+    scopes: Field
+    scopes_en: Field  # "" for none
+    regions: Field  # names
+    industries: Field  # keys
+    levels: Field  # keys
+    statuses: Field  # keys
+
+    def digest(self) -> bytes:
+        """Equal digests, equal indexes (built with the same keyword arguments)."""
+        settings = self.settings
+        used = [
+            [[lv.key, lv.zh, lv.en] for lv in settings.levels],
+            [[st.key, st.zh, st.en] for st in settings.statuses],
+            [[key, i.zh, i.en] for key, i in settings.industries.items()],
+            settings.number.example,
+            self.numbers,
+            self.names,
+        ]
+        parts = [_CODE]
+        for texts, ids in (
+            self.names_en,
+            self.scopes,
+            self.scopes_en,
+            self.regions,
+            self.industries,
+            self.levels,
+            self.statuses,
+        ):
+            used.append(texts)
+            parts.append(ids.astype(np.int64).tobytes())
+        parts.append(json.dumps(used, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        digest = hashlib.blake2b(digest_size=16)
+        for part in parts:
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part)
+        return digest.digest()
+
+
+def read_inputs(registry: Registry) -> Inputs:
+    """What :func:`build_index` reads of ``registry`` (see :class:`Inputs`)."""
+    standing = registry.standing
+    records = [
+        (
+            cert.number,
+            org.name,
+            org.name_en,
+            cert.scope_zh,
+            cert.scope_en,
+            org.region,
+            cert.industry,
+            cert.level,
+            standing(cert).verdict,
+        )
+        for cert in registry.certificates
+        for org in (cert.organization,)
+    ]
+    settings = registry.settings
+    columns: list[list[Any]] = [list(column) for column in zip(*records, strict=True)]
+    if not columns:
+        columns = [[] for _ in range(9)]
+    numbers, names, names_en, scopes, scopes_en, codes, kinds, levels, statuses = columns
+    names_en_texts, names_en_ids = _distinct(names_en)
+    scopes_en_texts, scopes_en_ids = _distinct(scopes_en)
+    code_texts, region_ids = _distinct(codes)
+    return Inputs(
+        settings,
+        numbers,
+        names,
+        ([text or "" for text in names_en_texts], names_en_ids),
+        _distinct(scopes),
+        ([text or "" for text in scopes_en_texts], scopes_en_ids),
+        ([settings.region_name(code) for code in code_texts], region_ids),
+        _distinct(kinds),
+        _distinct(levels),
+        _distinct(statuses),
+    )
+
+
+def build_index(
+    registry: Registry | Inputs,
+    *,
+    doc_chunk: int = DOC_CHUNK,
+    shard_bytes: int = SHARD_BYTES,
+    common_bytes: int = COMMON_BYTES,
+    number_block: int = NUMBER_BLOCK,
+    stop_docs: int | None = None,
+) -> dict[str, bytes]:
+    """Every file of the search index: path under the site root (``search/idx/...``) → bytes.
+
+    ``registry`` may be what :func:`read_inputs` read of it. The keyword arguments are for
+    tests and benchmarks; the defaults suit 1 to 100,000 certificates.
+    """
+    collecting = gc.isenabled()
+    gc.disable()  # many short-lived objects: the cyclic collector would only rescan them
+    try:
+        inputs = registry if isinstance(registry, Inputs) else read_inputs(registry)
+        return _build(inputs, doc_chunk, shard_bytes, common_bytes, number_block, stop_docs)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    inputs: Inputs,
+    doc_chunk: int,
+    shard_bytes: int,
+    common_bytes: int,
+    number_block: int,
+    stop_docs: int | None,
+) -> dict[str, bytes]:
+    settings = inputs.settings
+    order, fields, rows, industries = _documents(inputs)
+    docs = len(rows)
+    rank = np.empty(docs, np.int64)
+    rank[order] = np.arange(docs)
+    files: dict[str, bytes] = {}
+    for start in range(0, docs, doc_chunk):
+        chunk = "[" + ",".join(rows[start : start + doc_chunk]) + "]"
+        files[f"d/{start // doc_chunk}.json"] = chunk.encode("utf-8")
+    gram_files, shards = _gram_files(
+        fields, rank, shard_bytes, common_bytes, stop_docs or max(STOP_MIN, docs // 8)
+    )
+    files.update(gram_files)
+    files.update(_number_files(inputs.numbers, order, number_block))
+    version = hashlib.blake2b(digest_size=8)
+    for path in sorted(files):
+        version.update(path.encode() + b"\0")
+        version.update(files[path])
+        version.update(b"\0")
+    files["meta.json"] = _dump(
+        {
+            "format": FORMAT,
+            "version": version.hexdigest(),
+            "docs": docs,
+            "chunk": doc_chunk,
+            "shards": shards,
+            "levels": [[lv.key, lv.zh, lv.en] for lv in settings.levels],
+            "statuses": [[st.key, st.zh, st.en] for st in settings.statuses],
+            "industries": [
+                [key, settings.industries[key].zh, settings.industries[key].en]
+                if key in settings.industries
+                else [key, key, key]
+                for key in industries
+            ],
+            "example": settings.number.example,
+        }
+    )
+    return {f"{INDEX_DIR}/{path}": content for path, content in sorted(files.items())}
+
+
+def _documents(
+    inputs: Inputs,
+) -> tuple[np.ndarray, list[Field], list[str], list[str]]:
+    """The certificates' order as documents (by organisation name, then by number, so that one
+    enterprise's certificates and names sharing a city prefix fall in the same document-table
+    chunks); the searched fields (as :func:`searched_texts` gives them); the document table's
+    rows as JSON text, in document order; and the industry keys that rows refer to."""
+    settings = inputs.settings
+    numbers, names = inputs.numbers, inputs.names
+    kind_texts, kind_ids = inputs.industries
+    industries = sorted(set(settings.industries) | set(kind_texts))
+    if not numbers:
+        return np.zeros(0, np.int64), [], [], industries
+    name_json = _json_texts(names)
+    order = _document_order(numbers, names, plain=name_json is names)
+    levels = {lv.key: i for i, lv in enumerate(settings.levels)}
+    statuses = {st.key: i for i, st in enumerate(settings.statuses)}
+    industry_index = {key: i for i, key in enumerate(industries)}
+    zh_texts, en_texts = [], []
+    for key in kind_texts:
+        industry = settings.industries.get(key)
+        zh_texts.append(industry.zh if industry else key)
+        en_texts.append(industry.en if industry else key)
+    fields: list[Field] = [
+        (names, np.arange(len(names))),
+        inputs.names_en,
+        inputs.scopes,
+        inputs.scopes_en,
+        inputs.regions,
+        (zh_texts, kind_ids),
+        (en_texts, kind_ids),
+    ]
+
+    def ordered(texts: list[str], ids: np.ndarray) -> list[str]:
+        return list(map(texts.__getitem__, ids[order].tolist()))
+
+    level_texts, level_ids = inputs.levels
+    status_texts, status_ids = inputs.statuses
+    rows = list(
+        map(
+            _ROW.format,
+            ordered(_json_texts(numbers), np.arange(len(numbers))),
+            ordered(name_json, np.arange(len(names))),
+            ordered([str(levels.get(key, -1)) for key in level_texts], level_ids),
+            ordered([str(statuses[key]) for key in status_texts], status_ids),
+            ordered(_json_texts(inputs.regions[0]), inputs.regions[1]),
+            ordered([str(industry_index[key]) for key in kind_texts], kind_ids),
+            ordered(_json_texts(inputs.scopes[0]), inputs.scopes[1]),
+            ordered(_json_texts(inputs.names_en[0]), inputs.names_en[1]),
+            ordered(_json_texts(inputs.scopes_en[0]), inputs.scopes_en[1]),
+        )
+    )
+    return order, fields, rows, industries
+
+
+def _json_texts(texts: list[str]) -> list[str]:
+    """Every text as :func:`_dump` writes it, without its quotes: as it is if no text has a
+    character that JSON escapes, else in one call, then cut apart (an unescaped quote only ever
+    ends a text)."""
+    if not texts or not _JSON_ESCAPED.search("".join(texts)):
+        return texts
+    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))[2:-2].split('","')
+
+
+def _document_order(numbers: list[str], names: list[str], plain: bool) -> np.ndarray:
+    """Certificates (their places in the lists) ordered by name, then by number. Names that
+    ``plain`` (no control characters, so no NUL that numpy's fixed-width strings would drop) and
+    short are compared by numpy: the same code point order as Python's, without Python's
+    comparisons."""
+    by_number = sorted(range(len(numbers)), key=numbers.__getitem__)
+    if plain and max(map(len, names)) <= 64:
+        return np.array(by_number)[np.argsort(np.array(names)[by_number], kind="stable")]
+    return np.array(sorted(by_number, key=names.__getitem__), np.int64)
+
+
+# A document-table row, as _dump writes it: number, name, level, status, region, industry,
+# scope, English name, English scope.
+_ROW = '["{}","{}",{},{},"{}",{},"{}","{}","{}"]'
+
+
+def _postings(
+    fields: list[Field], rank: np.ndarray, stop: int
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every gram, how many documents hold it, and its postings code (:func:`encode_postings`
+    of its sorted document ids) as ``codes[start:end]`` (ASCII bytes); or, for a stop gram,
+    start and end -1 and at most how many documents hold it.
+
+    ``fields`` are the searched fields, ``rank`` every certificate's document. Text is
+    normalised and cut into runs per distinct text, and runs into grams per distinct run; the
+    rest is integer arrays: (run, document) pairs, then (gram, document) pairs.
+
+    Stop grams: a run in more than ``stop`` documents (counted once per field that holds it)
+    makes each of its grams a stop gram, whose documents are only counted. A gram's lists add up
+    to the sum, over the other runs that hold it, of their documents; that sum decides alone
+    when far above the stop line (电梯 in a name, a scope and an industry label of one
+    certificate), else the gram's distinct documents are counted exactly.
+    """
+    none = np.zeros(0, np.int64)
+    docs = len(rank)
+    if not fields or not docs:
+        return [], none, none.astype(np.uint8), none, none
+    run_cps, run_lengths, pair_run, pair_doc = _runs(fields, rank)
+    if not len(run_lengths):
+        return [], none, none.astype(np.uint8), none, none
+    runs = len(run_lengths)
+    size = np.bincount(pair_run, minlength=runs)
+    stop_run = size > stop
+    kept = ~stop_run[pair_run]
+    dtype = _pair_dtype(runs * docs)
+    run_docs = _distinct_sorted(pair_run[kept].astype(dtype) * docs + pair_doc[kept].astype(dtype))
+    run_of_pair, doc_of_run = np.divmod(run_docs, dtype(docs))  # by run, then by document
+    docs_per_run = np.bincount(run_of_pair, minlength=runs)
+    first_doc = np.cumsum(docs_per_run) - docs_per_run
+    # (gram, run) once per gram of each distinct run.
+    gram, gram_run, gram_texts = _run_grams(run_cps, run_lengths)
+    grams = len(gram_texts)
+    kept_sum = np.bincount(gram, weights=docs_per_run[gram_run], minlength=grams)
+    stop_sum = np.bincount(gram, weights=np.where(stop_run, size, 0)[gram_run], minlength=grams)
+    kept_sum = kept_sum.astype(np.int64)
+    stop_sum = stop_sum.astype(np.int64)
+    counted = (stop_sum > 0) | (kept_sum > stop * len(fields))
+    total = np.minimum(kept_sum + stop_sum, docs)
+    # The documents of every other gram: (gram, document) pairs, ordered and without repeats.
+    # A gram found in more than ``stop`` documents is then only counted.
+    listed = ~counted[gram]
+    list_run, list_gram = gram_run[listed], gram[listed]
+    counts = docs_per_run[list_run]
+    dtype = _pair_dtype(grams * docs)
+    postings = _distinct_sorted(
+        np.repeat(list_gram.astype(dtype) * docs, counts)
+        + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype)
+    )
+    posting_gram, posting_doc = np.divmod(postings, dtype(docs))
+    found = np.bincount(posting_gram, minlength=grams)
+    total[~counted] = found[~counted]
+    keep = (found <= stop)[posting_gram]
+    posting_gram, posting_doc = posting_gram[keep], posting_doc[keep]
+    code_start = np.full(grams, -1, np.int64)
+    code_end = np.full(grams, -1, np.int64)
+    codes = np.zeros(0, np.uint8)
+    if len(posting_gram):
+        first = np.empty(len(posting_gram), bool)
+        first[0] = True
+        np.not_equal(posting_gram[1:], posting_gram[:-1], out=first[1:])
+        codes, ends = _encode_all(posting_doc, first)
+        starts = np.flatnonzero(first)
+        listed = posting_gram[starts]
+        code_end[listed] = ends[np.concatenate((starts[1:] - 1, [len(ends) - 1]))]
+        code_start[listed] = np.concatenate(([0], code_end[listed][:-1]))
+    return gram_texts, total, codes, code_start, code_end
+
+
+# Polynomial hashing of runs (mod 2**64): runs are told apart by their hash, and the runs that
+# share one are then compared character by character.
+_HASH = np.uint64(0x9E3779B97F4A7C15)
+_UNHASH = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+# Which characters make runs: ASCII letters and digits (1), other letters and digits (2).
+_OTHER_WORD = re.compile(r"[^\W_0-9a-z]")
+
+
+def _powers(base: np.uint64, count: int) -> np.ndarray:
+    powers = np.full(count, base, np.uint64)
+    powers[0] = 1
+    return np.cumprod(powers)  # wraps around, as it should
+
+
+def _runs(
+    fields: list[Field], rank: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct runs (:data:`_RUN`) of all fields' normalised texts, as their code points
+    one after the other and their lengths; and (run, document) for every run of every field of
+    every document (a run twice in one text once). ``rank`` is the document of every
+    certificate.
+
+    Each field's texts are normalised together (as :func:`normalise_all` does), all fields'
+    texts then cut into runs at once, on their code points."""
+    parts, field_texts = [], []
+    count = 0
+    for texts, ids in fields:
+        field_texts.append(ids + count)
+        count += len(texts)
+        joined = _JOIN.join(texts)
+        if joined.count(_JOIN) == len(texts) - 1:
+            parts.append(normalise(joined))
+        else:  # a text holds the joiner: normalised one by one, the joiner a space (no run)
+            parts.append(_JOIN.join(normalise(text).replace(_JOIN, " ") for text in texts))
+    joined = _JOIN.join(parts)
+    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+    # Runs: the longest stretches of characters of one kind.
+    seen = np.zeros(int(cps.max()) + 1 if len(cps) else 1, bool)
+    seen[cps] = True
+    present = np.flatnonzero(seen)
+    kinds = np.zeros(len(seen), np.int8)
+    kinds[present] = [
+        1 if c < 128 and chr(c) in _ASCII_ALNUM else 2 if _OTHER_WORD.match(chr(c)) else 0
+        for c in present.tolist()
+    ]
+    kind = kinds[cps]
+    change = np.empty(len(cps) + 1, bool)
+    change[0] = change[-1] = True
+    np.not_equal(kind[1:], kind[:-1], out=change[1:-1])
+    in_run = np.concatenate((kind != 0, [False]))
+    starts = np.flatnonzero(change[:-1] & in_run[:-1])
+    ends = np.flatnonzero(change[1:] & in_run[:-1]) + 1
+    lengths = ends - starts
+    if not len(starts):
+        none = np.zeros(0, np.int64)
+        return cps[:0], none, none, none
+    text = np.cumsum(cps == ord(_JOIN))[starts]
+    # Equal runs: equal hashes, then checked.
+    weighted = np.empty(len(cps) + 1, np.uint64)
+    weighted[0] = 0
+    np.cumsum(cps * _powers(_HASH, len(cps)), out=weighted[1:])
+    hashes = (weighted[ends] - weighted[starts]) * _powers(_UNHASH, len(cps) + 1)[starts]
+    by_hash = np.argsort(hashes, kind="stable")
+    sorted_hashes = hashes[by_hash]
+    first = np.concatenate(([True], sorted_hashes[1:] != sorted_hashes[:-1]))
+    run = np.empty(len(starts), np.int64)
+    run[by_hash] = np.cumsum(first) - 1
+    keep = by_hash[first]  # one of each run
+    same = np.array_equal(lengths, lengths[keep][run]) and np.array_equal(
+        cps[_spans(starts, lengths)], cps[_spans(starts[keep][run], lengths)]
+    )
+    if not same:  # two different runs share a hash: tell them apart by their text
+        found = list(map(joined.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        distinct = dict.fromkeys(found)
+        position = dict(zip(distinct, range(len(distinct)), strict=True))
+        run = np.fromiter(map(position.__getitem__, found), np.int64, len(found))
+        keep = np.flatnonzero(np.concatenate(([True], np.diff(np.maximum.accumulate(run)) > 0)))
+    runs = len(keep)
+    # (text, run), then (run, document) for every field of every document.
+    text_runs = _distinct_sorted(text * runs + run)
+    text, run = np.divmod(text_runs, runs)
+    runs_per_text = np.bincount(text, minlength=count)
+    text_of = np.concatenate(field_texts)
+    counts = runs_per_text[text_of]
+    pair_run = run[_spans((np.cumsum(runs_per_text) - runs_per_text)[text_of], counts)]
+    pair_doc = np.repeat(np.tile(rank, len(fields)), counts)
+    return cps[_spans(starts[keep], lengths[keep])], lengths[keep], pair_run, pair_doc
 
 
 _ALNUM_TABLE = np.full(128, -1, np.int64)
@@ -356,335 +760,36 @@ def _encode_all(docs: np.ndarray, first: np.ndarray) -> tuple[np.ndarray, np.nda
     return out, ends
 
 
-# A searched field: its distinct texts, and for every certificate (in registry order) which.
-Field = tuple[list[str], np.ndarray]
+def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The positions ``starts[i], starts[i] + 1, … < starts[i] + counts[i]`` for every i, in
+    order: gathers CSR rows in one step (a running sum of steps of one, and of the jumps from
+    one span to the next)."""
+    some = counts > 0
+    starts, counts = starts[some].astype(np.int64), counts[some]
+    if not len(counts):
+        return np.zeros(0, np.int64)
+    ends = np.cumsum(counts)
+    steps = np.ones(int(ends[-1]), np.int64)
+    steps[0] = starts[0]
+    steps[ends[:-1]] = starts[1:] - starts[:-1] - counts[:-1] + 1
+    return np.cumsum(steps, out=steps)
 
 
-def _distinct(values: list[Any]) -> tuple[list[Any], np.ndarray]:
-    """The distinct values in order of first appearance, and which one each value is."""
-    distinct = dict.fromkeys(values)
-    if len(distinct) == len(values):
-        return list(values), np.arange(len(values), dtype=np.int64)
-    position = dict(zip(distinct, range(len(distinct)), strict=True))
-    return list(distinct), np.fromiter(map(position.__getitem__, values), np.int64, len(values))
+# Pairs packed in one integer below this limit are 32-bit: sorting them is twice as fast.
+_NARROW = 1 << 32
 
 
-# Polynomial hashing of runs (mod 2**64): runs are told apart by their hash, and the runs that
-# share one are then compared character by character.
-_HASH = np.uint64(0x9E3779B97F4A7C15)
-_UNHASH = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
-# Which characters make runs: ASCII letters and digits (1), other letters and digits (2).
-_OTHER_WORD = re.compile(r"[^\W_0-9a-z]")
+def _pair_dtype(limit: int) -> type[np.integer[Any]]:
+    """The narrowest integer type for values below ``limit`` (narrow sorts are faster)."""
+    return np.uint32 if limit <= _NARROW else np.int64
 
 
-def _powers(base: np.uint64, count: int) -> np.ndarray:
-    powers = np.full(count, base, np.uint64)
-    powers[0] = 1
-    return np.cumprod(powers)  # wraps around, as it should
-
-
-def _runs(
-    fields: list[Field], rank: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct runs (:data:`_RUN`) of all fields' normalised texts, as their code points
-    one after the other and their lengths; and (run, document) for every run of every field of
-    every document (a run twice in one text once). ``rank`` is the document of every
-    certificate.
-
-    Each field's texts are normalised together (as :func:`normalise_all` does), all fields'
-    texts then cut into runs at once, on their code points."""
-    parts, field_texts = [], []
-    count = 0
-    for texts, ids in fields:
-        field_texts.append(ids + count)
-        count += len(texts)
-        joined = _JOIN.join(texts)
-        if joined.count(_JOIN) == len(texts) - 1:
-            parts.append(normalise(joined))
-        else:  # a text holds the joiner: normalised one by one, the joiner a space (no run)
-            parts.append(_JOIN.join(normalise(text).replace(_JOIN, " ") for text in texts))
-    joined = _JOIN.join(parts)
-    cps = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-    # Runs: the longest stretches of characters of one kind.
-    seen = np.zeros(int(cps.max()) + 1 if len(cps) else 1, bool)
-    seen[cps] = True
-    present = np.flatnonzero(seen)
-    kinds = np.zeros(len(seen), np.int8)
-    kinds[present] = [
-        1 if c < 128 and chr(c) in _ASCII_ALNUM else 2 if _OTHER_WORD.match(chr(c)) else 0
-        for c in present.tolist()
-    ]
-    kind = kinds[cps]
-    change = np.empty(len(cps) + 1, bool)
-    change[0] = change[-1] = True
-    np.not_equal(kind[1:], kind[:-1], out=change[1:-1])
-    in_run = np.concatenate((kind != 0, [False]))
-    starts = np.flatnonzero(change[:-1] & in_run[:-1])
-    ends = np.flatnonzero(change[1:] & in_run[:-1]) + 1
-    lengths = ends - starts
-    text = np.cumsum(cps == ord(_JOIN))[starts]
-    # Equal runs: equal hashes, then checked.
-    weighted = np.empty(len(cps) + 1, np.uint64)
-    weighted[0] = 0
-    np.cumsum(cps * _powers(_HASH, len(cps)), out=weighted[1:])
-    hashes = (weighted[ends] - weighted[starts]) * _powers(_UNHASH, len(cps) + 1)[starts]
-    by_hash = np.argsort(hashes, kind="stable")
-    sorted_hashes = hashes[by_hash]
-    first = np.concatenate(([True], sorted_hashes[1:] != sorted_hashes[:-1]))
-    run = np.empty(len(starts), np.int64)
-    run[by_hash] = np.cumsum(first) - 1
-    keep = by_hash[first]  # one of each run
-    same = np.array_equal(lengths, lengths[keep][run]) and np.array_equal(
-        cps[_spans(starts, lengths)], cps[_spans(starts[keep][run], lengths)]
-    )
-    if not same:  # two different runs share a hash: tell them apart by their text
-        found = list(map(joined.__getitem__, map(slice, starts.tolist(), ends.tolist())))
-        distinct = dict.fromkeys(found)
-        position = dict(zip(distinct, range(len(distinct)), strict=True))
-        run = np.fromiter(map(position.__getitem__, found), np.int64, len(found))
-        keep = np.flatnonzero(np.concatenate(([True], np.diff(np.maximum.accumulate(run)) > 0)))
-    runs = len(keep)
-    # (text, run), then (run, document) for every field of every document.
-    text_runs = _distinct_sorted(text * runs + run)
-    text, run = np.divmod(text_runs, runs)
-    runs_per_text = np.bincount(text, minlength=count)
-    text_of = np.concatenate(field_texts)
-    counts = runs_per_text[text_of]
-    pair_run = run[_spans((np.cumsum(runs_per_text) - runs_per_text)[text_of], counts)]
-    pair_doc = np.repeat(np.tile(rank, len(fields)), counts)
-    return cps[_spans(starts[keep], lengths[keep])], lengths[keep], pair_run, pair_doc
-
-
-def _postings(
-    fields: list[Field], rank: np.ndarray, stop: int
-) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every gram, how many documents hold it, and its postings code (:func:`encode_postings`
-    of its sorted document ids) as ``codes[start:end]`` (ASCII bytes); or, for a stop gram,
-    start and end -1 and at most how many documents hold it.
-
-    ``fields`` are the searched fields, ``rank`` every certificate's document. Text is
-    normalised and cut into runs per distinct text, and runs into grams per distinct run; the
-    rest is integer arrays: (run, document) pairs, then (gram, document) pairs.
-
-    Stop grams: a run in more than ``stop`` documents (counted once per field that holds it)
-    makes each of its grams a stop gram, whose documents are only counted. A gram's lists add up
-    to the sum, over the other runs that hold it, of their documents; that sum decides alone
-    when far above the stop line (电梯 in a name, a scope and an industry label of one
-    certificate), else the gram's distinct documents are counted exactly.
-    """
-    none = np.zeros(0, np.int64)
-    docs = len(rank)
-    if not fields or not docs:
-        return [], none, none.astype(np.uint8), none, none
-    run_cps, run_lengths, pair_run, pair_doc = _runs(fields, rank)
-    if not len(run_lengths):
-        return [], none, none.astype(np.uint8), none, none
-    runs = len(run_lengths)
-    size = np.bincount(pair_run, minlength=runs)
-    stop_run = size > stop
-    kept = ~stop_run[pair_run]
-    dtype = _pair_dtype(runs * docs)
-    run_docs = _distinct_sorted(pair_run[kept].astype(dtype) * docs + pair_doc[kept].astype(dtype))
-    run_of_pair, doc_of_run = np.divmod(run_docs, dtype(docs))  # by run, then by document
-    docs_per_run = np.bincount(run_of_pair, minlength=runs)
-    first_doc = np.cumsum(docs_per_run) - docs_per_run
-    # (gram, run) once per gram of each distinct run.
-    gram, gram_run, gram_texts = _run_grams(run_cps, run_lengths)
-    grams = len(gram_texts)
-    kept_sum = np.bincount(gram, weights=docs_per_run[gram_run], minlength=grams)
-    stop_sum = np.bincount(gram, weights=np.where(stop_run, size, 0)[gram_run], minlength=grams)
-    kept_sum = kept_sum.astype(np.int64)
-    stop_sum = stop_sum.astype(np.int64)
-    counted = (stop_sum > 0) | (kept_sum > stop * len(fields))
-    total = np.minimum(kept_sum + stop_sum, docs)
-    # The documents of every other gram: (gram, document) pairs, ordered and without repeats.
-    # A gram found in more than ``stop`` documents is then only counted.
-    listed = ~counted[gram]
-    list_run, list_gram = gram_run[listed], gram[listed]
-    counts = docs_per_run[list_run]
-    dtype = _pair_dtype(grams * docs)
-    postings = _distinct_sorted(
-        np.repeat(list_gram.astype(dtype) * docs, counts)
-        + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype)
-    )
-    posting_gram, posting_doc = np.divmod(postings, dtype(docs))
-    found = np.bincount(posting_gram, minlength=grams)
-    total[~counted] = found[~counted]
-    keep = (found <= stop)[posting_gram]
-    posting_gram, posting_doc = posting_gram[keep], posting_doc[keep]
-    code_start = np.full(grams, -1, np.int64)
-    code_end = np.full(grams, -1, np.int64)
-    codes = np.zeros(0, np.uint8)
-    if len(posting_gram):
-        first = np.empty(len(posting_gram), bool)
-        first[0] = True
-        np.not_equal(posting_gram[1:], posting_gram[:-1], out=first[1:])
-        codes, ends = _encode_all(posting_doc, first)
-        starts = np.flatnonzero(first)
-        listed = posting_gram[starts]
-        code_end[listed] = ends[np.concatenate((starts[1:] - 1, [len(ends) - 1]))]
-        code_start[listed] = np.concatenate(([0], code_end[listed][:-1]))
-    return gram_texts, total, codes, code_start, code_end
-
-
-def _compact_numbers(numbers: list[str]) -> bytes:
-    """:func:`compact_number` of every number, one a line; ASCII numbers in one step."""
-    joined = "\n".join(numbers)
-    if joined.isascii() and joined.count("\n") == len(numbers) - 1:
-        return joined.encode("ascii").lower().translate(None, _NOT_ALNUM_BYTES)
-    return "\n".join(map(compact_number, numbers)).encode("ascii")
-
-
-def _digits(values: np.ndarray) -> np.ndarray:
-    """Non-negative integers in decimal, one a row of ASCII digits, right-aligned after NULs."""
-    width = len(str(int(values.max()))) if len(values) else 1
-    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    digits = (values[:, None] // powers % 10 + ord("0")).astype(np.uint8)
-    digits[(values[:, None] < powers) & (powers > 1)] = 0
-    return digits
-
-
-def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The number directory (see the module docstring): every key, NUL-padded, one a row, and
-    its document; ordered by key, then by document. ``order`` lists the certificates (their
-    places in ``numbers``) in document order."""
-    if not numbers:
-        return np.zeros((0, 2), np.uint8), np.zeros(0, np.int64)
-    code = np.frombuffer(_compact_numbers(numbers), np.uint8)
-    newline = code == ord("\n")
-    ends = np.concatenate((np.flatnonzero(newline), [len(code)]))
-    lengths = np.diff(ends, prepend=-1) - 1
-    width = int(lengths.max()) + 2 if len(lengths) else 2  # room for "~" and for one NUL
-    keys = np.zeros((len(numbers), width), np.uint8)
-    row = np.cumsum(newline)[~newline]
-    keys[row, np.flatnonzero(~newline) - (ends - lengths)[row]] = code[~newline]
-    keys, lengths = keys[order], lengths[order]
-    # Without its letter prefix: from the first character that is not a letter (a NUL at the
-    # latest). Reversed and marked with "~".
-    letters = np.argmin(keys >= ord("a"), axis=1)
-    column = np.arange(width)
-    prefixless = keys[
-        np.arange(len(keys))[:, None], np.minimum(column + letters[:, None], width - 1)
-    ]
-    back = lengths[:, None] - column[None, :]
-    reverse = np.where(back > 0, keys[np.arange(len(keys))[:, None], np.maximum(back - 1, 0)], 0)
-    reverse = np.concatenate((np.full((len(keys), 1), ord("~"), np.uint8), reverse[:, :-1]), 1)
-    present = lengths > 0
-    valid = np.stack((present, present & (letters > 0) & (letters < lengths), present), 1)
-    entries = np.stack((keys, prefixless, reverse), 1)[valid]
-    docs = np.repeat(np.arange(len(keys))[:, None], 3, 1)[valid]
-    order = np.argsort(entries.view(f"S{width}").ravel(), kind="stable")
-    return entries[order], docs[order]
-
-
-def _json_texts(texts: list[str]) -> list[str]:
-    """Every text as :func:`_dump` writes it, without its quotes: as it is if no text has a
-    character that JSON escapes, else in one call, then cut apart (an unescaped quote only ever
-    ends a text)."""
-    if not texts or not _JSON_ESCAPED.search("".join(texts)):
-        return texts
-    return json.dumps(texts, ensure_ascii=False, separators=(",", ":"))[2:-2].split('","')
-
-
-def _document_order(numbers: list[str], names: list[str], plain: bool) -> np.ndarray:
-    """Certificates (their places in the lists) ordered by name, then by number. Names that
-    ``plain`` (no control characters, so no NUL that numpy's fixed-width strings would drop) and
-    short are compared by numpy: the same code point order as Python's, without Python's
-    comparisons."""
-    by_number = sorted(range(len(numbers)), key=numbers.__getitem__)
-    if plain and max(map(len, names)) <= 64:
-        return np.array(by_number)[np.argsort(np.array(names)[by_number], kind="stable")]
-    return np.array(sorted(by_number, key=names.__getitem__), np.int64)
-
-
-# A document-table row, as _dump writes it: number, name, level, status, region, industry,
-# scope, English name, English scope.
-_ROW = '["{}","{}",{},{},"{}",{},"{}","{}","{}"]'
-
-
-def _documents(
-    registry: Registry,
-) -> tuple[list[str], np.ndarray, list[Field], list[str], list[str]]:
-    """The certificates' numbers (in registry order); their order as documents (by
-    organisation name, then by number, so that one enterprise's certificates and names sharing a
-    city prefix fall in the same document-table chunks); the searched fields (as
-    :func:`searched_texts` gives them); the document table's rows as JSON text, in document
-    order; and the industry keys that rows refer to.
-
-    Every certificate is read once, the rest works on the fields' distinct values.
-    """
-    settings = registry.settings
-    standing = registry.standing
-    records = [
-        (
-            cert.number,
-            org.name,
-            org.name_en,
-            cert.scope_zh,
-            cert.scope_en,
-            org.region,
-            cert.industry,
-            cert.level,
-            standing(cert).verdict,
-        )
-        for cert in registry.certificates
-        for org in (cert.organization,)
-    ]
-    if not records:
-        return [], np.zeros(0, np.int64), [], [], sorted(settings.industries)
-    numbers, names, names_en, scopes_zh, scopes_en, codes, kinds, level_keys, verdicts = map(
-        list, zip(*records, strict=True)
-    )
-    name_json = _json_texts(names)
-    order = _document_order(numbers, names, plain=name_json is names)
-    industries = sorted(set(settings.industries) | set(kinds))
-    levels = {lv.key: i for i, lv in enumerate(settings.levels)}
-    statuses = {st.key: i for i, st in enumerate(settings.statuses)}
-    industry_index = {key: i for i, key in enumerate(industries)}
-    name_texts, name_ids = names, np.arange(len(names))  # nearly all distinct
-    name_en_texts, name_en_ids = _distinct(names_en)
-    name_en_texts = [text or "" for text in name_en_texts]
-    scope_texts, scope_ids = _distinct(scopes_zh)
-    scope_en_texts, scope_en_ids = _distinct(scopes_en)
-    scope_en_texts = [text or "" for text in scope_en_texts]
-    code_texts, region_ids = _distinct(codes)
-    region_texts = [settings.region_name(code) for code in code_texts]
-    kind_texts, kind_ids = _distinct(kinds)
-    zh_texts, en_texts = [], []
-    for key in kind_texts:
-        industry = settings.industries.get(key)
-        zh_texts.append(industry.zh if industry else key)
-        en_texts.append(industry.en if industry else key)
-    level_texts, level_ids = _distinct(level_keys)
-    verdict_texts, verdict_ids = _distinct(verdicts)
-    fields: list[Field] = [
-        (name_texts, name_ids),
-        (name_en_texts, name_en_ids),
-        (scope_texts, scope_ids),
-        (scope_en_texts, scope_en_ids),
-        (region_texts, region_ids),
-        (zh_texts, kind_ids),
-        (en_texts, kind_ids),
-    ]
-
-    def ordered(texts: list[str], ids: np.ndarray) -> list[str]:
-        return list(map(texts.__getitem__, ids[order].tolist()))
-
-    rows = list(
-        map(
-            _ROW.format,
-            ordered(_json_texts(numbers), np.arange(len(numbers))),
-            ordered(name_json, name_ids),
-            ordered([str(levels.get(key, -1)) for key in level_texts], level_ids),
-            ordered([str(statuses[verdict]) for verdict in verdict_texts], verdict_ids),
-            ordered(_json_texts(region_texts), region_ids),
-            ordered([str(industry_index[key]) for key in kind_texts], kind_ids),
-            ordered(_json_texts(scope_texts), scope_ids),
-            ordered(_json_texts(name_en_texts), name_en_ids),
-            ordered(_json_texts(scope_en_texts), scope_en_ids),
-        )
-    )
-    return numbers, order, fields, rows, industries
+def _distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``values`` sorted without repeats (np.unique, without its overhead)."""
+    values = np.sort(values)
+    if len(values) > 1:
+        values = values[np.concatenate(([True], values[1:] != values[:-1]))]
+    return values
 
 
 # The constant parts of a gram shard's entries, and where each is in _PIECES.
@@ -787,75 +892,54 @@ def _number_files(numbers: list[str], order: np.ndarray, number_block: int) -> d
     return files
 
 
-def build_index(
-    registry: Registry,
-    *,
-    doc_chunk: int = DOC_CHUNK,
-    shard_bytes: int = SHARD_BYTES,
-    common_bytes: int = COMMON_BYTES,
-    number_block: int = NUMBER_BLOCK,
-    stop_docs: int | None = None,
-) -> dict[str, bytes]:
-    """Every file of the search index: path under the site root (``search/idx/...``) → bytes.
-
-    The keyword arguments are for tests and benchmarks; the defaults suit 1 to 100,000
-    certificates.
-    """
-    collecting = gc.isenabled()
-    gc.disable()  # millions of short lists: the cyclic collector would rescan them again and again
-    try:
-        return _build(registry, doc_chunk, shard_bytes, common_bytes, number_block, stop_docs)
-    finally:
-        if collecting:
-            gc.enable()
+def _compact_numbers(numbers: list[str]) -> bytes:
+    """:func:`compact_number` of every number, one a line; ASCII numbers in one step."""
+    joined = "\n".join(numbers)
+    if joined.isascii() and joined.count("\n") == len(numbers) - 1:
+        return joined.encode("ascii").lower().translate(None, _NOT_ALNUM_BYTES)
+    return "\n".join(map(compact_number, numbers)).encode("ascii")
 
 
-def _build(
-    registry: Registry,
-    doc_chunk: int,
-    shard_bytes: int,
-    common_bytes: int,
-    number_block: int,
-    stop_docs: int | None,
-) -> dict[str, bytes]:
-    settings = registry.settings
-    numbers, order, fields, rows, industries = _documents(registry)
-    docs = len(rows)
-    rank = np.empty(docs, np.int64)
-    rank[order] = np.arange(docs)
-    files: dict[str, bytes] = {}
-    for start in range(0, docs, doc_chunk):
-        chunk = "[" + ",".join(rows[start : start + doc_chunk]) + "]"
-        files[f"d/{start // doc_chunk}.json"] = chunk.encode("utf-8")
-    gram_files, shards = _gram_files(
-        fields, rank, shard_bytes, common_bytes, stop_docs or max(STOP_MIN, docs // 8)
-    )
-    files.update(gram_files)
-    files.update(_number_files(numbers, order, number_block))
-    version = hashlib.blake2b(digest_size=8)
-    for path in sorted(files):
-        version.update(path.encode() + b"\0")
-        version.update(files[path])
-        version.update(b"\0")
-    files["meta.json"] = _dump(
-        {
-            "format": FORMAT,
-            "version": version.hexdigest(),
-            "docs": docs,
-            "chunk": doc_chunk,
-            "shards": shards,
-            "levels": [[lv.key, lv.zh, lv.en] for lv in settings.levels],
-            "statuses": [[st.key, st.zh, st.en] for st in settings.statuses],
-            "industries": [
-                [key, settings.industries[key].zh, settings.industries[key].en]
-                if key in settings.industries
-                else [key, key, key]
-                for key in industries
-            ],
-            "example": settings.number.example,
-        }
-    )
-    return {f"{INDEX_DIR}/{path}": content for path, content in sorted(files.items())}
+def _digits(values: np.ndarray) -> np.ndarray:
+    """Non-negative integers in decimal, one a row of ASCII digits, right-aligned after NULs."""
+    width = len(str(int(values.max()))) if len(values) else 1
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    digits = (values[:, None] // powers % 10 + ord("0")).astype(np.uint8)
+    digits[(values[:, None] < powers) & (powers > 1)] = 0
+    return digits
+
+
+def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The number directory (see the module docstring): every key, NUL-padded, one a row, and
+    its document; ordered by key, then by document. ``order`` lists the certificates (their
+    places in ``numbers``) in document order."""
+    if not numbers:
+        return np.zeros((0, 2), np.uint8), np.zeros(0, np.int64)
+    code = np.frombuffer(_compact_numbers(numbers), np.uint8)
+    newline = code == ord("\n")
+    ends = np.concatenate((np.flatnonzero(newline), [len(code)]))
+    lengths = np.diff(ends, prepend=-1) - 1
+    width = int(lengths.max()) + 2 if len(lengths) else 2  # room for "~" and for one NUL
+    keys = np.zeros((len(numbers), width), np.uint8)
+    row = np.cumsum(newline)[~newline]
+    keys[row, np.flatnonzero(~newline) - (ends - lengths)[row]] = code[~newline]
+    keys, lengths = keys[order], lengths[order]
+    # Without its letter prefix: from the first character that is not a letter (a NUL at the
+    # latest). Reversed and marked with "~".
+    letters = np.argmin(keys >= ord("a"), axis=1)
+    column = np.arange(width)
+    prefixless = keys[
+        np.arange(len(keys))[:, None], np.minimum(column + letters[:, None], width - 1)
+    ]
+    back = lengths[:, None] - column[None, :]
+    reverse = np.where(back > 0, keys[np.arange(len(keys))[:, None], np.maximum(back - 1, 0)], 0)
+    reverse = np.concatenate((np.full((len(keys), 1), ord("~"), np.uint8), reverse[:, :-1]), 1)
+    present = lengths > 0
+    valid = np.stack((present, present & (letters > 0) & (letters < lengths), present), 1)
+    entries = np.stack((keys, prefixless, reverse), 1)[valid]
+    docs = np.repeat(np.arange(len(keys))[:, None], 3, 1)[valid]
+    order = np.argsort(entries.view(f"S{width}").ravel(), kind="stable")
+    return entries[order], docs[order]
 
 
 def entry_count(files: dict[str, bytes]) -> int:

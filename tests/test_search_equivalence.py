@@ -5,6 +5,7 @@ under the default settings and under small ones that make every kind of entry co
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import zlib
@@ -176,13 +177,61 @@ def test_one_big_registry_with_the_default_settings(settings: settings_mod.Setti
 
 def test_fields_are_the_searched_texts(settings: settings_mod.Settings) -> None:
     reg = registry(settings, 200, seed=3)
-    numbers, order, fields, rows, _ = search._documents(reg)
-    assert numbers == [c.number for c in reg.certificates]
-    assert sorted(order.tolist()) == list(range(len(numbers)))
+    inputs = search.read_inputs(reg)
+    order, fields, rows, _ = search._documents(inputs)
+    assert inputs.numbers == [c.number for c in reg.certificates]
+    assert sorted(order.tolist()) == list(range(len(reg.certificates)))
     for i, cert in enumerate(reg.certificates):
         assert tuple(texts[ids[i]] for texts, ids in fields) == searched_texts(cert, settings)
     for doc, i in enumerate(order.tolist()):
-        assert json.loads(rows[doc])[:2] == [numbers[i], reg.certificates[i].organization.name]
+        assert json.loads(rows[doc])[:2] == [inputs.numbers[i], cert_name(reg, i)]
+
+
+def cert_name(reg: Registry, i: int) -> str:
+    return reg.certificates[i].organization.name
+
+
+def edited(reg: Registry, i: int, **changes: Any) -> Registry:
+    """``reg`` with certificate ``i`` changed (organisation fields as ``organization__x``)."""
+    cert = reg.certificates[i]
+    org = {k.removeprefix("organization__"): v for k, v in changes.items() if "__" in k}
+    own = {k: v for k, v in changes.items() if "__" not in k}
+    if org:
+        own["organization"] = dataclasses.replace(cert.organization, **org)
+    certs = list(reg.certificates)
+    certs[i] = dataclasses.replace(cert, **own)
+    return Registry.create(reg.settings, certs, reg.as_of)
+
+
+def test_inputs_digest_tells_apart_what_the_index_shows(settings: settings_mod.Settings) -> None:
+    reg = registry(settings, 120, seed=8)
+    digest = search.read_inputs(reg).digest()
+    index = build_index(reg)
+    assert build_index(search.read_inputs(reg)) == index
+    # What the index does not read: the same digest, the same index.
+    for changes in (
+        {"organization__address": "别处路9号"},
+        {"organization__credit_code": "91110000000000000X"},
+        {"source": "elsewhere.yaml"},
+    ):
+        other = edited(reg, 5, **changes)
+        assert search.read_inputs(other).digest() == digest
+        assert build_index(other) == index
+    # What it reads: another digest.
+    cert = reg.certificates[5]
+    for changes in (
+        {"organization__name": cert.organization.name + "甲"},
+        {"organization__name_en": "Other Name Ltd."},
+        {"organization__region": "110108" if cert.organization.region != "110108" else "440305"},
+        {"scope_zh": cert.scope_zh + "。"},
+        {"scope_en": "Something else"},
+        {"industry": "elevators" if cert.industry != "elevators" else "furniture"},
+        {"level": "four-star" if cert.level != "four-star" else "five-star"},
+        {"status": "withdrawn" if cert.status != "withdrawn" else "valid"},
+        {"number": cert.number + "9"},
+    ):
+        assert search.read_inputs(edited(reg, 5, **changes)).digest() != digest, changes
+    assert search.read_inputs(registry(settings, 0, seed=0)).digest() != digest
 
 
 def test_grams_of_runs_as_run_grams_cuts_them() -> None:
@@ -247,3 +296,12 @@ def test_spans() -> None:
         expected = [s + i for s, c in zip(starts, counts, strict=True) for i in range(c)]
         found = search._spans(np.array(starts, np.uint32), np.array(counts, np.int64))
         assert found.tolist() == expected
+
+
+def test_texts_without_runs() -> None:
+    fields = [(["—", "", "！？"], np.array([0, 1, 2, 0])), (["·"], np.zeros(4, np.int64))]
+    rank = np.array([2, 0, 3, 1])
+    cps, lengths, pair_run, pair_doc = search._runs(fields, rank)
+    assert len(lengths) == len(pair_run) == len(pair_doc) == len(cps) == 0
+    grams, total, codes, start, end = search._postings(fields, rank, 5)
+    assert grams == [] and len(total) == len(codes) == 0
