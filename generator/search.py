@@ -53,8 +53,10 @@ import sys
 import threading
 import unicodedata
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -438,14 +440,18 @@ def _documents(
         (en_texts, kind_ids),
     ]
 
-    def ordered(texts: list[str], ids: np.ndarray) -> list[str]:
-        return list(map(texts.__getitem__, ids[order].tolist()))
+    def ordered(texts: list[str], ids: np.ndarray) -> Sequence[str]:
+        picked = ids[order].tolist()
+        return itemgetter(*picked)(texts) if len(picked) > 1 else [texts[i] for i in picked]
 
     level_texts, level_ids = inputs.levels
     status_texts, status_ids = inputs.statuses
-    rows = list(
-        map(
-            _ROW.format,
+    # As _dump writes a row: number, name, level, status, region, industry, scope, English
+    # name, English scope.
+    rows = [
+        f'["{number}","{name}",{level},{status},"{region}",{industry},"{scope}","{name_en}",'
+        f'"{scope_en}"]'
+        for number, name, level, status, region, industry, scope, name_en, scope_en in zip(
             ordered(_json_texts(numbers), np.arange(len(numbers))),
             ordered(name_json, np.arange(len(names))),
             ordered([str(levels.get(key, -1)) for key in level_texts], level_ids),
@@ -455,8 +461,9 @@ def _documents(
             ordered(_json_texts(inputs.scopes[0]), inputs.scopes[1]),
             ordered(_json_texts(inputs.names_en[0]), inputs.names_en[1]),
             ordered(_json_texts(inputs.scopes_en[0]), inputs.scopes_en[1]),
+            strict=True,
         )
-    )
+    ]
     return order, fields, rows, industries
 
 
@@ -478,11 +485,6 @@ def _document_order(numbers: list[str], names: list[str], plain: bool) -> np.nda
     if plain and max(map(len, names)) <= 64:
         return np.array(by_number)[np.argsort(np.array(names)[by_number], kind="stable")]
     return np.array(sorted(by_number, key=names.__getitem__), np.int64)
-
-
-# A document-table row, as _dump writes it: number, name, level, status, region, industry,
-# scope, English name, English scope.
-_ROW = '["{}","{}",{},{},"{}",{},"{}","{}","{}"]'
 
 
 def _postings(
@@ -537,23 +539,22 @@ def _postings(
         np.repeat(list_gram.astype(dtype) * docs, counts)
         + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype)
     )
-    posting_gram, posting_doc = np.divmod(postings, dtype(docs))
-    found = np.bincount(posting_gram, minlength=grams)
+    starts = np.searchsorted(postings, (np.arange(grams, dtype=np.int64) * docs).astype(dtype))
+    found = np.diff(starts, append=len(postings))
     total[~counted] = found[~counted]
-    keep = (found <= stop)[posting_gram]
-    posting_gram, posting_doc = posting_gram[keep], posting_doc[keep]
+    coded = np.flatnonzero(~counted & (found <= stop))
+    sizes = found[coded]
+    posting_doc = (postings % dtype(docs))[np.repeat(~counted & (found <= stop), found)]
     code_start = np.full(grams, -1, np.int64)
     code_end = np.full(grams, -1, np.int64)
     codes = np.zeros(0, np.uint8)
-    if len(posting_gram):
-        first = np.empty(len(posting_gram), bool)
-        first[0] = True
-        np.not_equal(posting_gram[1:], posting_gram[:-1], out=first[1:])
+    if len(posting_doc):
+        first = np.zeros(len(posting_doc), bool)
+        last = np.cumsum(sizes) - 1
+        first[last - sizes + 1] = True
         codes, ends = _encode_all(posting_doc, first)
-        starts = np.flatnonzero(first)
-        listed = posting_gram[starts]
-        code_end[listed] = ends[np.concatenate((starts[1:] - 1, [len(ends) - 1]))]
-        code_start[listed] = np.concatenate(([0], code_end[listed][:-1]))
+        code_end[coded] = ends[last]
+        code_start[coded] = np.concatenate(([0], ends[last][:-1]))
     return gram_texts, total, codes, code_start, code_end
 
 
@@ -764,8 +765,10 @@ def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """The positions ``starts[i], starts[i] + 1, … < starts[i] + counts[i]`` for every i, in
     order: gathers CSR rows in one step (a running sum of steps of one, and of the jumps from
     one span to the next)."""
+    starts = starts.astype(np.int64, copy=False)
     some = counts > 0
-    starts, counts = starts[some].astype(np.int64), counts[some]
+    if not some.all():
+        starts, counts = starts[some], counts[some]
     if not len(counts):
         return np.zeros(0, np.int64)
     ends = np.cumsum(counts)
