@@ -410,13 +410,16 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 stale.append([i, *pages[at : at + 50]])
         listed = pool.start_tasks(_listing_pages, stale)
 
-        if out.reuse("search", everything) is not None and "search" in counts:
+        # The index reads a few fields of each record: kept when none of them changed.
+        searched = search.read_inputs(registry)
+        search_inputs = _hash(base, searched.digest())
+        if out.reuse("search", search_inputs) is not None and "search" in counts:
             report.search_entries = counts["search"]
         else:
-            index = search.build_index(registry)
+            index = search.build_index(searched)
             for rel, content in index.items():
                 out.write(rel, content)
-            out.unit("search", everything, sorted(index))
+            out.unit("search", search_inputs, sorted(index))
             report.search_entries = search.entry_count(index)
         clock.lap("search")
 

@@ -200,6 +200,35 @@ def test_one_changed_record_equals_a_clean_build(registry_root: Path, site: Path
     assert_same_as_clean(registry_root, site, tmp_path / "again")
 
 
+def test_one_change_rebuilds_only_the_search_and_listing_pages_it_touches(
+        registry_root: Path, tmp_path: Path) -> None:
+    """A new address is not searched: the index is kept. A new name is: the index is built
+    again, and still equals a clean build. Listing pages without the certificate are kept."""
+    site = registry_root / "site"
+    build(registry_root, site)
+    ino = inodes(site)
+    number = valid(registry_root)[0]
+    path = records(registry_root)[number]
+    move(path)
+    build(registry_root, site)
+    after = inodes(site)
+    index = [rel for rel in ino if rel.startswith("search/idx/")]
+    assert index and all(after[rel] == ino[rel] for rel in index)
+    level = re.search(r"(?m)^level: (\S+)", path.read_text("utf-8"))
+    assert level is not None
+    others = [rel for rel in ino if rel.startswith("list/level-")
+              and not rel.startswith(f"list/level-{level.group(1)}/")]
+    assert others and all(after[rel] == ino[rel] for rel in others)
+    text = path.read_text("utf-8")
+    renamed_text = re.sub(r"(?m)^(  name: .*?)(\"?)$", r"\1新\2", text, count=1)
+    assert renamed_text != text
+    path.write_text(renamed_text, "utf-8")
+    build(registry_root, site)
+    renamed = inodes(site)
+    assert any(renamed[rel] != after[rel] for rel in index)
+    assert_same_as_clean(registry_root, site, tmp_path)
+
+
 def test_a_suspended_certificate_loses_its_mark_files(registry_root: Path, site: Path,
                                                       tmp_path: Path) -> None:
     number = valid(registry_root)[1]
