@@ -380,7 +380,7 @@ def _build(
         fields, rank, shard_bytes, common_bytes, stop_docs or max(STOP_MIN, docs // 8)
     )
     files.update(gram_files)
-    files.update(_number_files(inputs.numbers, order, number_block))
+    files.update(_number_files(inputs.numbers, rank, number_block))
     version = hashlib.blake2b(digest_size=8)
     for path in sorted(files):
         version.update(path.encode() + b"\0")
@@ -537,7 +537,7 @@ def _postings(
     dtype = _pair_dtype(grams * docs)
     postings = _distinct_sorted(
         np.repeat(list_gram.astype(dtype) * docs, counts)
-        + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype)
+        + doc_of_run[_spans(first_doc[list_run], counts)].astype(dtype, copy=False)
     )
     starts = np.searchsorted(postings, (np.arange(grams, dtype=np.int64) * docs).astype(dtype))
     found = np.diff(starts, append=len(postings))
@@ -772,7 +772,8 @@ def _spans(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     if not len(counts):
         return np.zeros(0, np.int64)
     ends = np.cumsum(counts)
-    steps = np.ones(int(ends[-1]), np.int64)
+    narrow = int((starts + counts).max()) < 1 << 31  # positions as int32: half the memory
+    steps = np.ones(int(ends[-1]), np.int32 if narrow else np.int64)
     steps[0] = starts[0]
     steps[ends[:-1]] = starts[1:] - starts[:-1] - counts[:-1] + 1
     return np.cumsum(steps, out=steps)
@@ -865,7 +866,7 @@ def _gram_files(
     return files, shards
 
 
-def _number_files(numbers: list[str], order: np.ndarray, number_block: int) -> dict[str, bytes]:
+def _number_files(numbers: list[str], rank: np.ndarray, number_block: int) -> dict[str, bytes]:
     """The number directory in blocks, and the first key of every block.
 
     Written out as :func:`_dump` writes ``[[key, doc], …]``: keys are ASCII letters, digits and
@@ -873,7 +874,7 @@ def _number_files(numbers: list[str], order: np.ndarray, number_block: int) -> d
     its parts, and dropping the NULs joins them all.
     """
     files: dict[str, bytes] = {}
-    keys, docs = _number_directory(numbers, order)
+    keys, docs = _number_directory(numbers, rank)
     rows = np.zeros((len(keys), keys.shape[1] + 5), np.uint8)
     rows[:, :2] = np.frombuffer(b'["', np.uint8)
     rows[:, 2:-3] = keys
@@ -912,21 +913,22 @@ def _digits(values: np.ndarray) -> np.ndarray:
     return digits
 
 
-def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _number_directory(numbers: list[str], rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The number directory (see the module docstring): every key, NUL-padded, one a row, and
-    its document; ordered by key, then by document. ``order`` lists the certificates (their
-    places in ``numbers``) in document order."""
+    its document; ordered by key, then by document. ``rank`` is every number's document.
+
+    Keys are sorted kind by kind in registry order, which is mostly by number already (a
+    stable sort finds such runs); equal keys are then put in document order."""
     if not numbers:
         return np.zeros((0, 2), np.uint8), np.zeros(0, np.int64)
     code = np.frombuffer(_compact_numbers(numbers), np.uint8)
     newline = code == ord("\n")
     ends = np.concatenate((np.flatnonzero(newline), [len(code)]))
     lengths = np.diff(ends, prepend=-1) - 1
-    width = int(lengths.max()) + 2 if len(lengths) else 2  # room for "~" and for one NUL
+    width = int(lengths.max()) + 2  # room for "~" and for one NUL
     keys = np.zeros((len(numbers), width), np.uint8)
     row = np.cumsum(newline)[~newline]
     keys[row, np.flatnonzero(~newline) - (ends - lengths)[row]] = code[~newline]
-    keys, lengths = keys[order], lengths[order]
     # Without its letter prefix: from the first character that is not a letter (a NUL at the
     # latest). Reversed and marked with "~".
     letters = np.argmin(keys >= ord("a"), axis=1)
@@ -938,10 +940,16 @@ def _number_directory(numbers: list[str], order: np.ndarray) -> tuple[np.ndarray
     reverse = np.where(back > 0, keys[np.arange(len(keys))[:, None], np.maximum(back - 1, 0)], 0)
     reverse = np.concatenate((np.full((len(keys), 1), ord("~"), np.uint8), reverse[:, :-1]), 1)
     present = lengths > 0
-    valid = np.stack((present, present & (letters > 0) & (letters < lengths), present), 1)
-    entries = np.stack((keys, prefixless, reverse), 1)[valid]
-    docs = np.repeat(np.arange(len(keys))[:, None], 3, 1)[valid]
-    order = np.argsort(entries.view(f"S{width}").ravel(), kind="stable")
+    with_prefix = present & (letters > 0) & (letters < lengths)
+    entries = np.concatenate((keys[present], prefixless[with_prefix], reverse[present]))
+    docs = np.concatenate((rank[present], rank[with_prefix], rank[present]))
+    text = entries.view(f"S{width}").ravel()
+    order = np.argsort(text, kind="stable")
+    text = text[order]
+    same = text[1:] == text[:-1]
+    if same.any():  # equal keys of different documents: by document
+        group = np.concatenate(([0], np.cumsum(~same)))
+        order = order[np.lexsort((docs[order], group))]
     return entries[order], docs[order]
 
 

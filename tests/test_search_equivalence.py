@@ -305,3 +305,21 @@ def test_texts_without_runs() -> None:
     assert len(lengths) == len(pair_run) == len(pair_doc) == len(cps) == 0
     grams, total, codes, start, end = search._postings(fields, rank, 5)
     assert grams == [] and len(total) == len(codes) == 0
+
+
+def test_equal_number_keys_in_document_order(settings: settings_mod.Settings) -> None:
+    """ "XY7" without its prefix, "Q-7" without its prefix and "7" are the same key."""
+    rng = random.Random(9)
+    names: list[str] = []
+    records = []
+    for i, num in enumerate(["XY7", "7", "Q-7", "q7", "ZZ-0007", "0007", "ABC", "abc-1", "1"]):
+        data = record(rng, i, names)
+        data["number"] = num
+        data["organization"]["name"] = rng.choice(["乙公司", "甲公司", "丙公司"])
+        records.append(data)
+    certs = [Certificate.from_data(r, f"certificates/{r['number']}.yaml") for r in records]
+    import datetime as dt
+
+    reg = Registry.create(settings, certs, dt.date(AS_OF_YEAR, 11, 27))
+    for options in ({}, {"number_block": 2}):
+        assert build_index(reg, **options) == search_reference.build_index(reg, **options)
