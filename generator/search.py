@@ -35,6 +35,10 @@ and spaces cut runs. A Chinese run gives every character and every pair of adjac
 an ASCII run gives every three adjacent characters and its first one and two characters marked
 with ``^`` (so ``lg`` or ``co`` can be searched as the start of a word).
 
+Building: :func:`build_index` reads every certificate once (:func:`read_inputs`), and
+``read_inputs(registry).digest()`` changes only if the index would: a build can keep the
+previous index when a record changed in fields the index does not read.
+
 The query logic (``theme/assets/starmark/search.js``) must agree with :func:`normalise`,
 :func:`run_grams`, :func:`compact_number`, :func:`encode_postings` and :func:`shard_of`; the tests
 run it under Node against indexes built here.
@@ -245,7 +249,7 @@ _CODE = hashlib.blake2b(
 ).digest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Inputs:
     """All that the index reads of a registry: every certificate's number and name (in
     registry order) and its other fields as (distinct values, which one) pairs. Read in one pass
