@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
@@ -119,6 +120,7 @@ def _tree_digest(folder: Path) -> bytes:
     return h.digest()
 
 
+@cache
 def code_digest() -> bytes:
     """The generator's version: its code, templates, theme and fonts, and library versions."""
     versions = []
@@ -136,10 +138,15 @@ def frame_digest(shells: dict[int, Shell]) -> bytes:
                    for depth in sorted(shells)))
 
 
+def settings_inputs(registry: Registry) -> bytes:
+    """The generator's version and all of registry/ (settings, regions, mark layout, key)."""
+    return _hash(code_digest(), _tree_digest(registry.settings.root / "registry"))
+
+
 def global_inputs(registry: Registry, shells: dict[int, Shell], extra: bytes = b"") -> bytes:
     """What every output depends on: settings (all of registry/), frames, code, as-of date."""
-    return _hash(code_digest(), _tree_digest(registry.settings.root / "registry"),
-                 frame_digest(shells), registry.as_of.isoformat().encode(), extra)
+    return _hash(settings_inputs(registry), frame_digest(shells),
+                 registry.as_of.isoformat().encode(), extra)
 
 
 def certificate_inputs(cert: Certificate, registry: Registry, base: bytes) -> bytes:
@@ -173,6 +180,7 @@ class _Job:
     hashes: dict[str, bytes]
     json_inputs: bytes
     facets: Sequence[listings.Facet]
+    cache_dir: Path | None = None
 
 
 _JOB: _Job | None = None
@@ -266,7 +274,9 @@ def _open_data(_indices: list[int]) -> _Done:
     """The signed checkpoint and the open data: every record's JSON (with its inclusion
     proof), all records in one JSON and one CSV."""
     job, out = _job()
-    proofs = trust.publish(job.registry, out)  # signed checkpoint files; a proof per record
+    # The signed checkpoint files and a proof per record. Every record is serialized once, or
+    # taken from the cache by the hash of its inputs (the hash its page is reused by).
+    proofs = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
     return _done([], out, data.write_data(job.registry, out, extra=proofs))
 
 
@@ -361,7 +371,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets)
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets,
+                cache_dir)
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         todo: list[int] = []
@@ -410,9 +421,10 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 stale.append([i, *pages[at : at + 50]])
         listed = pool.start_tasks(_listing_pages, stale)
 
-        # The index reads a few fields of each record: kept when none of them changed.
+        # The index reads a few fields of each record: kept when none of them changed. Not
+        # keyed by the as-of date (a new day changes the index only through a status).
         searched = search.read_inputs(registry)
-        search_inputs = _hash(base, searched.digest())
+        search_inputs = _hash(settings_inputs(registry), searched.digest())
         if out.reuse("search", search_inputs) is not None and "search" in counts:
             report.search_entries = counts["search"]
         else:
