@@ -374,8 +374,14 @@ def bench_size(size: int, artwork: bool, anchors: bool, log: Any) -> dict[str, A
     one = measure(build_cmd(root, site, artwork))
     log(f"one record changed {one.wall:.1f} s; reused {one.report.get('reused')}, "
         f"wrote {one.report.get('changed')} files")
+    # And another: now the spare tree's files are its own (not links shared with the live
+    # site), as in a registry that changes every day, and changed files are written in place.
+    change_one_record(root, 2)
+    another = measure(build_cmd(root, site, artwork))
+    log(f"another record changed {another.wall:.1f} s; wrote {another.report.get('changed')} "
+        "files")
     result |= {"cold": asdict(cold), "first_rebuild": asdict(first), "warm": asdict(warm),
-               "one_change": asdict(one)}
+               "one_change": asdict(one), "another_change": asdict(another)}
     total, files = site_size(site)
     result["site_mb"], result["site_files"] = total / 1e6, files
     result |= page_figures(site)
@@ -465,9 +471,10 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
            "ratios compare runs made minutes apart).", "",
            "Times are wall clock (CPU time of the process tree in brackets).", "",
            "| certificates | cold build | first rebuild, no change | warm rebuild, no change | "
-           "one record changed | peak memory (largest process / tree PSS) | site | search index "
+           "one record changed | another record changed | peak memory (largest process / "
+           "tree PSS) | site | search index "
            "| query by name (gzip) | query by number (gzip) | largest listing page (gzip) |",
-           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for r in results:
         q = r["search"]["queries"]
         artwork = "" if r["artwork"] else " ‡"
@@ -477,7 +484,8 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
 
         out.append(
             f"| {r['size']:,} | {run('cold')}{artwork} | {run('first_rebuild')} | {run('warm')} | "
-            f"{run('one_change')} | {r['cold']['maxrss_mb']:.0f} / "
+            f"{run('one_change')} | {run('another_change') if 'another_change' in r else '-'} | "
+            f"{r['cold']['maxrss_mb']:.0f} / "
             f"{r['cold']['tree_pss_mb']:.0f} MB | {r['site_mb']:,.0f} MB, {r['site_files']:,} "
             f"files{artwork} | {r['search']['index_mb']:.1f} MB, {r['search']['index_files']:,} "
             f"files | {q['name substring (4 chars)']['gzip_kb']:.1f} KB "
@@ -486,7 +494,11 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
             f"the last 6 digits) | {r['listing_max_kb']:.0f} KB "
             f"({r['listing_max_gzip_kb']:.1f} KB) |")
     out += ["", "‡ built without star-mark artwork (see below); the site size then leaves out "
-            "about 0.9 MB of artwork per certificate in force.", "",
+            "about 0.45 MB of artwork per certificate in force.", "",
+            "One record changed: the first change after builds that changed nothing (the two "
+            "trees share every file, so each of the 10,000 JSON files that carry an inclusion "
+            "proof gets a new file); another: the next change (the spare tree's files are its "
+            "own and are written in place), as in a registry that changes daily.", "",
             "Stages of the cold build (seconds, wall):", ""]
     stages = ["load", "hash", "link", "marks", "pages", "feeds", "listings", "search", "data",
               "render_site", "total"]
@@ -527,12 +539,20 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
         label = "10k cold build with artwork" + ("" if r["artwork"] else " (estimated)")
         checks += [(label, _verdict(cold, TARGETS["cold_10k_s"], " s")),
                    ("10k warm rebuild", _verdict(r["warm"]["wall"], TARGETS["warm_s"], " s")),
-                   ("10k one changed record",
+                   ("10k one changed record (first after unchanged builds)",
                     _verdict(r["one_change"]["wall"], TARGETS["one_change_s"], " s"))]
+        if "another_change" in r:
+            checks.append(("10k one changed record (the next one)",
+                           _verdict(r["another_change"]["wall"], TARGETS["one_change_s"], " s")))
     if 100_000 in by_size:
         r = by_size[100_000]
         checks += [("100k cold build, artwork left out",
                     _verdict(r["cold"]["wall"], TARGETS["cold_100k_s"], " s")),
+                   ("100k cold build with artwork (estimated)" if not r["artwork"] else
+                    "100k cold build with artwork",
+                    _verdict(r["cold"]["wall"] + (0 if r["artwork"] or rate is None
+                                                  else rate * r["size"] * 0.8),
+                             TARGETS["cold_100k_s"], " s")),
                    ("100k peak memory (tree)",
                     _verdict(r["cold"]["tree_pss_mb"], TARGETS["memory_100k_mb"], " MB"))]
     largest = max(results, key=lambda r: r["size"])
