@@ -11,10 +11,12 @@ import dataclasses
 import datetime as dt
 import gc
 import hashlib
+import multiprocessing
 import os
 import pickle
 import re
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -264,6 +266,9 @@ def check_file(
     return (typed.data if not problems else None), doc, sorted(set(problems))
 
 
+_check_file_here = check_file
+
+
 def registry_key_problems(root: Path, settings: Settings) -> list[Problem]:
     """Keys of registry/industries.yaml and regions.yaml that records could never name safely.
 
@@ -369,6 +374,27 @@ _CACHE_ERRORS = (OSError, EOFError, ValueError, TypeError, AttributeError, KeyEr
                  IndexError, ImportError, pickle.UnpicklingError)
 
 
+def _stamp(path: str, now: int, known: Signature | None = None
+           ) -> tuple[Signature | None, bytes | None] | None:
+    """The stat signature of a record file (None when not to be trusted: the file changed
+    within :data:`RACY_NS` before ``now``) and the digest of its bytes, which is not read
+    (None) when the signature is ``known``. None when the file cannot be read."""
+    try:
+        st = _stat(path)
+    except OSError:
+        return None
+    sig: Signature | None = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    if not _TRUST_STAT or max(st.st_mtime_ns, st.st_ctime_ns) >= now - RACY_NS:
+        sig = None
+    if sig is not None and sig == known:
+        return sig, None
+    try:
+        with open(path, "rb") as handle:
+            return sig, hashlib.blake2b(handle.read(), digest_size=16).digest()
+    except OSError:
+        return None
+
+
 class RecordCache:
     """Records that passed every check, by file name and content digest.
 
@@ -403,10 +429,9 @@ class RecordCache:
                                                                 "data": [None] * SHARDS}
         self._settings: bytes | None = None
         self._settings_changed = False
-        self._pending: dict[str, tuple[Signature | None, bytes]] = {}
-        self._new: dict[str, tuple[dict[str, Any], Certificate | None]] = {}
+        self._pending: dict[str, tuple[Signature | None, bytes | None]] = {}
+        self._new: dict[str, tuple[dict[str, Any] | None, Certificate]] = {}
         self._changed = False  # an entry's stat changed
-        self._strings: dict[str, str] = {}
         try:
             with open(self.path, "rb") as handle, _gc_paused():
                 stored = pickle.load(handle)
@@ -448,31 +473,29 @@ class RecordCache:
 
     def lookup(self, display: str, path: str) -> CacheEntry | None:
         """The entry of the record at ``path`` if its content is the one that passed."""
-        try:
-            st = _stat(path)
-        except OSError:
-            return None
-        sig: Signature | None = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino,
-                                 st.st_dev)
-        if not _TRUST_STAT or max(st.st_mtime_ns, st.st_ctime_ns) >= self.now - RACY_NS:
-            sig = None
         entry = self.entries.get(display)
-        if entry is not None and sig is not None and entry.sig == sig:
-            self.used[display] = entry
-            return entry
-        try:
-            with open(path, "rb") as handle:
-                digest = hashlib.blake2b(handle.read(), digest_size=16).digest()
-        except OSError:
+        stamp = _stamp(path, self.now, entry.sig if entry is not None else None)
+        if stamp is None:
             return None
-        if entry is not None and entry.digest == digest:
+        sig, digest = stamp
+        if entry is not None and (digest is None or entry.digest == digest):
             if entry.sig != sig:
                 entry = entry._replace(sig=sig)
                 self._changed = True
             self.used[display] = entry
             return entry
-        self._pending[display] = (sig, digest)
+        self._pending[display] = stamp
         return None
+
+    def knows(self, display: str) -> bool:
+        """Whether a record was kept under this name, or its file was already looked at."""
+        return display in self.entries or display in self._pending
+
+    def stamped(self, display: str, stamp: tuple[Signature | None, bytes | None] | None
+                ) -> None:
+        """What :func:`_stamp` said of a record's file before another process checked it."""
+        if stamp is not None and stamp[1] is not None:
+            self._pending[display] = stamp
 
     def miss(self, display: str, entry: CacheEntry) -> None:
         """The entry's record could not be read from the cache: it is checked again."""
@@ -506,32 +529,16 @@ class RecordCache:
             self._loaded[kind][number] = loaded
         return loaded
 
-    def shared(self, data: dict[str, Any]) -> dict[str, Any]:
-        """``data`` with every text that an earlier record had too replaced by that record's
-        (equal) object, so that the pickles store each once."""
-        strings = self._strings
-
-        def share(value: Any) -> Any:
-            if isinstance(value, str):
-                return strings.setdefault(value, value)
-            if isinstance(value, dict):
-                return {strings.setdefault(k, k) if isinstance(k, str) else k: share(v)
-                        for k, v in value.items()}
-            if isinstance(value, list):
-                return [share(v) for v in value]
-            return value
-
-        return share(data)  # type: ignore[no-any-return]
-
-    def put(self, display: str, data: dict[str, Any], doc: source.Document,
-            cert: Certificate | None) -> None:
+    def put(self, display: str, data: dict[str, Any] | None, number: Any, line: int,
+            cert: Certificate) -> None:
+        """Keep a record that passed every check (``number``: as written, on ``line``): its
+        certificate, and its data when given (what :func:`validate` gives back)."""
         pending = self._pending.pop(display, None)
         if pending is None:
             return  # the file could not be read before it was checked
         sig, digest = pending
-        number = doc.data.get("number") if isinstance(doc.data, dict) else None
-        self.used[display] = CacheEntry(sig, digest, number, doc.line(("number",)),
-                                        _shard(display))
+        assert digest is not None
+        self.used[display] = CacheEntry(sig, digest, number, line, _shard(display))
         self._new[display] = (data, cert)
 
     def save(self) -> None:
@@ -559,10 +566,11 @@ class RecordCache:
                     for display in displays:
                         made = self._new.get(display)
                         value = made[position] if made is not None else old.get(display)
-                        if value is None:
-                            index.pop(display, None)  # cannot be stored: checked next time
-                        else:
+                        if value is not None:
                             shard[display] = value
+                        elif kind == "certs":
+                            index.pop(display, None)  # cannot be stored: checked next time
+                        # a record without its data is checked again when validate asks
                     blobs[kind].append(pickle.dumps(shard, protocol=5) if shard else None)
             stored = {
                 "format": CACHE_FORMAT,
@@ -605,7 +613,7 @@ class _PathList(Sequence[Path]):
     def __init__(self, root: Path, found: list[_Found]) -> None:
         self.root, self.found = root, found
         self.last: tuple[Path, int] | None = None
-        self.by_path: dict[str, _Found] | None = None
+        self.by_path: dict[str, int] | None = None
 
     def __len__(self) -> int:
         return len(self.found)
@@ -621,22 +629,24 @@ class _PathList(Sequence[Path]):
             self.last = (path, position)
             yield path
 
-    def record(self, path: Path) -> _Found:
-        """The record file of a path the wrapper gave back."""
+    def record(self, path: Path) -> tuple[int, _Found]:
+        """The record file of a path the wrapper gave back, and its index (-1: not one of
+        the files given to it)."""
         if self.last is not None and path is self.last[0]:
-            return self.found[self.last[1]]
+            return self.last[1], self.found[self.last[1]]
         if self.by_path is None:
-            self.by_path = {record.path: record for record in self.found}
+            self.by_path = {record.path: i for i, record in enumerate(self.found)}
         known = self.by_path.get(str(path))
         if known is not None:
-            return known
+            return known, self.found[known]
         path = path if path.is_absolute() else Path.cwd() / path
-        return _Found(str(path), display_path(self.root, path))
+        return -1, _Found(str(path), display_path(self.root, path))
 
 
-def _progressed(root: Path, found: list[_Found], progress: Progress | None) -> Iterator[_Found]:
+def _progressed(root: Path, found: list[_Found],
+                progress: Progress | None) -> Iterator[tuple[int, _Found]]:
     if progress is None:
-        yield from found
+        yield from enumerate(found)
         return
     files = _PathList(root, found)
     for path in progress(files):
@@ -646,12 +656,146 @@ def _progressed(root: Path, found: list[_Found], progress: Progress | None) -> I
 @dataclasses.dataclass(slots=True)
 class _Good:
     """A record that passed: its data or its certificate (whichever was asked for), and its
-    document (a slim one when it came from the cache)."""
+    document (a slim one when it came from the cache, none when checked by a worker); for a
+    record from the cache, its number as written and the line of it."""
 
     display: str
     data: dict[str, Any] | None
     doc: source.Document | None
     cert: Certificate | None
+    number: Any = None
+    line: int = 0
+
+
+def _cached(cache: RecordCache | None, record: _Found, certificates: bool) -> _Good | None:
+    """The record from the cache, if its content passed before and the cache holds it."""
+    if cache is None:
+        return None
+    display = record.display
+    entry = cache.lookup(display, record.path)
+    if entry is None:
+        return None
+    if certificates:
+        cert = cache.certificate(display, entry)
+        if cert is not None:
+            return _Good(display, None, None, cert, entry.number, entry.line)
+    else:
+        data = cache.data(display, entry)
+        if data is not None:
+            return _Good(display, data, _slim_doc(display, entry), None, entry.number,
+                         entry.line)
+    cache.miss(display, entry)
+    return None
+
+
+# What checking one record gives: whether it passed, its data (when asked for), its document
+# (when checked here), its problems, (its number as written, path, line of the number) when it
+# is a mapping, and its certificate (when asked for and it passed).
+Checked1 = tuple[bool, dict[str, Any] | None, source.Document | None, list[Problem],
+                 tuple[Any, str, int] | None, Certificate | None]
+
+
+def _check_one(record: _Found, settings: Settings, *, data_wanted: bool, certificate: bool,
+               dates: dict[str, dt.date], texts: dict[str, str]) -> Checked1:
+    """:func:`check_file` of one record (``dates`` and ``texts``: see
+    :meth:`Certificate.from_data`)."""
+    data, doc, problems = check_file(Path(record.path), record.display, settings)
+    number = None
+    if doc is not None and isinstance(doc.data, dict):
+        number = (doc.data.get("number"), doc.path, doc.line(("number",)))
+    passed = data is not None and doc is not None
+    cert = None
+    if passed and certificate:
+        assert data is not None and doc is not None
+        cert = Certificate.from_data(data, doc.path, dates=dates, texts=texts)
+    return passed, (data if data_wanted else None), doc, problems, number, cert
+
+
+# Above this many records to check, load_registry checks them in forked worker processes.
+PARALLEL_MIN = 1000
+_CHUNK = 200  # records a task
+
+
+def _workers() -> int:
+    """How many processes may check records: 1 where forking is unsafe (another thread
+    runs, as in mkdocs serve), impossible, or where check_file was replaced (a test that
+    counts its calls)."""
+    if ("fork" not in multiprocessing.get_all_start_methods()
+            or threading.active_count() != 1 or check_file is not _check_file_here):
+        return 1
+    try:
+        available = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        available = os.cpu_count() or 1
+    return max(1, min(4, available))
+
+
+# What the forked workers check records against, and the time their stats are judged by
+# (see _stamp): set while the pool starts.
+_JOB: tuple[Settings, int] | None = None
+Stamp = tuple[Signature | None, bytes | None]
+
+
+def _check_chunk(chunk: list[tuple[int, str, str, bool]]
+                 ) -> list[tuple[int, Checked1, Stamp | None]]:
+    """A worker's task: check these records (index, path, display, whether to stamp the file
+    for the cache first)."""
+    assert _JOB is not None
+    settings, now = _JOB
+    dates: dict[str, dt.date] = {}
+    texts: dict[str, str] = {}
+    out: list[tuple[int, Checked1, Stamp | None]] = []
+    for index, path, display, stamp_it in chunk:
+        stamp = _stamp(path, now) if stamp_it else None  # before the file is read to check
+        passed, _, _, problems, number, cert = _check_one(
+            _Found(path, display), settings, data_wanted=False, certificate=True,
+            dates=dates, texts=texts)
+        out.append((index, (passed, None, None, problems, number, cert), stamp))
+    return out
+
+
+class _ParallelChecks:
+    """Records checked by forked processes, in order, while this one takes their results."""
+
+    def __init__(self, pool: Any, results: Iterator[list[tuple[int, Checked1, Stamp | None]]],
+                 wanted: set[int]) -> None:
+        self.pool, self.results, self.wanted = pool, results, wanted
+        self.ready: dict[int, tuple[Checked1, Stamp | None]] = {}
+
+    @classmethod
+    def start(cls, found: list[_Found], misses: list[int], settings: Settings,
+              workers: int, cache: RecordCache | None) -> _ParallelChecks | None:
+        """Check the records ``misses`` (indices into ``found``) in ``workers`` processes;
+        those the cache has not looked at are stamped there for it."""
+        global _JOB
+        tasks = [(i, found[i].path, found[i].display,
+                  cache is not None and not cache.knows(found[i].display)) for i in misses]
+        chunks = [tasks[k : k + _CHUNK] for k in range(0, len(tasks), _CHUNK)]
+        _JOB = settings, (cache.now if cache is not None else 0)
+        try:
+            pool = multiprocessing.get_context("fork").Pool(workers)
+        except (OSError, AssertionError, ValueError):  # no fork here (a daemon process...)
+            return None
+        finally:
+            _JOB = None
+        return cls(pool, pool.imap(_check_chunk, chunks), set(misses))
+
+    def __contains__(self, index: int) -> bool:
+        return index in self.wanted
+
+    def result(self, index: int) -> tuple[Checked1, Stamp | None]:
+        while index not in self.ready:
+            for done, checked, stamp in next(self.results):
+                self.ready[done] = checked, stamp
+        self.wanted.discard(index)
+        return self.ready.pop(index)
+
+    def close(self) -> None:
+        if self.wanted:  # stopped early (an error): the rest is not wanted
+            self.pool.terminate()
+        else:
+            self.pool.close()
+        self.pool.join()
 
 
 def _slim_doc(display: str, entry: CacheEntry) -> source.Document:
@@ -685,37 +829,52 @@ def _check_records(
     good: list[_Good] = []
     numbers: list[tuple[Any, str, int]] = []  # (number as written, path, line) of each record
     dates: dict[str, dt.date] = {}
-    for record in _progressed(root, found, progress):
-        display = record.display
-        if cache is not None:
-            entry = cache.lookup(display, record.path)
-            if entry is not None:
-                if certificates:
-                    cert = cache.certificate(display, entry)
-                    hit = _Good(display, None, None, cert) if cert is not None else None
-                else:
-                    data = cache.data(display, entry)
-                    hit = (_Good(display, data, _slim_doc(display, entry), None)
-                           if data is not None else None)
-                if hit is not None:
-                    numbers.append((entry.number, display, entry.line))
-                    good.append(hit)
-                    continue
-                cache.miss(display, entry)
-        data, doc, found_problems = check_file(Path(record.path), display, settings)
-        problems += found_problems
-        if doc is not None and isinstance(doc.data, dict):
-            numbers.append((doc.data.get("number"), doc.path, doc.line(("number",))))
-        if data is None or doc is None:
-            continue
-        cert = None
-        if cache is not None:
-            data = cache.shared(data)
-        if certificates or cache is not None:
-            cert = Certificate.from_data(data, doc.path, dates=dates)
-        if cache is not None and not found_problems:
-            cache.put(display, data, doc, cert)
-        good.append(_Good(display, data, doc, cert))
+    texts: dict[str, str] = {}
+    hits: list[_Good | None] | None = None  # the cache's answers, when asked before checking
+    parallel: _ParallelChecks | None = None
+    workers = _workers() if certificates and len(found) >= PARALLEL_MIN else 1
+    if workers > 1:
+        # Files the cache knows are looked up here; the others are read first by the workers.
+        hits = [_cached(cache, record, certificates) if cache is not None
+                and cache.knows(record.display) else None for record in found]
+        misses = [i for i, hit in enumerate(hits) if hit is None]
+        if len(misses) >= PARALLEL_MIN:
+            parallel = _ParallelChecks.start(found, misses, settings, workers, cache)
+        if parallel is None and cache is not None:
+            hits = [hit if hit is not None or cache.knows(record.display)
+                    else _cached(cache, record, certificates)
+                    for hit, record in zip(hits, found, strict=True)]
+    try:
+        for index, record in _progressed(root, found, progress):
+            display = record.display
+            if hits is not None and index >= 0:
+                hit = hits[index]
+            else:
+                hit = _cached(cache, record, certificates)
+            if hit is not None:
+                numbers.append((hit.number, display, hit.line))
+                good.append(hit)
+                continue
+            if parallel is not None and index in parallel:
+                checked, stamp = parallel.result(index)
+                passed, data, doc, found_problems, number, cert = checked
+                if cache is not None:
+                    cache.stamped(display, stamp)
+            else:
+                passed, data, doc, found_problems, number, cert = _check_one(
+                    record, settings, data_wanted=not certificates,
+                    certificate=certificates or cache is not None, dates=dates, texts=texts)
+            problems += found_problems
+            if number is not None:
+                numbers.append(number)
+            if not passed or number is None:
+                continue
+            if cache is not None and cert is not None:
+                cache.put(display, data, number[0], number[2], cert)
+            good.append(_Good(display, data, doc, cert))
+    finally:
+        if parallel is not None:
+            parallel.close()
     if paths:
         shown = {path for _, path, _ in numbers}
         skip = {Path(record.path).resolve() for record in found}

@@ -241,8 +241,10 @@ def _inline(node: Any, root: dict[str, Any]) -> Any:
 
 
 Predicate = Callable[[Any], bool]
+Coercer = Callable[[Any], Any]
 # JSON types that jsonschema tests with a plain isinstance (numbers need its own checker).
 _PLAIN_TYPES: dict[str, type] = {"string": str, "object": dict, "array": list, "boolean": bool}
+_NUMBER_TYPES = frozenset({Decimal, int, float})  # exactly these are JSON numbers, bool not
 # Keywords that only annotate, or that the compiled check below implements exactly as
 # jsonschema does; any other keyword jsonschema knows leaves every record to jsonschema.
 _COMPILED = frozenset({
@@ -251,28 +253,26 @@ _COMPILED = frozenset({
 })
 
 
-def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
-    """A predicate true exactly when jsonschema would find no error in an instance of ``node``
-    (an inlined schema), or None when ``node`` uses a keyword it does not implement.
-
-    Most records are valid: for them this answers in a few microseconds where jsonschema
-    takes half a millisecond. An invalid record is validated again by jsonschema, whose
-    errors are the ones reported, so the messages do not depend on this shortcut.
-    """
-    if node is True or node is False:
-        answer: bool = node
-        return lambda _instance: answer
-    if not isinstance(node, dict):
-        return None
+def _value_checks(node: dict[str, Any], validator: Draft202012Validator) -> list[Predicate] | None:
+    """The checks of ``node`` (an inlined schema) on the value itself (not on the values in
+    it), or None when ``node`` uses a keyword that :func:`_compile` does not implement."""
     if any(k in validator.VALIDATORS and k not in _COMPILED for k in node):
         return None
-    is_type = validator.is_type
     checks: list[Predicate] = []
+    any_type = validator.is_type
+
+    def is_type(x: Any, kind: str) -> bool:
+        if kind == "number" and type(x) in _NUMBER_TYPES:
+            return True  # what jsonschema answers, without its type checker's lookups
+        return any_type(x, kind)  # type: ignore[no-any-return]
+
     if "type" in node:
         types = node["type"] if isinstance(node["type"], list) else [node["type"]]
         if len(types) == 1 and types[0] in _PLAIN_TYPES:
             plain = _PLAIN_TYPES[types[0]]
             checks.append(lambda x: isinstance(x, plain))
+        elif types == ["number"]:
+            checks.append(lambda x: is_type(x, "number"))
         else:
             checks.append(lambda x: any(is_type(x, t) for t in types))
     if "enum" in node:
@@ -321,6 +321,45 @@ def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
             return True
 
         checks.append(check_required)
+    if "minItems" in node:
+        fewest = node["minItems"]
+        checks.append(lambda x: not isinstance(x, list) or len(x) >= fewest)
+    if "maxItems" in node:
+        most_items = node["maxItems"]
+        checks.append(lambda x: not isinstance(x, list) or len(x) <= most_items)
+    return checks
+
+
+def _all_of(checks: list[Predicate]) -> Predicate:
+    if len(checks) == 1:
+        return checks[0]
+    every = tuple(checks)
+
+    def check_all(x: Any) -> bool:
+        for check in every:  # noqa: SIM110 (a loop: all() over a generator costs more)
+            if not check(x):
+                return False
+        return True
+
+    return check_all
+
+
+def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
+    """A predicate true exactly when jsonschema would find no error in an instance of ``node``
+    (an inlined schema), or None when ``node`` uses a keyword it does not implement.
+
+    Most records are valid: for them this answers in a few microseconds where jsonschema
+    takes half a millisecond. An invalid record is validated again by jsonschema, whose
+    errors are the ones reported, so the messages do not depend on this shortcut.
+    """
+    if node is True or node is False:
+        answer: bool = node
+        return lambda _instance: answer
+    if not isinstance(node, dict):
+        return None
+    checks = _value_checks(node, validator)
+    if checks is None:
+        return None
     if "properties" in node:
         props: dict[str, Predicate] = {}
         for key, sub in node["properties"].items():
@@ -365,26 +404,9 @@ def _compile(node: Any, validator: Draft202012Validator) -> Predicate | None:
             return True
 
         checks.append(check_items)
-    if "minItems" in node:
-        fewest = node["minItems"]
-        checks.append(lambda x: not isinstance(x, list) or len(x) >= fewest)
-    if "maxItems" in node:
-        most_items = node["maxItems"]
-        checks.append(lambda x: not isinstance(x, list) or len(x) <= most_items)
-    if len(checks) == 1:
-        return checks[0]
-    every = tuple(checks)
-
-    def check_all(x: Any) -> bool:
-        for check in every:  # noqa: SIM110 (a loop: all() over a generator costs more)
-            if not check(x):
-                return False
-        return True
-
-    return check_all
-
-
-Coercer = Callable[[Any], Any]
+    if not checks:
+        return lambda _instance: True
+    return _all_of(checks)
 
 
 def _coercer(node: Any, root: dict[str, Any], made: dict[int, Coercer]) -> Coercer:
@@ -436,17 +458,23 @@ def _coercer(node: Any, root: dict[str, Any], made: dict[int, Coercer]) -> Coerc
     return coerce_node
 
 
-_last_validator: (
-    tuple[dict[str, Any], Draft202012Validator, Predicate | None, Coercer | None] | None
-) = None
+@dataclass(frozen=True)
+class _Compiled:
+    """What checking by one schema needs, built once for a run."""
+
+    schema: dict[str, Any]
+    validator: Draft202012Validator
+    valid: Predicate | None  # see _compile
+    coercer: Coercer | None  # see _coercer (None: coerce() itself)
 
 
-def _validator(
-    schema: dict[str, Any],
-) -> tuple[Draft202012Validator, Predicate | None, Coercer | None]:
-    """A validator for ``schema``, its compiled check and its coercer, built once for a run."""
+_last_validator: _Compiled | None = None
+
+
+def _validator(schema: dict[str, Any]) -> _Compiled:
+    """A validator for ``schema``, its compiled check and its coercer."""
     global _last_validator
-    if _last_validator is None or _last_validator[0] is not schema:
+    if _last_validator is None or _last_validator.schema is not schema:
         checker = FormatChecker(formats=("date",))
         validator = Draft202012Validator(_inline(schema, schema), format_checker=checker)
         coercer: Coercer | None
@@ -454,8 +482,9 @@ def _validator(
             coercer = _coercer(schema, schema, {})
         except Exception:  # a schema coerce() would fail on only for some values
             coercer = None
-        _last_validator = (schema, validator, _compile(validator.schema, validator), coercer)
-    return _last_validator[1], _last_validator[2], _last_validator[3]
+        _last_validator = _Compiled(schema, validator, _compile(validator.schema, validator),
+                                    coercer)
+    return _last_validator
 
 
 def check(doc: Document, schema: dict[str, Any]) -> Typed:
@@ -464,7 +493,8 @@ def check(doc: Document, schema: dict[str, Any]) -> Typed:
         message = "a record must be a mapping of fields (name: value)"
         got = "a list" if isinstance(doc.data, list) else _describe(doc.data)
         return Typed(None, [Problem(doc.path, doc.line(()), f"{message}, not {got}")])
-    validator, valid, coercer = _validator(schema)
+    compiled = _validator(schema)
+    validator, valid, coercer = compiled.validator, compiled.valid, compiled.coercer
     data = coercer(doc.data) if coercer is not None else coerce(doc.data, schema, schema)
     errors = [] if valid is not None and valid(data) else list(validator.iter_errors(data))
     explained = set()  # (path, field) of a missing field that an unknown key's hint names

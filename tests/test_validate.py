@@ -1203,3 +1203,37 @@ def test_a_wide_space_is_no_invisible_character(
 ) -> None:
     """U+3000 and U+00A0 are not printable for str.isprintable, but they are seen."""
     assert check(make_record(organization__name='"青岛\u3000示例\u00a0电器"'), settings) == []
+
+
+def test_records_checked_by_worker_processes_are_the_same(
+    sample_root: Path, make_record: MakeRecord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "fork" not in load.multiprocessing.get_all_start_methods():
+        pytest.skip("no fork here")
+    as_of = load.dt.date(2026, 11, 27)
+    alone = load.load_registry(sample_root, as_of)
+    monkeypatch.setattr(load, "PARALLEL_MIN", 2)
+    monkeypatch.setattr(load, "_workers", lambda: 2)
+    monkeypatch.setattr(load, "_CHUNK", 3)
+    cache = tmp_path / "cache"
+    forked = load.load_registry(sample_root, as_of, cache_dir=cache)
+    assert forked.certificates == alone.certificates and forked.standings == alone.standings
+    checked: list[str] = []
+    check_one = load._check_one
+
+    def counting(record: Any, *args: Any, **kwargs: Any) -> Any:
+        checked.append(record.display)
+        return check_one(record, *args, **kwargs)
+
+    monkeypatch.setattr(load, "_check_one", counting)
+    again = load.load_registry(sample_root, as_of, cache_dir=cache)  # all from the cache
+    assert checked == [] and again.certificates == alone.certificates
+    make_record(_path="2025/ASC-2025-000901.yaml", score="abc")
+    make_record(_path="2024/ASC-2025-000123.yaml")
+    with pytest.raises(load.InputError) as forked_error:
+        load.load_registry(sample_root, as_of)
+    monkeypatch.setattr(load, "PARALLEL_MIN", 10**9)
+    with pytest.raises(load.InputError) as alone_error:
+        load.load_registry(sample_root, as_of)
+    assert forked_error.value.problems == alone_error.value.problems
+    assert len(forked_error.value.problems) == 2
