@@ -57,8 +57,9 @@ def last_changed(root: Path, cache_dir: Path | None = None) -> dict[str, dt.date
     the full history (``fetch-depth: 0``) for these dates to be true.
 
     With ``cache_dir``, the answer is kept for the commit checked out (and the shallow
-    boundary, if any): while HEAD stays, git is asked only which commit that is; when HEAD
-    moved on along a line of commits without merges, only the new commits are read.
+    boundary, if any, and this module's code): while HEAD stays, git is asked only which
+    commit that is; when HEAD moved on along a line of commits without merges, only the new
+    commits are read.
     """
     if cache_dir is None:
         return _log_dates(root)
@@ -72,7 +73,7 @@ def last_changed(root: Path, cache_dir: Path | None = None) -> dict[str, dt.date
     except OSError:
         shallow = b""
     key = hashlib.blake2b(digest_size=12)
-    for part in (_HISTORY_FORMAT.encode(), str(root.resolve()).encode(), shallow):
+    for part in (Path(__file__).read_bytes(), str(root.resolve()).encode(), shallow):
         key.update(len(part).to_bytes(8, "little") + part)
     path = cache_dir / "history" / f"{key.hexdigest()}.pickle"
     before: tuple[str, dict[str, dt.date]] | None = None
@@ -112,11 +113,6 @@ def last_changed(root: Path, cache_dir: Path | None = None) -> dict[str, dt.date
     except OSError:
         pass
     return dates
-
-
-# The version of what the history cache holds: change it when last_changed reads git
-# differently.
-_HISTORY_FORMAT = "last-changed 1: git log -z --format=%x01%cs --name-only --relative"
 
 
 def _linear(root: Path, old: str, new: str) -> bool:

@@ -327,11 +327,20 @@ Checked = tuple[dict[str, Any], source.Document]
 Progress = Callable[[Sequence[Path]], Iterable[Path]]
 
 
+# The modules of the package whose code decides what checking a record gives and what the
+# record cache holds: this one and every module it imports, directly or not (a test keeps the
+# list whole). A change to any other module (pages, the build...) keeps the cache.
+CHECKING_MODULES = ("creditcode", "errors", "history", "lifecycle", "load", "model", "rules",
+                    "schema", "settings", "source")
+
+
 def checking_code() -> bytes:
-    """The version of the code that checks records: every module of the package, PyYAML and
-    jsonschema, and Python."""
+    """The version of the code that checks records: the modules of
+    :data:`CHECKING_MODULES`, PyYAML and jsonschema, and Python."""
     h = hashlib.blake2b(digest_size=16)
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    folder = Path(__file__).parent
+    for name in CHECKING_MODULES:
+        path = folder / f"{name}.py"
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for name in ("pyyaml", "jsonschema"):
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -910,7 +919,9 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
     """Load and check the whole registry; raise :class:`InputError` with every problem.
 
     ``cache_dir`` and ``progress``: see :func:`validate`; the cache also keeps what git
-    says of each record's last change (see :func:`history.last_changed`).
+    says of each record's last change (see :func:`history.last_changed`). When more than
+    :data:`PARALLEL_MIN` records are to be checked and forking is safe, forked workers check
+    them (the same problems and certificates).
     """
     with _gc_paused():
         settings, good, problems = _check_records(root, (), cache_dir, progress,

@@ -1237,3 +1237,30 @@ def test_records_checked_by_worker_processes_are_the_same(
         load.load_registry(sample_root, as_of)
     assert forked_error.value.problems == alone_error.value.problems
     assert len(forked_error.value.problems) == 2
+
+
+def test_the_checking_code_is_every_module_that_checking_imports() -> None:
+    """load.CHECKING_MODULES (what a record cache is kept for) holds load and every module of
+    the package it imports, directly or through another, at the top or inside a function."""
+    import ast
+
+    folder = Path(load.__file__).parent
+    seen: set[str] = set()
+    todo = ["load"]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((folder / f"{name}.py").read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level == 1 or (
+                    node.module or "").split(".")[0] == "generator"):
+                module = (node.module or "").removeprefix("generator").lstrip(".")
+                if module:
+                    todo.append(module.split(".")[0])
+                else:
+                    todo += [alias.name for alias in node.names]
+            elif isinstance(node, ast.Import):
+                todo += [alias.name.split(".")[1] for alias in node.names
+                         if alias.name.startswith("generator.")]
+    assert seen == set(load.CHECKING_MODULES)
