@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from . import data, feeds, listings, marks, pages, search, trust
 from .model import Certificate, Registry
-from .output import Manifest, Output, Previous, Record
+from .output import Manifest, Output, Previous, Record, digest_parts
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
@@ -103,12 +103,7 @@ def bar(total: int, label: str, quiet: bool) -> tqdm:
 # --------------------------------------------------------------------------- input hashes
 
 
-def _hash(*parts: bytes) -> bytes:
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.digest()
+_hash = digest_parts
 
 
 def _tree_digest(folder: Path) -> bytes:

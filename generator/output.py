@@ -48,6 +48,15 @@ def digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+def digest_parts(*parts: bytes) -> bytes:
+    """One digest of several byte strings, each length-prefixed (so no two lists collide)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(len(part).to_bytes(8, "little"))
+        h.update(part)
+    return h.digest()
+
+
 def _state(path: str, content_digest: bytes) -> bytes:
     st = os.lstat(path)
     return FILE_STATE.pack(st.st_size, st.st_mtime_ns, st.st_ino, content_digest)

@@ -67,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from .model import Certificate, Registry
+from .output import digest_parts
 from .settings import Settings
 
 FORMAT = 1
@@ -292,11 +293,7 @@ class Inputs:
             used.append(texts)
             parts.append(ids.astype(np.int64).tobytes())
         parts.append(json.dumps(used, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-        digest = hashlib.blake2b(digest_size=16)
-        for part in parts:
-            digest.update(len(part).to_bytes(8, "little"))
-            digest.update(part)
-        return digest.digest()
+        return digest_parts(*parts)
 
 
 def read_inputs(registry: Registry) -> Inputs:
