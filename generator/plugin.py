@@ -105,7 +105,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             self.registry = preloaded
         else:
             try:
-                self.registry = load_registry(root, self._as_of())
+                # The record cache too: a `mkdocs serve` rebuild checks only changed records.
+                self.registry = load_registry(root, self._as_of(),
+                                              cache_dir=self.cache_folder(root))
             except InputError as exc:
                 raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
         settings = self.registry.settings
