@@ -96,6 +96,15 @@ def registry_problems(root: Path) -> list[Problem]:
     return problems
 
 
+# build and serve read the same mkdocs configuration.
+config_file_option = click.option(
+    "--config-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="mkdocs configuration. Default: <root>/mkdocs.yml.",
+)
+
+
 @cli.command()
 @click.option(
     "--as-of",
@@ -111,12 +120,7 @@ def registry_problems(root: Path) -> list[Problem]:
     default=None,
     help="Where the site goes. Default: <root>/site.",
 )
-@click.option(
-    "--config-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="mkdocs configuration. Default: <root>/mkdocs.yml.",
-)
+@config_file_option
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI)."
 )
@@ -160,12 +164,7 @@ def build(
     metavar="IP:PORT",
     help="Address to serve the preview on.",
 )
-@click.option(
-    "--config-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="mkdocs configuration. Default: <root>/mkdocs.yml.",
-)
+@config_file_option
 @pass_ctx
 def serve(ctx: Context, as_of: dt.date | None, dev_addr: str, config_file: Path | None) -> None:
     """Preview the site, rebuilding when a record, a setting or a page changes."""
