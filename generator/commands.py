@@ -21,7 +21,7 @@ from typing import Any
 import click
 from ruamel.yaml.comments import CommentedMap
 
-from . import creditcode, history, lifecycle, load, records, rules, source
+from . import counterfeits, creditcode, glyphs, history, lifecycle, load, records, rules, source
 from . import settings as settings_mod
 from .errors import InputError, Problem
 from .settings import Level, Settings
@@ -583,6 +583,7 @@ def next_number(root: Path, settings: Settings, year: int) -> str:
         )
     files, _ = load.find_records(root)
     taken = {rules.fold_number(load.record_stem(p)) for p in files}
+    taken |= {rules.fold_number(n) for n in reported_numbers(settings)}
     serials = []
     for path in files:
         match = regex.fullmatch(load.record_stem(path))
@@ -609,6 +610,15 @@ def next_number(root: Path, settings: Settings, year: int) -> str:
         if rules.fold_number(candidate) not in taken:
             return candidate
         serial += 1
+
+
+def reported_numbers(settings: Settings) -> frozenset[str]:
+    """Numbers listed in registry/counterfeits.yaml, which this body may never issue (a list
+    with problems of its own lists none here: ``starmark validate`` reports those)."""
+    try:
+        return counterfeits.load(settings).number_set
+    except InputError:
+        return frozenset()
 
 
 def duplicates(root: Path, credit_code: str, scope_zh: str) -> list[tuple[str, str, str]]:
@@ -738,6 +748,12 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
             return None
         return "one of: " + ", ".join(f"{k} ({label.zh})" for k, label in s.industries.items())
 
+    def drawable(text: str) -> str | None:
+        """Characters no star-mark font has, said at the prompt (the written check names the
+        file and line)."""
+        missing = glyphs.missing(text)
+        return glyphs.advice(missing[0]) if missing else None
+
     def score_ok(value: Decimal) -> str | None:
         if value < s.min_score:
             return f"below the pass mark {s.min_score}: not certifiable"
@@ -745,7 +761,7 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
             return f"above the maximum {s.max_score}"
         return None
 
-    name = _ask("Organisation name (Chinese)", name)
+    name = _ask("Organisation name (Chinese)", name, check=drawable)
     name_en = _optional("English name", name_en, asking)
     credit_code = _ask("Unified social credit code", credit_code, check=code_ok).upper()
     region = _ask("Region code (GB/T 2260, 6 digits)", region, check=region_ok)
@@ -753,7 +769,7 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
     address_en = _optional("Address in English", address_en, asking)
     website = _optional("Website (https://…)", website, asking)
     industry = _ask("Industry key (registry/industries.yaml)", industry, check=industry_ok)
-    scope = _ask("Scope: products and services covered (Chinese)", scope)
+    scope = _ask("Scope: products and services covered (Chinese)", scope, check=drawable)
     scope_en = _optional("Scope in English", scope_en, asking)
     score = _ask("Initial audit score", score, kind=SCORE, check=score_ok)
     issued = _ask("Issue date (YYYY-MM-DD)", issued, kind=DATE)
@@ -793,6 +809,12 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
         number = number.strip()
         if find_record(root, s, number) is not None:
             raise click.ClickException(f"number {number} is already used")
+        if rules.fold_number(number) in {rules.fold_number(n) for n in reported_numbers(s)}:
+            raise click.ClickException(
+                f"number {number} is listed in registry/counterfeits.yaml as never issued by "
+                "this body; a real certificate is never listed there: choose another number "
+                "(or leave out --number), or remove the entry if it was listed by mistake"
+            )
     level = s.level_for(score)
     assert level is not None
     fields: list[tuple[str, Any]] = [

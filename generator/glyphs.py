@@ -324,11 +324,13 @@ def advice(char: str) -> str:
             f"character {code} is a compatibility form that no star-mark font draws; "
             f"write its standard form {shown}"
         )
+    full = full_font("regular", fonts("regular").upm)
+    count = f"{len(full.cmap):,} characters" if full else "its characters"
     return (
-        f"character {code} is in no star-mark font ({FONT_NAME} has 44,810 characters: "
-        "every hanzi of the 通用规范汉字表, CJK Ext. A and much of Ext. B), so the mark and "
-        "display sheet cannot draw it: check it against the registration certificate "
-        f"(营业执照); if it is right, add a font that has it ({README})"
+        f"character {code} is in no star-mark font ({FONT_NAME} has {count}: every hanzi of "
+        "the 通用规范汉字表, CJK Ext. A and much of Ext. B), so the mark and display sheet "
+        "cannot draw it: check it against the business licence (营业执照); if it is right, "
+        f"add a font that has it ({README})"
     )
 
 
