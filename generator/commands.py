@@ -320,8 +320,8 @@ def surveil(obj: Any, number: str, date: dt.date, score: Decimal, fail: bool,
 
     \b
     Examples:
-      starmark surveil ASC-2025-000123 --date 2026-03-18 --score 92.5
-      starmark surveil ASC-2025-000123 --date 2026-03-18 --score 64
+      starmark surveil ASC-2025-000123 --date 2027-03-16 --score 92.5
+      starmark surveil ASC-2025-000123 --date 2027-03-16 --score 64
     """
     action = "record a surveillance audit"
     opened = open_record(_root(obj), number, action)
@@ -530,7 +530,7 @@ def renew(obj: Any, number: str, date: dt.date, score: Decimal, audit_date: dt.d
 
     \b
     Example:
-      starmark renew ASC-2025-000123 --date 2028-03-25 --audit-date 2028-03-02 --score 95.5
+      starmark renew ASC-2024-000037 --date 2027-02-25 --audit-date 2027-02-02 --score 95.5
     """
     action = "renew"
     opened = open_record(_root(obj), number, action)
@@ -710,14 +710,15 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
     Give the fields as options, or leave them out and answer the questions. The record goes to
     certificates/<year>/<NUMBER>.yaml (year of issue; format from registry/registry.yaml). Its
     star level and expiry date follow from the score and the issue date. It is checked like
-    `starmark validate` and not written if anything is wrong. An organisation (credit code)
+    `starmark validate` (fields, rules, whether its mark can be drawn, numbers listed as
+    counterfeit) and not written if anything is wrong. An organisation (credit code)
     that already has a certificate for the same scope is refused unless --force is given.
 
     \b
     Example:
-      starmark new --name 青岛示例电器股份有限公司 --credit-code 91370200MA3C5ABC1G \\
-          --region 370212 --address 山东省青岛市崂山区示例路1号 \\
-          --industry household-appliances --scope 家用空调的销售、安装、维修及售后服务 \\
+      starmark new --name 上海堃喆示例电器服务有限公司 --credit-code 91310000MA1FL0QX36 \\
+          --region 310101 --address 上海市黄浦区示例路8号 \\
+          --industry household-appliances --scope 家用电器的销售、安装、维修及售后服务 \\
           --score 96.5 --audit-date 2026-03-10 --issued 2026-04-01
     """
     root = _root(obj)
