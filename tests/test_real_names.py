@@ -152,3 +152,17 @@ def test_the_next_free_number_skips_numbers_listed_as_counterfeit(root: Path) ->
     assert not (root / f"certificates/2026/{listed}.yaml").exists()
     assert (root / f"certificates/2026/ASC-2026-{taken + 2:06d}.yaml").is_file()
     assert run(root, "validate").exit_code == 0
+
+
+def test_validate_names_the_line_of_a_character_no_font_has(root: Path) -> None:
+    path = _valid_record(root)
+    lines = path.read_text("utf-8").splitlines(keepends=True)
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("  name: "))
+    lines[line - 1] = lines[line - 1].rstrip("\n") + NO_FONT + "\n"
+    path.write_text("".join(lines), "utf-8")
+    result = run(root, "validate")
+    assert result.exit_code == 1
+    shown = path.relative_to(root).as_posix()
+    assert result.output.splitlines()[0].startswith(
+        f"{shown}:{line}: organization.name: character '{NO_FONT}' (U+2A6A5) is in no star-mark"
+    ), result.output
