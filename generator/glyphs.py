@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import re
 import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -336,11 +337,17 @@ def advice(char: str) -> str:
 
 def problem(root: Path, path: str, key: str, char: str) -> Problem:
     """``char`` of ``key`` in file ``path`` (under ``root``) cannot be drawn: at its line."""
+    doc, _ = source.read_file(root / path, path)
     line = 0
-    if "." in key and " " not in key:
-        doc, _ = source.read_file(root / path, path)
-        if doc is not None:
-            line = doc.line(tuple(key.split(".")))
+    level = re.fullmatch(r"levels \((.+)\)", key)  # a star level's words, by its key
+    if doc is not None and level and isinstance(doc.data, dict):
+        listed = doc.data.get("levels")
+        keys = [item.get("key") if isinstance(item, dict) else None
+                for item in (listed if isinstance(listed, list) else [])]
+        if level.group(1) in keys:
+            line = doc.line(("levels", keys.index(level.group(1))))
+    elif doc is not None:
+        line = doc.line(tuple(key.split(".")))
     return Problem(path, line, f"{key}: {advice(char)}")
 
 

@@ -249,3 +249,13 @@ def test_without_the_whole_font_the_problem_says_how_to_install_it(
     assert "'喆' (U+5586)" in message and glyphs.FULL_PACKAGE in message
     assert "pip install -e ." in message
     assert glyphs.full_font_identity() == "absent"
+
+
+def test_problems_in_the_registry_settings_name_their_line() -> None:
+    lines = (REPO / "registry" / "registry.yaml").read_text("utf-8").splitlines()
+    level = next(i for i, text in enumerate(lines, 1) if text.strip() == "- key: four-star")
+    body = next(i for i, text in enumerate(lines, 1) if text.startswith("  name: "))
+    found = glyphs.problem(REPO, "registry/registry.yaml", "levels (four-star)", NO_FONT)
+    assert str(found).startswith(f"registry/registry.yaml:{level}: levels (four-star): ")
+    found = glyphs.problem(REPO, "registry/registry.yaml", "body.name", NO_FONT)
+    assert str(found).startswith(f"registry/registry.yaml:{body}: body.name: character ")
