@@ -51,7 +51,7 @@ FULL_MODULE = "manimgx_fonts_cjk"
 FULL_FILE = "NotoSansCJK-VF.otf.ttc"
 FULL_PREFIX = "full:"  # glyph names of the whole font, kept apart from the subset's
 README = "generator/fonts/README.md"
-INSTALL = ".venv/bin/pip install -e .  (make site and make test do it)"
+INSTALL = "`.venv/bin/pip install -e .` (make site and make test do it)"
 
 # Record fields drawn on the mark and the display sheet (marks.MarkInfo.texts gives the same
 # keys, with the texts that come from registry/: a test keeps the two in step).
