@@ -187,10 +187,12 @@ def _ink(files: dict[str, bytes]) -> dict[str, int]:
 
     import pypdfium2
 
-    mark = np.asarray(Image.open(io.BytesIO(files["mark.png"])).convert("L"))
+    rgba = np.asarray(Image.open(io.BytesIO(files["mark.png"])).convert("RGBA"), dtype=float)
+    dark = rgba[:, :, :3].mean(axis=2) < 128
     page = pypdfium2.PdfDocument(files["display.pdf"])[0]
     sheet = np.asarray(page.render(scale=100 / 72).to_pil().convert("L"))
-    return {"mark.png": int((mark < 128).sum()), "display.pdf": int((sheet < 128).sum())}
+    opaque = rgba[:, :, 3] > 128
+    return {"mark.png": int((dark & opaque).sum()), "display.pdf": int((sheet < 128).sum())}
 
 
 def test_mark_and_display_sheet_draw_rare_characters_not_boxes_or_blanks() -> None:
