@@ -21,7 +21,7 @@ from typing import Any
 import click
 from ruamel.yaml.comments import CommentedMap
 
-from . import creditcode, history, lifecycle, load, records, rules, source
+from . import counterfeits, creditcode, glyphs, history, lifecycle, load, records, rules, source
 from . import settings as settings_mod
 from .errors import InputError, Problem
 from .settings import Level, Settings
@@ -320,8 +320,8 @@ def surveil(obj: Any, number: str, date: dt.date, score: Decimal, fail: bool,
 
     \b
     Examples:
-      starmark surveil ASC-2025-000123 --date 2026-03-18 --score 92.5
-      starmark surveil ASC-2025-000123 --date 2026-03-18 --score 64
+      starmark surveil ASC-2025-000123 --date 2027-03-16 --score 92.5
+      starmark surveil ASC-2025-000123 --date 2027-03-16 --score 64
     """
     action = "record a surveillance audit"
     opened = open_record(_root(obj), number, action)
@@ -530,7 +530,7 @@ def renew(obj: Any, number: str, date: dt.date, score: Decimal, audit_date: dt.d
 
     \b
     Example:
-      starmark renew ASC-2025-000123 --date 2028-03-25 --audit-date 2028-03-02 --score 95.5
+      starmark renew ASC-2024-000037 --date 2027-02-25 --audit-date 2027-02-02 --score 95.5
     """
     action = "renew"
     opened = open_record(_root(obj), number, action)
@@ -583,6 +583,7 @@ def next_number(root: Path, settings: Settings, year: int) -> str:
         )
     files, _ = load.find_records(root)
     taken = {rules.fold_number(load.record_stem(p)) for p in files}
+    taken |= {rules.fold_number(n) for n in reported_numbers(settings)}
     serials = []
     for path in files:
         match = regex.fullmatch(load.record_stem(path))
@@ -609,6 +610,15 @@ def next_number(root: Path, settings: Settings, year: int) -> str:
         if rules.fold_number(candidate) not in taken:
             return candidate
         serial += 1
+
+
+def reported_numbers(settings: Settings) -> frozenset[str]:
+    """Numbers listed in registry/counterfeits.yaml, which this body may never issue (a list
+    with problems of its own lists none here: ``starmark validate`` reports those)."""
+    try:
+        return counterfeits.load(settings).number_set
+    except InputError:
+        return frozenset()
 
 
 def duplicates(root: Path, credit_code: str, scope_zh: str) -> list[tuple[str, str, str]]:
@@ -700,14 +710,15 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
     Give the fields as options, or leave them out and answer the questions. The record goes to
     certificates/<year>/<NUMBER>.yaml (year of issue; format from registry/registry.yaml). Its
     star level and expiry date follow from the score and the issue date. It is checked like
-    `starmark validate` and not written if anything is wrong. An organisation (credit code)
+    `starmark validate` (fields, rules, whether its mark can be drawn, numbers listed as
+    counterfeit) and not written if anything is wrong. An organisation (credit code)
     that already has a certificate for the same scope is refused unless --force is given.
 
     \b
     Example:
-      starmark new --name 青岛示例电器股份有限公司 --credit-code 91370200MA3C5ABC1G \\
-          --region 370212 --address 山东省青岛市崂山区示例路1号 \\
-          --industry household-appliances --scope 家用空调的销售、安装、维修及售后服务 \\
+      starmark new --name 上海堃喆示例电器服务有限公司 --credit-code 91310000MA1FL0QX36 \\
+          --region 310101 --address 上海市黄浦区示例路8号 \\
+          --industry household-appliances --scope 家用电器的销售、安装、维修及售后服务 \\
           --score 96.5 --audit-date 2026-03-10 --issued 2026-04-01
     """
     root = _root(obj)
@@ -738,6 +749,12 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
             return None
         return "one of: " + ", ".join(f"{k} ({label.zh})" for k, label in s.industries.items())
 
+    def drawable(text: str) -> str | None:
+        """Characters no star-mark font has, said at the prompt (the written check names the
+        file and line)."""
+        missing = glyphs.missing(text)
+        return glyphs.advice(missing[0]) if missing else None
+
     def score_ok(value: Decimal) -> str | None:
         if value < s.min_score:
             return f"below the pass mark {s.min_score}: not certifiable"
@@ -745,7 +762,7 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
             return f"above the maximum {s.max_score}"
         return None
 
-    name = _ask("Organisation name (Chinese)", name)
+    name = _ask("Organisation name (Chinese)", name, check=drawable)
     name_en = _optional("English name", name_en, asking)
     credit_code = _ask("Unified social credit code", credit_code, check=code_ok).upper()
     region = _ask("Region code (GB/T 2260, 6 digits)", region, check=region_ok)
@@ -753,7 +770,7 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
     address_en = _optional("Address in English", address_en, asking)
     website = _optional("Website (https://…)", website, asking)
     industry = _ask("Industry key (registry/industries.yaml)", industry, check=industry_ok)
-    scope = _ask("Scope: products and services covered (Chinese)", scope)
+    scope = _ask("Scope: products and services covered (Chinese)", scope, check=drawable)
     scope_en = _optional("Scope in English", scope_en, asking)
     score = _ask("Initial audit score", score, kind=SCORE, check=score_ok)
     issued = _ask("Issue date (YYYY-MM-DD)", issued, kind=DATE)
@@ -793,6 +810,12 @@ def new(obj: Any, name: str | None, name_en: str | None, credit_code: str | None
         number = number.strip()
         if find_record(root, s, number) is not None:
             raise click.ClickException(f"number {number} is already used")
+        if rules.fold_number(number) in {rules.fold_number(n) for n in reported_numbers(s)}:
+            raise click.ClickException(
+                f"number {number} is listed in registry/counterfeits.yaml as never issued by "
+                "this body; a real certificate is never listed there: choose another number "
+                "(or leave out --number), or remove the entry if it was listed by mistake"
+            )
     level = s.level_for(score)
     assert level is not None
     fields: list[tuple[str, Any]] = [

@@ -33,7 +33,7 @@ import shutil
 import threading
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from functools import cache, cached_property
@@ -44,11 +44,10 @@ from typing import Any
 import numpy as np
 import skia
 from fontTools.pens.basePen import BasePen
-from fontTools.ttLib import TTFont
 from PIL import Image, PngImagePlugin, features
 from zlib_ng import zlib_ng
 
-from . import pdf, qr
+from . import glyphs, pdf, qr
 from .errors import InputError, Problem
 from .model import Certificate, Registry
 from .output import Output
@@ -59,11 +58,6 @@ from .source import read_file
 RENDERER_VERSION = "3"
 
 STYLE_FILE = "registry/mark.yaml"
-FONT_DIR = Path(__file__).parent / "fonts"
-FONT_FILES = {
-    "regular": "NotoSansSC-Subset-Regular.otf",
-    "bold": "NotoSansSC-Subset-Bold.otf",
-}
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 A4 = (210.0, 297.0)
 
@@ -280,17 +274,16 @@ class Glyph:
 
 
 class Face:
-    """One font of the committed subset: character map, advances and cached outlines."""
+    """One weight of the star-mark fonts (:mod:`glyphs`): character map, advances, outlines."""
 
-    def __init__(self, path: Path) -> None:
-        data = path.read_bytes()
-        self.name = path.name
-        self.digest = hashlib.sha256(data).hexdigest()
-        self._font = TTFont(io.BytesIO(data))
-        self.cmap: dict[int, str] = self._font.getBestCmap()
-        self.upm = float(self._font["head"].unitsPerEm)
-        self._hmtx = self._font["hmtx"]
-        self._glyphs = self._font.getGlyphSet()
+    def __init__(self, weight: str) -> None:
+        fonts = glyphs.fonts(weight)
+        self.name = fonts.name
+        self.digest = fonts.digest
+        self.cmap: Mapping[int, str] = fonts.cmap
+        self.upm = fonts.upm
+        self._hmtx = fonts.hmtx
+        self._glyphs = fonts.glyph_set
         self._cache: dict[str, Glyph] = {}
         self._advances: dict[str, float] = {}
         self._lock = threading.Lock()
@@ -335,12 +328,12 @@ class Face:
 
 @cache
 def face(weight: str) -> Face:
-    """The committed font for ``weight`` ("regular" or "bold"), loaded once per process."""
-    return Face(FONT_DIR / FONT_FILES[weight])
+    """The font for ``weight`` ("regular" or "bold"), loaded once per process."""
+    return Face(weight)
 
 
 def font_digests() -> dict[str, str]:
-    return {weight: face(weight).digest for weight in FONT_FILES}
+    return {weight: face(weight).digest for weight in glyphs.WEIGHTS}
 
 
 def missing_characters(text: str) -> list[str]:
@@ -1765,15 +1758,16 @@ def check_glyphs(registry: Registry) -> list[Problem]:
     body = {"body.name": settings.body.name, "body.name_en": settings.body.name_en}
     for key, text in body.items():
         for char in missing_characters(text):
-            problems.append(_glyph_problem("registry/registry.yaml", key, char))
+            problems.append(_glyph_problem(settings.root, "registry/registry.yaml", key, char))
     for level in settings.levels:
         for char in missing_characters(level.zh + level.en):
-            problems.append(_glyph_problem("registry/registry.yaml", f"levels ({level.key})", char))
+            problems.append(_glyph_problem(settings.root, "registry/registry.yaml",
+                                               f"levels ({level.key})", char))
     try:
         style = load_style(settings.root)
         for key, text in style.words.items():
             for char in missing_characters(text):
-                problems.append(_glyph_problem(STYLE_FILE, f"words.{key}", char))
+                problems.append(_glyph_problem(settings.root, STYLE_FILE, f"words.{key}", char))
     except InputError as exc:
         problems += exc.problems
     for cert in marked(registry):
@@ -1782,18 +1776,12 @@ def check_glyphs(registry: Registry) -> list[Problem]:
             if key == "body":
                 continue
             for char in missing_characters(text):
-                problems.append(_glyph_problem(cert.source, key, char))
+                problems.append(_glyph_problem(settings.root, cert.source, key, char))
     return sorted(set(problems))
 
 
-def _glyph_problem(path: str, key: str, char: str) -> Problem:
-    return Problem(
-        path,
-        0,
-        f"{key}: character '{char}' (U+{ord(char):04X}) is not in the star-mark font, so its "
-        f"mark and display sheet cannot be drawn; add it with scripts/subset_font.py "
-        f"or write a common equivalent",
-    )
+def _glyph_problem(root: Path, path: str, key: str, char: str) -> Problem:
+    return glyphs.problem(root, path, key, char)
 
 
 def render_marks(

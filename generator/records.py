@@ -24,7 +24,7 @@ from ruamel.yaml.error import CommentMark
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
-from . import load
+from . import glyphs, lifecycle, load, source
 from .errors import Problem
 from .settings import Settings
 
@@ -143,8 +143,20 @@ def iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+def drawing_problems(data: dict[str, Any], doc: source.Document) -> list[Problem]:
+    """Characters no star-mark font has in the fields a valid certificate's mark draws.
+
+    ``starmark validate`` reports them for every certificate whose mark may be used; a record
+    whose status is not valid draws no mark (until it is reinstated, which checks again).
+    """
+    if data.get("status") != lifecycle.VALID:
+        return []
+    return glyphs.record_problems(data, doc)
+
+
 def write_checked(path: Path, text: str, display: str, settings: Settings) -> list[Problem]:
-    """Write ``text`` to ``path`` only if it passes ``load.check_file``; return its problems.
+    """Write ``text`` to ``path`` only if it passes ``load.check_file`` and, while it is
+    valid, its mark can be drawn (:func:`drawing_problems`); return its problems.
 
     The text is checked as a file of the same name in a hidden folder beside the target (so the
     number-equals-file-name rule sees the real name, and ``find_records`` skips the folder), then
@@ -162,7 +174,9 @@ def write_checked(path: Path, text: str, display: str, settings: Settings) -> li
         candidate = scratch / path.name
         with open(candidate, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-        _, _, problems = load.check_file(candidate, display, settings)
+        data, doc, problems = load.check_file(candidate, display, settings)
+        if not problems and data is not None and doc is not None:
+            problems = drawing_problems(data, doc)
         if problems:
             return problems
         if path.exists():

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Make the CJK font subset that star marks and display sheets are drawn with.
+"""Make the CJK font subset that star marks and display sheets are drawn with first.
 
-Run by hand when the character set must grow (``generator.marks.check_glyphs`` names a missing
-character); the result is committed, so builds never need the full font:
+Characters the subset lacks are drawn from the whole Noto Sans CJK, installed from PyPI with the
+generator (see ``generator/glyphs.py`` and ``generator/fonts/README.md``), so the subset needs
+remaking only when the source font changes. Run by hand; the result is committed:
 
     apt-get install fonts-noto-cjk          # only for this script
     .venv/bin/pip install skia-pathops      # only for this script (overlap removal)
