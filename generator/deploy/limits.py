@@ -71,7 +71,7 @@ def measure(folder: Path) -> Measure:
 def human(size: int) -> str:
     """A byte count as people write it: 1.2 GB, 25 MiB, 310 KB."""
     if size >= GB:
-        return f"{size / GB:.2f} GB".replace(".00 ", " ")
+        return f"{size // GB} GB" if size % GB == 0 else f"{size / GB:.2f} GB"
     if size >= MiB and size % MiB == 0:
         return f"{size // MiB} MiB"
     if size >= 1000**2:
@@ -84,7 +84,7 @@ def check(site: Measure, host: Host) -> list[str]:
     over: list[str] = []
     if host.site_bytes is not None and site.bytes > host.site_bytes:
         over.append(
-            f"the site is {human(site.bytes)}, over {host.name}' limit of "
+            f"the site is {human(site.bytes)} ({site.bytes:,} bytes), over {host.name}' limit of "
             f"{human(host.site_bytes)} per site; way out: {WAY_OUT}"
         )
     if host.files is not None and site.files > host.files:

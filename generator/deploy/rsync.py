@@ -94,4 +94,5 @@ def _run(command: list[str], dest: str, each: Callable[[str], None]) -> None:
         # rsync names the file and the cause first ("rsync: [receiver] … failed: …"), then
         # sums up ("rsync error: … (code 23)").
         cause = next((line for line in lines if not line.startswith("rsync error")), None)
-        raise DeployError(dest, cause or (lines[-1] if lines else f"rsync exit {process.returncode}"))
+        fallback = lines[-1] if lines else f"rsync exit {process.returncode}"
+        raise DeployError(dest, cause or fallback)

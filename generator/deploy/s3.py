@@ -1,12 +1,12 @@
-"""Deploy to S3-compatible object storage (Aliyun OSS, Tencent COS, Huawei OBS, MinIO, AWS) via boto3.
+"""Deploy to S3-compatible object storage (Aliyun OSS, Tencent COS, Huawei OBS, MinIO, AWS).
 
-What is on the server is read from the bucket itself, never from a file kept by an earlier deploy,
-so a bucket changed by hand (or a deploy that was interrupted) is compared as it really is: an
-object whose size and ETag (the MD5 of a single-part upload) match the built file is kept; when
-the ETag is not an MD5 (multipart or encrypted uploads), the SHA-256 this module stores in the
-object's metadata decides. Credentials, endpoint and region come from boto3's own sources (the
-``AWS_*`` environment variables, ``~/.aws/config`` and ``credentials``), never from the
-repository; nothing here prints them.
+The engine is boto3. What is on the server is read from the bucket itself, never from a file
+kept by an earlier deploy, so a bucket changed by hand (or a deploy that was interrupted) is
+compared as it really is: an object whose size and ETag (the MD5 of a single-part upload) match
+the built file is kept; when the ETag is not an MD5 (multipart or encrypted uploads), the
+SHA-256 this module stores in the object's metadata decides. Credentials, endpoint and region
+come from boto3's own sources (the ``AWS_*`` environment variables, ``~/.aws/config`` and
+``credentials``), never from the repository; nothing here prints them.
 """
 
 from __future__ import annotations
