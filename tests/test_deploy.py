@@ -76,6 +76,16 @@ def test_a_folder_that_is_not_a_built_site_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "www").exists()
 
 
+def test_an_unknown_kind_of_destination_is_one_line(tmp_path: Path) -> None:
+    fake_site(tmp_path / "site", {})
+    result = CliRunner().invoke(cli, ["--root", str(tmp_path), "deploy", "oss://registry/x"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "oss://registry/x: cannot deploy to oss:// (write s3://BUCKET/PREFIX for any "
+        "S3-compatible storage, USER@HOST:/PATH, rsync://HOST/MODULE/PATH or a folder)"
+    )
+
+
 def fake_site(folder: Path, files: dict[str, int]) -> Path:
     """A site of sparse files of the given sizes (no disk space taken)."""
     for path, size in {"index.html": 100, **files}.items():

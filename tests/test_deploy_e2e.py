@@ -194,6 +194,8 @@ def test_redeploy_after_one_change_sends_only_the_changed_files(sites: Sites, bu
 
     again = deploy(f"s3://{bucket}/site", "--site-dir", str(sites.b), "-q")
     assert summary(again.output) == (0, 0)
+    everything = deploy(f"s3://{bucket}/site", "--site-dir", str(sites.b), "-q", "--all")
+    assert summary(everything.output) == (len(sites.files(sites.b)), 0)
 
 
 def test_every_object_equals_the_built_file_with_its_headers(sites: Sites, bucket: str) -> None:
@@ -385,6 +387,8 @@ def test_rsync_to_a_folder_sends_only_the_change(sites: Sites, tmp_path: Path) -
     assert tree(live) == tree(sites.b)
     assert (live / ".well-known" / "security.txt").read_text() == "kept"
     assert (live / "index.html").stat().st_mode & 0o777 == 0o644
+    everything = deploy(str(live), "--site-dir", str(link), "-q", "--all")
+    assert summary(everything.output) == (len(tree(sites.b)), 0)
 
 
 @needs_rsync

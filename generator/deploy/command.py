@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -47,6 +48,12 @@ def _site(ctx: click.Context, site_dir: Path | None) -> Path:
     is_flag=True,
     help="Address the bucket in the path (MinIO), not in the host name (OSS, COS, OBS, AWS).",
 )
+@click.option(
+    "--all",
+    "resend",
+    is_flag=True,
+    help="Send every file, changed or not (after a change of starmark's caching headers).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 def deploy(
@@ -57,6 +64,7 @@ def deploy(
     endpoint_url: str | None,
     region: str | None,
     path_style: bool,
+    resend: bool,
     quiet: bool,
 ) -> None:
     """Publish the built site to DEST, sending only the files that changed.
@@ -78,22 +86,41 @@ def deploy(
     from . import plan, rsync, s3
 
     folder = _site(ctx, site_dir)
-    files = plan.scan(folder)
-    total = sum(f.size for f in files)
     try:
+        kind = destination_kind(dest)
+        paths = list(plan.walk(folder))
+        with tqdm(total=len(paths), unit=" files", desc="reading", leave=False,
+                  disable=True if quiet else None) as bar:
+            files = plan.scan(paths, progress=bar.update)
+        total = sum(f.size for f in files)
         with tqdm(total=total, unit="B", unit_scale=True, desc="uploading", leave=False,
                   disable=True if quiet or dry_run else None) as bar:
-            if dest.startswith("s3://"):
+            if kind == "s3":
                 client = s3.client(endpoint_url, region, path_style)
                 outcome = s3.deploy(folder, files, dest, dry_run=dry_run, s3=client,
-                                    progress=bar.update)
+                                    resend=resend, progress=bar.update)
             else:
-                outcome = rsync.deploy(folder, files, dest, dry_run=dry_run,
+                outcome = rsync.deploy(folder, files, dest, dry_run=dry_run, resend=resend,
                                        progress=bar.update)
     except DeployError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     _say(outcome, dest, dry_run)
+
+
+SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+
+
+def destination_kind(dest: str) -> str:
+    """"s3" or "rsync" (SSH, an rsync daemon or a folder); any other URL scheme is an error."""
+    scheme = SCHEME.match(dest)
+    if scheme is None or scheme.group(1) == "rsync":
+        return "rsync"
+    if scheme.group(1) == "s3":
+        return "s3"
+    raise DeployError(dest, f"cannot deploy to {scheme.group(1)}:// (write s3://BUCKET/PREFIX "
+                      "for any S3-compatible storage, USER@HOST:/PATH, rsync://HOST/MODULE/PATH "
+                      "or a folder)")
 
 
 def _say(outcome: Outcome, dest: str, dry_run: bool) -> None:

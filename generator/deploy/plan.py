@@ -20,7 +20,7 @@ import hashlib
 import mimetypes
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -179,9 +179,14 @@ def describe(path: str, data: bytes) -> LocalFile:
     )
 
 
-def scan(folder: Path) -> list[LocalFile]:
-    """Every file of the built site in ``folder``, in upload order (phase, then path)."""
-    files = [describe(path, file.read_bytes()) for path, file in walk(folder)]
+def scan(paths: Iterable[tuple[str, Path]],
+         progress: Callable[[int], object] = lambda _: None) -> list[LocalFile]:
+    """The :class:`LocalFile` of every (site-relative path, file) of :func:`walk`, in upload
+    order (phase, then path); ``progress(1)`` after each file."""
+    files = []
+    for path, file in paths:
+        files.append(describe(path, file.read_bytes()))
+        progress(1)
     return ordered(files)
 
 

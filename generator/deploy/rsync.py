@@ -24,8 +24,8 @@ COMMON = [
     "--exclude=.*",  # never send dot-files, and never delete the server's own (.well-known/)
     "--out-format=%i %n",
 ]
+BY_CONTENT = "--checksum"  # by content, not by time: every build writes fresh files
 SEND = [
-    "--checksum",  # by content, not by time: every build writes fresh files
     "--times",
     "--perms",
     "--chmod=D755,F644",  # readable by the web server whatever the build's umask was
@@ -40,8 +40,9 @@ def destination(dest: str) -> str:
 
 
 def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
-           progress: Callable[[int], Any]) -> Outcome:
-    """Send what differs, phase by phase, then delete what the site lacks."""
+           progress: Callable[[int], Any], resend: bool = False) -> Outcome:
+    """Send what differs (everything with ``resend``), phase by phase, then delete what the
+    site lacks."""
     program = shutil.which("rsync")
     if program is None:
         raise DeployError(dest, "rsync is not installed (Debian: apt-get install rsync)")
@@ -64,7 +65,8 @@ def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
         with tempfile.NamedTemporaryFile("wb", suffix=".list") as listing:
             listing.write(b"\0".join(p.encode() for p in group) + b"\0")
             listing.flush()
-            _run([program, *flags, *SEND, f"--files-from={listing.name}", source, target],
+            compare = "--ignore-times" if resend else BY_CONTENT
+            _run([program, *flags, compare, *SEND, f"--files-from={listing.name}", source, target],
                  dest, seen)
 
     deleted: list[str] = []

@@ -152,18 +152,19 @@ def by_phase(files: Iterable[LocalFile]) -> Iterator[list[LocalFile]]:
         yield group
 
 
-def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
-           s3: S3Client, progress: Callable[[int], Any]) -> Outcome:
-    """Upload what differs from the bucket, phase by phase, then delete what the site lacks."""
+def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool, s3: S3Client,
+           progress: Callable[[int], Any], resend: bool = False) -> Outcome:
+    """Upload what differs from the bucket (everything with ``resend``), phase by phase, then
+    delete what the site lacks."""
     target = Target.parse(dest)
     remote = _call(dest, lambda: listing(s3, target))
+
+    def same_as_remote(file: LocalFile) -> bool:
+        return not resend and _call(
+            file.path, lambda: unchanged(s3, target, file, remote.get(file.path)))
+
     with ThreadPoolExecutor(WORKERS) as pool:
-        same = dict(zip(
-            [f.path for f in files],
-            pool.map(lambda f: _call(f.path, lambda: unchanged(s3, target, f, remote.get(f.path))),
-                     files),
-            strict=True,
-        ))
+        same = dict(zip([f.path for f in files], pool.map(same_as_remote, files), strict=True))
         todo = [f for f in files if not same[f.path]]
         stale = sorted(p for p in set(remote) - {f.path for f in files} if not hidden(p))
         outcome = Outcome(uploaded=todo, deleted=stale, unchanged=len(files) - len(todo))
