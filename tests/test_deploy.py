@@ -142,6 +142,21 @@ def test_the_workflow_checks_github_pages_limits_before_uploading() -> None:
     assert build < check < upload
 
 
+def test_the_workflow_can_publish_to_object_storage_with_keys_from_secrets() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    build = workflow["jobs"]["build"]
+    step = next(s for s in build["steps"] if "starmark deploy" in s.get("run", ""))
+    assert step["if"] == "vars.STARMARK_DEPLOY_DEST != ''"
+    assert step["env"]["AWS_ACCESS_KEY_ID"].startswith("${{ secrets.")
+    assert step["env"]["AWS_SECRET_ACCESS_KEY"].startswith("${{ secrets.")
+    # Then GitHub Pages is left out, its limits included.
+    pages = [s for s in build["steps"]
+             if "hostcheck" in s.get("run", "") or "pages" in s.get("uses", "")]
+    assert pages and all(s["if"] == "vars.STARMARK_DEPLOY_DEST == ''" for s in pages)
+    assert workflow["jobs"]["deploy"]["if"] == "vars.STARMARK_DEPLOY_DEST == ''"
+    assert build["concurrency"]["cancel-in-progress"] is False
+
+
 def test_every_host_in_the_table_is_documented() -> None:
     guide = (REPO / "docs" / "publishing.md").read_text(encoding="utf-8")
     hosting = guide.split("{#hosting}", 1)[1]
