@@ -92,16 +92,15 @@ def deploy(
         with tqdm(total=len(paths), unit=" files", desc="reading", leave=False,
                   disable=True if quiet else None) as bar:
             files = plan.scan(paths, progress=bar.update)
-        total = sum(f.size for f in files)
-        with tqdm(total=total, unit="B", unit_scale=True, desc="uploading", leave=False,
+        with tqdm(unit="B", unit_scale=True, desc="uploading", leave=False,
                   disable=True if quiet or dry_run else None) as bar:
             if kind == "s3":
                 client = s3.client(endpoint_url, region, path_style)
                 outcome = s3.deploy(folder, files, dest, dry_run=dry_run, s3=client,
-                                    resend=resend, progress=bar.update)
+                                    resend=resend, progress=bar)
             else:
                 outcome = rsync.deploy(folder, files, dest, dry_run=dry_run, resend=resend,
-                                       progress=bar.update)
+                                       progress=bar)
     except DeployError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)

@@ -23,6 +23,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from ..data import API
 
@@ -193,6 +194,16 @@ def scan(paths: Iterable[tuple[str, Path]],
 def ordered(files: Iterable[LocalFile]) -> list[LocalFile]:
     """``files`` in upload order: by phase, then by path."""
     return sorted(files, key=lambda f: (f.phase, f.path))
+
+
+class Progress(Protocol):
+    """A progress bar (tqdm's): told the bytes to send once known, then each file sent."""
+
+    def reset(self, total: float | None = None) -> None:
+        """Start again, with ``total`` bytes to send (None: not known beforehand)."""
+
+    def update(self, n: float | None = 1) -> bool | None:
+        """``n`` more bytes were sent."""
 
 
 @dataclass

@@ -14,10 +14,9 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from .errors import DeployError, one_line
-from .plan import LocalFile, Outcome, Phase
+from .plan import LocalFile, Outcome, Phase, Progress
 
 COMMON = [
     "--copy-links",  # a site built as links to the artwork cache is sent as files
@@ -40,7 +39,7 @@ def destination(dest: str) -> str:
 
 
 def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
-           progress: Callable[[int], Any], resend: bool = False) -> Outcome:
+           progress: Progress, resend: bool = False) -> Outcome:
     """Send what differs (everything with ``resend``), phase by phase, then delete what the
     site lacks."""
     program = shutil.which("rsync")
@@ -49,6 +48,7 @@ def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
     source, target = f"{site}/", destination(dest)
     flags = COMMON + (["--dry-run"] if dry_run else [])
     sizes = {f.path: f for f in files}
+    progress.reset(total=None)  # rsync alone knows which files differ: bytes sent, no total
     sent: list[LocalFile] = []
 
     def seen(line: str) -> None:
@@ -56,7 +56,7 @@ def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool,
         # ">f…" a file sent; "cd…"/".d…" directories, ".f…" a file whose time alone was set
         if change.startswith((">f", "<f")) and path in sizes:
             sent.append(sizes[path])
-            progress(sizes[path].size)
+            progress.update(sizes[path].size)
 
     for phase in Phase:
         group = [f.path for f in files if f.phase == phase]

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import DeployError, one_line
-from .plan import LocalFile, Outcome, Phase, hidden
+from .plan import LocalFile, Outcome, Phase, Progress, hidden
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -153,7 +153,7 @@ def by_phase(files: Iterable[LocalFile]) -> Iterator[list[LocalFile]]:
 
 
 def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool, s3: S3Client,
-           progress: Callable[[int], Any], resend: bool = False) -> Outcome:
+           progress: Progress, resend: bool = False) -> Outcome:
     """Upload what differs from the bucket (everything with ``resend``), phase by phase, then
     delete what the site lacks."""
     target = Target.parse(dest)
@@ -170,11 +170,12 @@ def deploy(site: Path, files: list[LocalFile], dest: str, *, dry_run: bool, s3: 
         outcome = Outcome(uploaded=todo, deleted=stale, unchanged=len(files) - len(todo))
         if dry_run:
             return outcome
+        progress.reset(total=outcome.uploaded_bytes)
         for group in by_phase(todo):
             # A phase is complete before the next one starts; map raises the first failure,
             # after which no later phase is sent and nothing is deleted.
             for file in pool.map(lambda f: _send(s3, target, site, f), group):
-                progress(file.size)
+                progress.update(file.size)
     _call(dest, lambda: delete(s3, target, stale))
     return outcome
 
