@@ -79,7 +79,8 @@ def deploy(
     deleted last. Credentials come only from the environment or the tool's own configuration
     (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or AWS_PROFILE for S3; ssh keys or
     RSYNC_PASSWORD for rsync). A failure prints one line, the file and the cause, and exits 1;
-    what a visitor sees is then still the previous registry, with some new files added.
+    every file is then its previous or its new version, no page lacks a file it links to, the
+    checkpoint and feeds still announce the previous registry, and running again finishes.
     """
     from tqdm import tqdm
 
