@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -196,6 +197,35 @@ def test_redeploy_after_one_change_sends_only_the_changed_files(sites: Sites, bu
     assert summary(again.output) == (0, 0)
     everything = deploy(f"s3://{bucket}/site", "--site-dir", str(sites.b), "-q", "--all")
     assert summary(everything.output) == (len(sites.files(sites.b)), 0)
+
+
+def test_each_phase_is_on_the_server_before_the_next_starts_and_deletions_come_last(
+    sites: Sites, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3 = client()
+    s3.put_object(Bucket=bucket, Key="site/c/ASC-1999-000001/mark.png", Body=b"stale")
+    events: list[tuple[str, str, int]] = []
+    upload, delete = s3_module.upload, s3_module.delete
+
+    def logged_upload(s3: Any, target: Any, site: Path, file: plan.LocalFile) -> None:
+        events.append(("start", file.path, file.phase))
+        upload(s3, target, site, file)
+        events.append(("done", file.path, file.phase))
+
+    def logged_delete(s3: Any, target: Any, paths: list[str]) -> None:
+        events.append(("delete", ",".join(paths), 99))
+        delete(s3, target, paths)
+
+    monkeypatch.setattr(s3_module, "upload", logged_upload)
+    monkeypatch.setattr(s3_module, "delete", logged_delete)
+    assert deploy(f"s3://{bucket}/site", "--site-dir", str(sites.a), "-q").exit_code == 0
+    assert {phase for _, _, phase in events} == {*plan.Phase, 99}
+    done = Counter(phase for kind, _, phase in events if kind == "done")
+    for index, (kind, path, phase) in enumerate(events):
+        if kind == "start":  # every file of the earlier phases is on the server by now
+            before = Counter(p for k, _, p in events[:index] if k == "done")
+            assert all(before[p] == done[p] for p in done if p < phase), path
+    assert events[-1] == ("delete", "c/ASC-1999-000001/mark.png", 99)
 
 
 def test_every_object_equals_the_built_file_with_its_headers(sites: Sites, bucket: str) -> None:
