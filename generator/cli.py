@@ -218,12 +218,16 @@ def synth(
 
 # Commands defined in other modules register themselves here (one line each).
 from .commands import register as _register_commands  # noqa: E402
+from .deploy.command import deploy as _deploy  # noqa: E402
+from .deploy.command import hostcheck as _hostcheck  # noqa: E402
 from .trust_cli import keygen as _keygen  # noqa: E402
 from .trust_cli import verify as _verify  # noqa: E402
 
 _register_commands(cli)
 cli.add_command(_keygen)
 cli.add_command(_verify)
+cli.add_command(_deploy)
+cli.add_command(_hostcheck)
 
 
 def main() -> None:
