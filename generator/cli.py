@@ -218,8 +218,8 @@ def synth(
 
 # Commands defined in other modules register themselves here (one line each).
 from .commands import register as _register_commands  # noqa: E402
-from .trust_cli import keygen as _keygen  # noqa: E402
-from .trust_cli import verify as _verify  # noqa: E402
+from .trust.cli import keygen as _keygen  # noqa: E402
+from .trust.cli import verify as _verify  # noqa: E402
 
 _register_commands(cli)
 cli.add_command(_keygen)

@@ -20,13 +20,14 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from generator import counterfeits, data, notfound, trust, trust_cli
+from generator import counterfeits, data, notfound, trust
 from generator import settings as settings_mod
 from generator.cli import Context
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.output import Output
 from generator.trust import MerkleTree, leaf_hash, node_hash, root_from_path
+from generator.trust import cli as trust_cli
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)

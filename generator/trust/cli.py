@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from . import counterfeits, trust
-from . import settings as settings_mod
+from .. import counterfeits, trust
+from .. import settings as settings_mod
 
 # More records than this are summarised unless --verbose asks for one line each.
 LIST_LIMIT = 20
