@@ -271,8 +271,8 @@ def _open_data(_indices: list[int]) -> _Done:
     job, out = _job()
     # The signed checkpoint files and a proof per record. Every record is serialized once, or
     # taken from the cache by the hash of its inputs (the hash its page is reused by).
-    proofs = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
-    return _done([], out, data.write_data(job.registry, out, extra=proofs))
+    return _done([], out, trust.publish(job.registry, out, cache_dir=job.cache_dir,
+                                        keys=job.hashes))
 
 
 def _task(args: tuple[Callable[[list[int]], _Done], list[int]]) -> _Done:

@@ -124,6 +124,11 @@ config_file_option = click.option(
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI)."
 )
+@click.option(
+    "--require-signature",
+    is_flag=True,
+    help="Fail (exit 1, site untouched) unless $STARMARK_SIGNING_KEY is set (for CI).",
+)
 @pass_ctx
 def build(
     ctx: Context,
@@ -131,6 +136,7 @@ def build(
     site_dir: Path | None,
     config_file: Path | None,
     quiet: bool,
+    require_signature: bool,
 ) -> None:
     """Validate every record, then build the site.
 
@@ -139,7 +145,13 @@ def build(
     On any error the previous site is left exactly as it was and the exit status is 1.
     """
     from .publish import build_site
+    from .trust import UNSIGNED_WARNING, is_signed
 
+    if not is_signed():
+        if require_signature:
+            raise click.ClickException(f"--require-signature: {UNSIGNED_WARNING}")
+        if not quiet:
+            click.echo(f"warning: {UNSIGNED_WARNING}", err=True)
     report = build_site(
         ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet
     )

@@ -183,23 +183,45 @@ def test_the_committed_public_key_is_an_ed25519_pem_key() -> None:
     assert trust.fingerprint(key).startswith("SHA256:")
 
 
+NOON = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+NOON_EPOCH = {"SOURCE_DATE_EPOCH": "1795780800"}  # 2026-11-27T12:00:00Z
+
+
 def test_checkpoint_body_is_the_c2sp_layout_and_parses_back() -> None:
     cp = trust.Checkpoint(
-        "https://registry.example.org/", 3, bytes(range(32)), AS_OF, "2026-11-27T00:00:00Z"
+        "registry.example.org", 3, bytes(range(32)), AS_OF, NOON, 7, bytes(32)
     )
     body = cp.body().decode()
     assert body == (
-        "https://registry.example.org/\n3\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
-        "as-of 2026-11-27\nbuilt 2026-11-27T00:00:00Z\n"
+        "registry.example.org\n3\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+        "as-of 2026-11-27\ntime 2026-11-27T12:00:00Z\nstale-after-days 7\n"
+        "files AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
     )
     assert trust.Checkpoint.parse_body(cp.body()) == cp
     with pytest.raises(ValueError):
         trust.Checkpoint.parse_body(cp.body().replace(b"\n3\n", b"\n03\n"))
+    with pytest.raises(ValueError):
+        trust.Checkpoint.parse_body(cp.body().replace(b"time ", b"built "))
 
 
-def test_build_time_comes_from_source_date_epoch_or_the_as_of_date_never_the_clock() -> None:
-    assert trust.built_time(AS_OF, {}) == "2026-11-27T00:00:00Z"
-    assert trust.built_time(AS_OF, {"SOURCE_DATE_EPOCH": "1795780800"}) == "2026-11-27T12:00:00Z"
+def test_the_origin_is_the_site_url_without_scheme() -> None:
+    assert trust.origin_of("https://registry.example.org/") == "registry.example.org"
+    assert trust.origin_of("https://example.org/asc/") == "example.org/asc"
+
+
+def test_signing_time_is_the_clock_or_source_date_epoch() -> None:
+    later = dt.datetime(2026, 11, 28, 8, 30, 15, 999, tzinfo=dt.UTC)
+    assert trust.signing_time(AS_OF, True, NOON_EPOCH, later) == NOON
+    assert trust.signing_time(AS_OF, True, {}, later) == later.replace(microsecond=0)
+    # unsigned: the time vouches for nothing, and keeps unsigned builds reproducible
+    assert trust.signing_time(AS_OF, False, {}, later) == dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+
+
+def test_an_as_of_date_in_the_future_of_the_signing_time_is_named() -> None:
+    assert trust.as_of_problem(AS_OF, NOON) is None
+    # 14 hours ahead of UTC the next day has begun; two days ahead it has not
+    assert trust.as_of_problem(AS_OF + dt.timedelta(days=1), NOON) is None
+    assert "in the future" in str(trust.as_of_problem(dt.date(2031, 1, 1), NOON))
 
 
 # --- a built registry ----------------------------------------------------------------------------
@@ -227,14 +249,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> di
     _copy_registry(root)
     shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
     registry = load_registry(root, AS_OF)
-    environ = {trust.KEY_ENV: str(keys["private"])}
-    key = trust.signing_key(registry.settings, environ)
-    assert key is not None
-    result = trust.compute(registry, key, environ)
-    out = Output(base / "site")
-    for rel, content in result.files().items():
-        out.write(rel, content)
-    data.write_data(registry, out, extra=result.proofs)
+    environ = {trust.KEY_ENV: str(keys["private"]), **NOON_EPOCH}
+    trust.publish(registry, Output(base / "site"), environ=environ)
     return {"root": root, "site": base / "site", "registry": registry}
 
 
@@ -247,7 +263,7 @@ def _pins(
         built["registry"].settings if settings else None,
         found.number_set,
         found.domain_set,
-        **kw,
+        **({"now": NOON + dt.timedelta(hours=1)} | kw),
     )
 
 
@@ -297,7 +313,8 @@ def test_the_checkpoint_is_signed_and_openssl_readable(
     trust.read_public_key(keys["public"]).verify(signature, body)  # raises if not
     doc = json.loads((site / trust.CHECKPOINT_JSON).read_bytes())
     assert doc["signed"] is True and doc["body"] == body.decode()
-    assert doc["origin"] == "https://registry.example.org/" and doc["as_of"] == "2026-11-27"
+    assert doc["origin"] == "registry.example.org" and doc["as_of"] == "2026-11-27"
+    assert doc["time"] == "2026-11-27T12:00:00Z"
     openssl = shutil.which("openssl")
     if openssl:
         import subprocess
@@ -326,7 +343,7 @@ def test_the_checkpoint_is_signed_and_openssl_readable(
 def test_builds_are_reproducible(built: dict[str, Any], keys: dict[str, Path]) -> None:
     registry = built["registry"]
     key = trust.read_private_key(keys["private"])
-    one, two = trust.compute(registry, key, {}), trust.compute(registry, key, {})
+    one, two = trust.compute(registry, key, NOON_EPOCH), trust.compute(registry, key, NOON_EPOCH)
     assert one.files() == two.files() and one.proofs == two.proofs
 
 
@@ -338,8 +355,8 @@ def test_verify_passes_on_a_fresh_build_and_says_what_is_proven(
     assert set(report.proven) == {c.number for c in built["registry"].certificates}
     lines = trust.statement(report)
     assert (
-        f"record {NUMBER} is in the registry https://registry.example.org/ signed on "
-        "2026-11-27, status valid, as of that date"
+        f"record {NUMBER} is in the registry registry.example.org as signed at "
+        "2026-11-27T12:00:00Z: status valid on 2026-11-27"
     ) in lines
     assert any(f"record {SUSPENDED} " in ln and "status suspended" in ln for ln in lines)
 
@@ -351,6 +368,10 @@ def test_verify_one_downloaded_record_with_its_checkpoint(
     downloads.mkdir()
     shutil.copy(built["site"] / RECORD_FILE, downloads)
     shutil.copy(built["site"] / trust.CHECKPOINT_JSON, downloads)
+    # without the list of file digests the derived fields are bound to nothing
+    failures = _failed(trust.verify_paths([downloads / f"{NUMBER}.json"], _pins(built, keys)))
+    assert any(f.startswith(f"{downloads}/files.sha256: files: missing") for f in failures)
+    shutil.copy(built["site"] / trust.FILES, downloads)
     for pins in (_pins(built, keys), _pins(built, keys, settings=False)):
         report = trust.verify_paths([downloads / f"{NUMBER}.json"], pins)
         assert report.ok, [str(f) for f in report.failures]
@@ -506,13 +527,9 @@ def test_unsigned_build_warns_and_verify_refuses_it_unless_asked(
     keys: dict[str, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv(trust.KEY_ENV, raising=False)
-    out = Output(tmp_path / "site")
-    proofs = trust.publish(built["registry"], out)
-    data.write_data(built["registry"], out, extra=proofs)
-    assert "UNSIGNED" in caplog.text
+    trust.publish(built["registry"], Output(tmp_path / "site"))
     assert not (tmp_path / "site" / trust.CHECKPOINT_SIG).exists()
     doc = json.loads((tmp_path / "site" / trust.CHECKPOINT_JSON).read_bytes())
     assert doc["signed"] is False and doc["signature"] is None
@@ -526,8 +543,8 @@ def test_publish_signs_with_the_key_named_by_the_environment(
     built: dict[str, Any], keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(trust.KEY_ENV, str(keys["private"]))
-    out = Output(tmp_path / "site")
-    data.write_data(built["registry"], out, extra=trust.publish(built["registry"], out))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", NOON_EPOCH["SOURCE_DATE_EPOCH"])
+    trust.publish(built["registry"], Output(tmp_path / "site"))
     assert trust.verify_paths([tmp_path / "site"], _pins(built, keys)).ok
 
 
@@ -568,12 +585,17 @@ def test_a_look_alike_origin_is_named(built: dict[str, Any], keys: dict[str, Pat
 def test_verify_command_proves_a_record_and_exits_0(
     built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
-    result = run(trust_cli.verify, built["root"], "--verbose", str(built["site"]))
+    result = run(
+        trust_cli.verify, built["root"], "--verbose", "--at", "2026-11-28", str(built["site"])
+    )
     assert result.exit_code == 0, result.output
     assert (
-        f"record {NUMBER} is in the registry https://registry.example.org/ signed on "
-        "2026-11-27, status valid (有效), as of that date"
+        f"record {NUMBER} is in the registry registry.example.org as signed at "
+        "2026-11-27T12:00:00Z: status valid (有效) on 2026-11-27"
     ) in result.output
+    assert "the data is 1 day old" in result.output and "STALE" not in result.output
+    stale = run(trust_cli.verify, built["root"], "--at", "2026-12-06", str(built["site"]))
+    assert stale.exit_code == 0 and "! STALE: the data is of 2026-11-27, 9 days ago" in stale.output
 
 
 def test_verify_command_names_what_failed_and_exits_1(site: Path, built: dict[str, Any]) -> None:

@@ -1,41 +1,34 @@
-"""Signed checkpoints: a Merkle tree over every record, Ed25519 signatures, proofs, verification.
+"""Signed checkpoints: a Merkle tree over every record, Ed25519 signed notes, proofs, verification.
 
 Each build hashes every record (``record`` in the open data, in number order) into an RFC 6962
-Merkle tree, signs a checkpoint that names the registry, the number of records, the root hash and
-the as-of date, and gives every record's JSON its inclusion proof. Anyone holding the body's
-public key (``registry/signing-key.pub``) can then check offline that a downloaded record is the
-body's own and unaltered (:func:`verify_paths`, CLI ``starmark verify``).
-
-Formats (documented for tender officers on the verification page):
-
-* leaf hash = SHA-256(0x00 ‖ canonical JSON of ``record``); node = SHA-256(0x01 ‖ left ‖ right);
-  trees of any size are split as RFC 6962 §2.1 says. Hashes are written in base64.
-* checkpoint body: the C2SP tlog-checkpoint layout, UTF-8, each line ending in ``\\n``::
-
-      <origin: site_url>
-      <tree size>
-      <root hash, base64>
-      as-of <YYYY-MM-DD>
-      built <YYYY-MM-DDTHH:MM:SSZ>
-
-  The Ed25519 signature covers exactly these bytes, so ``openssl pkeyutl -verify -rawin`` can
-  check ``checkpoint.txt`` against ``checkpoint.sig`` with the PEM public key.
+Merkle tree, writes the open data with every record's inclusion proof, lists the SHA-256 of every
+data file in ``api/v1/files.sha256``, and signs a checkpoint (a C2SP signed note) naming the
+registry, the tree, the as-of date, the signing time and the digest of that list. Anyone holding
+the body's public key (``registry/signing-key.pub``) can then check offline that a downloaded
+record, certificates.json or the CSV is byte for byte what the body published
+(:func:`verify_paths`, CLI ``starmark verify``). The formats are documented on the open-data
+page; leaf hash = SHA-256(0x00 ‖ canonical JSON of ``record``), node = SHA-256(0x01 ‖ l ‖ r).
 
 The parts, each testable alone: :mod:`.tree` (RFC 6962 hashing and proofs), :mod:`.keys`
-(Ed25519 key files), :mod:`.checkpoint` (the signed body), :mod:`.publish` (a build's checkpoint
-and proofs), :mod:`.verify` (offline checks), :mod:`.cli` (``starmark keygen`` / ``verify``).
+(Ed25519 key files), :mod:`.checkpoint` (the signed body), :mod:`.note` (C2SP signed notes),
+:mod:`.publish` (a build's checkpoint and proofs), :mod:`.verify` (offline checks),
+:mod:`.cli` (``starmark keygen`` / ``verify``).
 """
 
 from __future__ import annotations
 
 from .checkpoint import (
     CHECKPOINT_JSON,
+    CHECKPOINT_NOTE,
     CHECKPOINT_SIG,
     CHECKPOINT_TEXT,
+    FILES,
     FORMAT,
     Checkpoint,
-    built_time,
+    as_of_problem,
     checkpoint_url,
+    origin_of,
+    signing_time,
 )
 from .keys import (
     ALGORITHM,
@@ -52,7 +45,18 @@ from .keys import (
     read_public_key,
     signing_key,
 )
-from .publish import Proofs, Trust, compute, pretty, public_key_markdown, publish
+from .publish import (
+    UNSIGNED_WARNING,
+    Proofs,
+    Trust,
+    compute,
+    is_signed,
+    manifest,
+    pretty,
+    public_key_markdown,
+    publish,
+    tree_and_proofs,
+)
 from .tree import MerkleTree, b64, leaf_hash, node_hash, record_leaf, root_from_path, unb64
 from .verify import (
     ENTRY_KEYS,
@@ -92,7 +96,15 @@ __all__ = [
     "Report",
     "Trust",
     "b64",
-    "built_time",
+    "as_of_problem",
+    "CHECKPOINT_NOTE",
+    "FILES",
+    "UNSIGNED_WARNING",
+    "is_signed",
+    "manifest",
+    "origin_of",
+    "signing_time",
+    "tree_and_proofs",
     "check_all",
     "check_checkpoint",
     "check_entry",

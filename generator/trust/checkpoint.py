@@ -1,9 +1,25 @@
-"""The checkpoint: what a signature vouches for (registry, tree size, root hash, as-of, time)."""
+"""The checkpoint: what a signature vouches for, as a C2SP tlog-checkpoint body.
+
+::
+
+    <origin: site_url without its scheme and final slash>
+    <tree size>
+    <root hash, base64>
+    as-of <YYYY-MM-DD>                    the day the records' statuses are derived for
+    time <YYYY-MM-DDTHH:MM:SSZ>           when it was signed (UTC)
+    stale-after-days <N>                  how long the body says its data stays current
+    files <base64 SHA-256 of files.sha256> every published data file, bound by digest
+
+The first three lines are the tlog-checkpoint's; the rest are its extension lines. The signed
+note (:mod:`.note`) adds the signature line; ``checkpoint.json`` repeats the fields for JSON
+readers, ``checkpoint.txt`` / ``checkpoint.sig`` are the body and bare signature for openssl.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,45 +27,81 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .. import data
 from ..settings import Settings
+from . import note
 from .keys import ALGORITHM, fingerprint
 from .tree import b64, unb64
 
-FORMAT = "starmark-checkpoint/1"
+FORMAT = "starmark-checkpoint/2"
+CHECKPOINT_NOTE = f"{data.API}/checkpoint"
 CHECKPOINT_JSON = f"{data.API}/checkpoint.json"
 CHECKPOINT_TEXT = f"{data.API}/checkpoint.txt"
 CHECKPOINT_SIG = f"{data.API}/checkpoint.sig"
+FILES = f"{data.API}/files.sha256"
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# The as-of day may have begun somewhere on earth before it began in UTC, but never more than
+# 14 hours before (UTC+14): an as-of later than that is in the future of the signing time.
+EARLIEST_ZONE = dt.timedelta(hours=14)
+EXTENSIONS = ("as-of", "time", "stale-after-days", "files")
 
 
-def built_time(as_of: dt.date, environ: dict[str, str] | None = None) -> str:
-    """SOURCE_DATE_EPOCH when set, else the as-of day at 00:00 UTC: never the wall clock."""
+def origin_of(site_url: str) -> str:
+    """The checkpoint origin of a site: its URL without scheme and final slash."""
+    return site_url.split("://", 1)[-1].rstrip("/")
+
+
+def signing_time(
+    as_of: dt.date,
+    signed: bool,
+    environ: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds); else, for a signed checkpoint, the
+    clock (``now``); an unsigned one, whose time vouches for nothing, the as-of day's start."""
     env = os.environ if environ is None else environ
     epoch = env.get("SOURCE_DATE_EPOCH", "").strip()
-    when = (
-        dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
-        if epoch.isdigit()
-        else dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC)
-    )
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+    if signed:
+        return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    return dt.datetime.combine(as_of, dt.time(), tzinfo=dt.UTC)
+
+
+def as_of_problem(as_of: dt.date, time: dt.datetime) -> str | None:
+    """Why a checkpoint of ``as_of`` signed at ``time`` cannot be true, or None."""
+    if as_of > (time + EARLIEST_ZONE).date():
+        return (
+            f"the as-of date {as_of} is in the future of the signing time "
+            f"{time.strftime(TIME_FORMAT)}: statuses cannot be vouched for a day not yet begun"
+        )
+    return None
 
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """What a signature vouches for: this registry held these records on this day."""
+    """What a signature vouches for: this registry's log and files at this time."""
 
     origin: str
     tree_size: int
     root_hash: bytes
     as_of: dt.date
-    built: str
+    time: dt.datetime
+    stale_after_days: int
+    files: bytes
+
+    @property
+    def time_text(self) -> str:
+        return self.time.strftime(TIME_FORMAT)
 
     def body(self) -> bytes:
-        """The exact bytes that are signed (C2SP tlog-checkpoint layout, two extension lines)."""
+        """The exact bytes that are signed (the note's text)."""
         lines = [
             self.origin,
             str(self.tree_size),
             b64(self.root_hash),
             f"as-of {self.as_of.isoformat()}",
-            f"built {self.built}",
+            f"time {self.time_text}",
+            f"stale-after-days {self.stale_after_days}",
+            f"files {b64(self.files)}",
         ]
         return ("\n".join(lines) + "\n").encode("utf-8")
 
@@ -57,17 +109,35 @@ class Checkpoint:
     def parse_body(cls, body: bytes) -> Checkpoint:
         """Read a checkpoint body back; ValueError says what is wrong with it."""
         lines = body.decode("utf-8").split("\n")
-        if len(lines) != 6 or lines[-1] != "":
-            raise ValueError("a checkpoint body has exactly five lines, each ending in a newline")
-        origin, size, root, as_of, built = lines[:5]
+        if len(lines) != 8 or lines[-1] != "":
+            raise ValueError("a checkpoint body has exactly seven lines, each ending in a newline")
+        origin, size, root = lines[:3]
         if not size.isdigit() or str(int(size)) != size:
             raise ValueError(f"line 2 must be the tree size, got {size!r}")
         raw = unb64(root, 32)
         if raw is None:
             raise ValueError("line 3 must be a base64 SHA-256 root hash")
-        if not as_of.startswith("as-of ") or not built.startswith("built "):
-            raise ValueError("lines 4 and 5 must be 'as-of <date>' and 'built <time>'")
-        parsed = cls(origin, int(size), raw, dt.date.fromisoformat(as_of[6:]), built[6:])
+        values = []
+        for i, (line, name) in enumerate(zip(lines[3:7], EXTENSIONS, strict=True), start=4):
+            if not line.startswith(name + " "):
+                raise ValueError(f"line {i} must be '{name} …', got {line[:40]!r}")
+            values.append(line[len(name) + 1 :])
+        as_of, time, stale, files = values
+        digest = unb64(files, 32)
+        if digest is None or not stale.isdigit():
+            raise ValueError("'stale-after-days' must be a number and 'files' a SHA-256 hash")
+        try:
+            parsed = cls(
+                origin,
+                int(size),
+                raw,
+                dt.date.fromisoformat(as_of),
+                dt.datetime.strptime(time, TIME_FORMAT).replace(tzinfo=dt.UTC),
+                int(stale),
+                digest,
+            )
+        except ValueError as exc:
+            raise ValueError(f"a date or time is malformed: {exc}") from None
         if parsed.body() != body:
             raise ValueError("the body is not in its canonical form")
         return parsed
@@ -80,7 +150,9 @@ class Checkpoint:
             "tree_size": self.tree_size,
             "root_hash": b64(self.root_hash),
             "as_of": self.as_of.isoformat(),
-            "built": self.built,
+            "time": self.time_text,
+            "stale_after_days": self.stale_after_days,
+            "files": b64(self.files),
             "body": self.body().decode("utf-8"),
             "signed": signature is not None,
             "signature": None
@@ -88,6 +160,8 @@ class Checkpoint:
             else {
                 "algorithm": ALGORITHM,
                 "key": fingerprint(key),
+                "key_name": self.origin,
+                "key_hash": note.key_hash(self.origin, key).hex(),
                 "value": b64(signature),
             },
         }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,19 +14,24 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from .. import data
-from ..errors import InputError
+from ..errors import InputError, Problem
 from ..model import Registry
 from ..output import Output
 from ..settings import Settings
+from . import note
 from .checkpoint import (
     CHECKPOINT_JSON,
+    CHECKPOINT_NOTE,
     CHECKPOINT_SIG,
     CHECKPOINT_TEXT,
+    FILES,
     Checkpoint,
-    built_time,
+    as_of_problem,
     checkpoint_url,
+    origin_of,
+    signing_time,
 )
-from .keys import KEY_ENV, fingerprint, log, pinned_key, public_pem, signing_key
+from .keys import KEY_ENV, fingerprint, pinned_key, public_pem, signing_key
 from .tree import MerkleTree, b64, leaf_hash
 
 
@@ -35,14 +43,21 @@ class Trust:
     signature: bytes | None
     public_key: Ed25519PublicKey | None
     proofs: Proofs
+    manifest: bytes = b""  # files.sha256
 
     def files(self) -> dict[str, bytes]:
         """Site-relative path → content of the checkpoint files."""
+        body = self.checkpoint.body()
         out = {
             CHECKPOINT_JSON: pretty(self.checkpoint.to_json(self.signature, self.public_key)),
-            CHECKPOINT_TEXT: self.checkpoint.body(),
+            CHECKPOINT_TEXT: body,
+            CHECKPOINT_NOTE: body,
+            FILES: self.manifest,
         }
-        if self.signature is not None:
+        if self.signature is not None and self.public_key is not None:
+            raw = note.key_hash(self.checkpoint.origin, self.public_key) + self.signature
+            line = f"{note.DASH} {self.checkpoint.origin} {b64(raw)}\n".encode()
+            out[CHECKPOINT_NOTE] = body + b"\n" + line
             out[CHECKPOINT_SIG] = self.signature
         return out
 
@@ -150,14 +165,8 @@ class Proofs(data.Serialized):
         return [("proof", indented.encode("utf-8"), compact.encode("utf-8"))]
 
 
-def compute(
-    registry: Registry,
-    key: Ed25519PrivateKey | None,
-    environ: dict[str, str] | None = None,
-    *,
-    prepared: data.Prepared | None = None,
-) -> Trust:
-    """Hash every record in number order, sign the checkpoint, and make every inclusion proof.
+def tree_and_proofs(registry: Registry, prepared: data.Prepared | None = None) -> Proofs:
+    """Hash every record in number order into the tree and make every inclusion proof.
 
     ``prepared``: the records serialized (:func:`generator.data.prepare`), else done here.
     """
@@ -166,13 +175,75 @@ def compute(
     certs = registry.certificates
     order = sorted(range(len(certs)), key=lambda i: certs[i].number)
     tree = MerkleTree([leaf_hash(prepared.fragments[i].canonical) for i in order])
+    url = checkpoint_url(registry.settings)
+    return Proofs(tree, [certs[i].number for i in order], url, prepared)
+
+
+def manifest(digests: Mapping[str, bytes]) -> bytes:
+    """files.sha256: a ``sha256sum`` line per data file (path relative to api/v1/), by path."""
+    prefix = data.API + "/"
+    lines = [
+        f"{digests[rel].hex()}  {rel.removeprefix(prefix)}\n" for rel in sorted(digests)
+    ]
+    return "".join(lines).encode("utf-8")
+
+
+def contradictions(registry: Registry) -> list[Problem]:
+    """Records whose history runs past the as-of date: a status derived for that day would
+    contradict them (a suspension "since" a later day), so such a checkpoint is not signed."""
+    found = []
+    for cert in registry.certificates:
+        dates = [e.date for e in cert.events] + [a.date for a in cert.audits]
+        since = registry.standing(cert).since
+        latest = max(dates) if dates else cert.issued
+        if latest > registry.as_of or (since is not None and since > registry.as_of):
+            found.append(
+                Problem(
+                    cert.source or cert.number,
+                    0,
+                    f"the record has an entry dated {latest}, after the as-of date "
+                    f"{registry.as_of}; a checkpoint of that day would contradict it "
+                    "(build with a later --as-of)",
+                )
+            )
+    return found
+
+
+def compute(
+    registry: Registry,
+    key: Ed25519PrivateKey | None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    digests: Mapping[str, bytes] | None = None,
+    proofs: Proofs | None = None,
+    now: dt.datetime | None = None,
+) -> Trust:
+    """Sign the checkpoint over the tree and the published files' ``digests``.
+
+    A signed checkpoint is refused (:class:`InputError`) when its as-of date is in the future of
+    its signing time or contradicts a record.
+    """
+    proofs = proofs or tree_and_proofs(registry)
     settings = registry.settings
+    time = signing_time(registry.as_of, key is not None, environ, now)
+    listed = manifest(digests or {})
     checkpoint = Checkpoint(
-        settings.site_url, tree.size, tree.root, registry.as_of, built_time(registry.as_of, environ)
+        origin_of(settings.site_url),
+        proofs.tree.size,
+        proofs.tree.root,
+        registry.as_of,
+        time,
+        settings.stale_after_days,
+        hashlib.sha256(listed).digest(),
     )
+    if key is not None:
+        problem = as_of_problem(registry.as_of, time)
+        problems = [Problem("--as-of", 0, problem)] if problem else contradictions(registry)
+        if problems:
+            raise InputError(problems)
     signature = key.sign(checkpoint.body()) if key is not None else None
-    proofs = Proofs(tree, [certs[i].number for i in order], checkpoint_url(settings), prepared)
-    return Trust(checkpoint, signature, key.public_key() if key is not None else None, proofs)
+    public = key.public_key() if key is not None else None
+    return Trust(checkpoint, signature, public, proofs, listed)
 
 
 def publish(
@@ -181,26 +252,35 @@ def publish(
     *,
     cache_dir: Path | None = None,
     keys: Mapping[str, bytes] | None = None,
-) -> Proofs:
-    """Sign (with $STARMARK_SIGNING_KEY, if set), write the checkpoint files, return the proofs.
-
-    The proofs are the ``extra`` that :func:`generator.data.write_data` adds to each record; they
-    carry the records serialized once for both (``cache_dir`` and ``keys``: see
-    :func:`generator.data.prepare`).
+    environ: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """Write the open data with every record's proof, then sign (with $STARMARK_SIGNING_KEY, if
+    set) a checkpoint over the tree and the digest of every file written; return the number of
+    records. ``cache_dir`` and ``keys``: see :func:`generator.data.prepare`.
     """
-    key = signing_key(registry.settings)
-    if key is None:
-        log.warning(
-            "starmark: $%s is not set: %s is UNSIGNED and cannot prove that the records "
-            "are the certification body's. Set it to the private key file to sign.",
-            KEY_ENV,
-            CHECKPOINT_JSON,
-        )
+    env = os.environ if environ is None else environ
+    key = signing_key(registry.settings, dict(env))
     prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
-    trust = compute(registry, key, prepared=prepared)
+    proofs = tree_and_proofs(registry, prepared)
+    digests: dict[str, bytes] = {}
+    count = data.write_data(registry, out, extra=proofs, prepared=prepared, digests=digests)
+    trust = compute(registry, key, env, digests=digests, proofs=proofs, now=now)
     for rel, content in trust.files().items():
         out.write(rel, content)
-    return trust.proofs
+    return count
+
+
+def is_signed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a build will sign: $STARMARK_SIGNING_KEY names a key file."""
+    env = os.environ if environ is None else environ
+    return bool(env.get(KEY_ENV, "").strip())
+
+
+UNSIGNED_WARNING = (
+    f"${KEY_ENV} is not set: the checkpoint ({CHECKPOINT_JSON}) is UNSIGNED and proves nothing "
+    "about who published the records. Set it to the private key file to sign."
+)
 
 
 def pretty(value: Any) -> bytes:

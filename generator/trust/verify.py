@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,19 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from .. import data
 from ..model import Certificate, Registry, standing
 from ..settings import Lifecycle, Settings
-from .checkpoint import CHECKPOINT_JSON, CHECKPOINT_SIG, CHECKPOINT_TEXT, FORMAT, Checkpoint
+from . import note
+from .checkpoint import (
+    CHECKPOINT_JSON,
+    CHECKPOINT_NOTE,
+    CHECKPOINT_SIG,
+    CHECKPOINT_TEXT,
+    FILES,
+    FORMAT,
+    TIME_FORMAT,
+    Checkpoint,
+    as_of_problem,
+    origin_of,
+)
 from .keys import ALGORITHM, fingerprint
 from .publish import pretty
 from .tree import MerkleTree, b64, record_leaf, root_from_path, unb64
@@ -62,6 +76,9 @@ class Report:
     signature: bytes | None = None
     proven: dict[str, Proven] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    listed: dict[str, str] | None = None  # files.sha256: path under api/v1/ → SHA-256 hex
+    age_days: int | None = None
+    stale: bool = False
 
     @property
     def ok(self) -> bool:
@@ -80,6 +97,10 @@ class Pins:
     counterfeit_numbers: frozenset[str] = frozenset()
     lookalike_domains: frozenset[str] = frozenset()
     allow_unsigned: bool = False
+    now: dt.datetime | None = None  # the verifier's clock (default: the system's)
+
+    def clock(self) -> dt.datetime:
+        return self.now or dt.datetime.now(dt.UTC)
 
 
 def _read_json(path: Path, shown: str, report: Report) -> tuple[Any, bytes] | None:
@@ -135,7 +156,9 @@ def check_checkpoint(
         "tree_size",
         "root_hash",
         "as_of",
-        "built",
+        "time",
+        "stale_after_days",
+        "files",
         "body",
         "signed",
         "signature",
@@ -158,8 +181,9 @@ def check_checkpoint(
             shown,
             "fields",
             "the fields differ from the signed body (origin, tree_size, "
-            "root_hash, as_of or built was altered)",
+            "root_hash, as_of, time, stale_after_days or files was altered)",
         )
+    _check_freshness(checkpoint, shown, pins, report)
     signature = doc["signature"]
     if doc["signed"] is not True or signature is None:
         if doc["signed"] is not False or signature is not None:
@@ -179,7 +203,7 @@ def check_checkpoint(
         return checkpoint
     ok_shape = (
         isinstance(signature, dict)
-        and set(signature) == {"algorithm", "key", "value"}
+        and set(signature) == {"algorithm", "key", "key_name", "key_hash", "value"}
         and signature["algorithm"] == ALGORITHM
     )
     value = unb64(signature.get("value"), 64) if isinstance(signature, dict) else None
@@ -190,6 +214,14 @@ def check_checkpoint(
     if signature["key"] != pinned:
         report.fail(
             shown, "signature", f"signed by key {signature['key']}, not the pinned key {pinned}"
+        )
+    key_hash = note.key_hash(checkpoint.origin, pins.key).hex()
+    if signature["key_name"] != checkpoint.origin or signature["key_hash"] != key_hash:
+        report.fail(
+            shown,
+            "signature",
+            f"the note key is {signature['key_name']!r}+{signature['key_hash']!r}, "
+            f"not {checkpoint.origin!r}+{key_hash!r}",
         )
     try:
         pins.key.verify(value, body)
@@ -205,9 +237,39 @@ def check_checkpoint(
     return checkpoint
 
 
+# A signing time this far ahead of the verifier's clock is a clock error, not a forgery.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def _check_freshness(cp: Checkpoint, shown: str, pins: Pins, report: Report) -> None:
+    """The as-of date must not be after the signing time, nor the signing time after now; the
+    data's age is reported, and called stale past the checkpoint's stale-after-days."""
+    problem = as_of_problem(cp.as_of, cp.time)
+    if problem:
+        report.fail(shown, "freshness", problem)
+    now = pins.clock()
+    if cp.time > now + CLOCK_SKEW:
+        report.fail(
+            shown,
+            "freshness",
+            f"signed at {cp.time_text}, in the future of this computer's clock "
+            f"({now.strftime(TIME_FORMAT)})",
+        )
+        return
+    age = (now.date() - cp.as_of).days
+    report.age_days = age
+    if age > cp.stale_after_days:
+        report.stale = True
+        report.notes.append(
+            f"STALE: the data is of {cp.as_of}, {age} days ago (signed {cp.time_text}); the "
+            f"registry says it is current for {cp.stale_after_days} days. Get the latest "
+            "checkpoint: a status may have changed since"
+        )
+
+
 def check_origin(checkpoint: Checkpoint, shown: str, pins: Pins, report: Report) -> None:
     """The checkpoint must name the pinned registry, and never a reported look-alike site."""
-    host = (urlsplit(checkpoint.origin).hostname or checkpoint.origin).lower()
+    host = (urlsplit("//" + checkpoint.origin).hostname or checkpoint.origin).lower()
     if host in pins.lookalike_domains:
         report.fail(
             shown,
@@ -215,12 +277,12 @@ def check_origin(checkpoint: Checkpoint, shown: str, pins: Pins, report: Report)
             f"{checkpoint.origin} is a REPORTED LOOK-ALIKE SITE, not the "
             "certification body's registry (see the counterfeits page)",
         )
-    if pins.settings is not None and checkpoint.origin != pins.settings.site_url:
+    if pins.settings is not None and checkpoint.origin != origin_of(pins.settings.site_url):
         report.fail(
             shown,
             "origin",
             f"the checkpoint is for {checkpoint.origin}, but the pinned "
-            f"registry is {pins.settings.site_url}",
+            f"registry is {origin_of(pins.settings.site_url)}",
         )
 
 
@@ -313,7 +375,12 @@ def _check_proof(
             "the record does not hash to the proof's leaf_hash: the record was altered",
             label,
         )
-    if proof["checkpoint"] != checkpoint.origin + CHECKPOINT_JSON:
+    named = proof["checkpoint"]
+    if (
+        not isinstance(named, str)
+        or not named.endswith("/" + CHECKPOINT_JSON)
+        or origin_of(named.removesuffix(CHECKPOINT_JSON)) != checkpoint.origin
+    ):
         report.fail(shown, "inclusion proof", f"names checkpoint {proof['checkpoint']!r}", label)
     if proof["tree_size"] != checkpoint.tree_size or proof["root_hash"] != b64(
         checkpoint.root_hash
@@ -356,6 +423,39 @@ def _check_proof(
         )
 
 
+# Derived from git history at build time (the last commit that touched the record), so not
+# recomputable from the record; its bytes are bound by files.sha256 like every other field.
+FROM_GIT = frozenset({"last_changed"})
+
+
+def _check_contradictions(
+    cert: Certificate,
+    derived: dict[str, Any],
+    shown: str,
+    label: str | None,
+    checkpoint: Checkpoint,
+    report: Report,
+) -> None:
+    """Nothing a record says may be dated after the checkpoint's as-of date."""
+    as_of = checkpoint.as_of.isoformat()
+    since = derived.get("since")
+    if isinstance(since, str) and since > as_of:
+        report.fail(
+            shown,
+            "contradiction",
+            f"'since' is {since}, after the checkpoint's as-of date {as_of}",
+            label,
+        )
+    dates = [e.date for e in cert.events] + [a.date for a in cert.audits]
+    if dates and max(dates) > checkpoint.as_of:
+        report.fail(
+            shown,
+            "contradiction",
+            f"the record has an entry dated {max(dates)}, after the as-of date {as_of}",
+            label,
+        )
+
+
 def _check_derived(
     entry: dict[str, Any],
     cert: Certificate,
@@ -365,11 +465,13 @@ def _check_derived(
     pins: Pins,
     report: Report,
 ) -> str | None:
-    """``derived`` and ``links`` are not signed: they must follow from the signed record."""
+    """``derived`` and ``links`` must follow from the signed record on the as-of date (their
+    bytes are signed through files.sha256; this also catches a registry that signed nonsense)."""
     derived, links = entry.get("derived"), entry.get("links")
     if not isinstance(derived, dict) or not isinstance(links, dict):
         report.fail(shown, "derived", "missing 'derived' or 'links'", label)
         return None
+    _check_contradictions(cert, derived, shown, label, checkpoint, report)
     if pins.settings is not None:
         registry = Registry.create(pins.settings, [cert], checkpoint.as_of)
         try:
@@ -384,6 +486,8 @@ def _check_derived(
             )
             return None
         for key in sorted(set(want_derived) | set(derived)):
+            if key in FROM_GIT and key in derived:
+                continue
             if derived.get(key, ...) != want_derived.get(key, ...):
                 report.fail(
                     shown,
@@ -415,7 +519,10 @@ def _check_derived(
             f"record gives {verdict!r} on {checkpoint.as_of}",
             label,
         )
-    if not all(isinstance(v, str) and v.startswith(checkpoint.origin) for v in links.values()):
+    if not all(
+        isinstance(v, str) and origin_of(v).startswith(checkpoint.origin + "/")
+        for v in links.values()
+    ):
         report.fail(shown, "links", f"links lead outside {checkpoint.origin}", label)
     return verdict
 
@@ -450,11 +557,17 @@ def check_all(
             f"checkpoint says {checkpoint.tree_size}: records were added or removed",
         )
     reg = doc.get("registry")
-    want: dict[str, Any] = {"site_url": checkpoint.origin}
+    want: dict[str, Any] = {}
     if pins.settings is not None:
-        want |= {"body": pins.settings.body.name, "body_en": pins.settings.body.name_en}
+        want = {
+            "site_url": pins.settings.site_url,
+            "body": pins.settings.body.name,
+            "body_en": pins.settings.body.name_en,
+        }
     if (
         not isinstance(reg, dict)
+        or not isinstance(reg.get("site_url"), str)
+        or origin_of(reg["site_url"]) != checkpoint.origin
         or any(reg.get(k) != v for k, v in want.items())
         or (pins.settings is not None and set(reg) != set(want))
     ):
@@ -505,10 +618,13 @@ class Inputs:
     checkpoint: Path | None = None
     all_records: Path | None = None
     records: list[Path] = field(default_factory=list)
+    csv: Path | None = None
     site: Path | None = None
 
 
 def _kind(path: Path) -> str | None:
+    if path.suffix == ".csv":
+        return "csv"
     try:
         head = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError):
@@ -524,7 +640,7 @@ def _kind(path: Path) -> str | None:
 
 
 def find_inputs(paths: Iterable[Path], checkpoint: Path | None = None) -> Inputs:
-    """Sort the given files and folders into checkpoint, all-records file and record files."""
+    """Sort the given files and folders into checkpoint, all-records file, CSV and records."""
     found = Inputs(checkpoint=checkpoint)
     for path in paths:
         if path.is_dir():
@@ -533,6 +649,7 @@ def find_inputs(paths: Iterable[Path], checkpoint: Path | None = None) -> Inputs
                 found.site = path
             found.checkpoint = found.checkpoint or _existing(api / "checkpoint.json")
             found.all_records = found.all_records or _existing(api / "certificates.json")
+            found.csv = found.csv or _existing(api / "certificates.csv")
             folder = api / "certificates"
             if folder.is_dir():
                 found.records += sorted(folder.glob("*.json"))
@@ -542,6 +659,8 @@ def find_inputs(paths: Iterable[Path], checkpoint: Path | None = None) -> Inputs
             found.checkpoint = path
         elif kind == "all":
             found.all_records = path
+        elif kind == "csv":
+            found.csv = path
         else:
             found.records.append(path)  # checked, and named if unreadable
     if found.checkpoint is None:
@@ -558,7 +677,8 @@ def _existing(path: Path) -> Path | None:
 
 def _near(found: Inputs) -> Iterator[Path]:
     """Where a checkpoint usually sits next to downloaded files: beside them, or one folder up."""
-    for path in ([found.all_records] if found.all_records else []) + found.records:
+    given = [p for p in (found.all_records, found.csv) if p is not None] + found.records
+    for path in given:
         yield path.parent / "checkpoint.json"
         yield path.parent.parent / "checkpoint.json"
 
@@ -570,6 +690,65 @@ def _shown(path: Path, base: Path | None) -> str:
         except ValueError:
             pass
     return str(path)
+
+
+def _listed_name(path: Path, kind: str, base: Path | None) -> str:
+    """The name a file is listed under in files.sha256: its path under api/v1/ in a site, else
+    what its kind and file name say (a downloaded file keeps its published name)."""
+    if base is not None:
+        try:
+            return path.relative_to(base / data.API).as_posix()
+        except ValueError:
+            pass
+    return f"certificates/{path.name}" if kind == "record" else path.name
+
+
+def _check_listing(cp_path: Path, cp: Checkpoint, base: Path | None, report: Report) -> None:
+    """Read files.sha256 beside the checkpoint and check it is the one the checkpoint signed."""
+    path = cp_path.parent / Path(FILES).name
+    shown = _shown(path, base)
+    report.files.append(shown)
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        report.fail(
+            shown,
+            "files",
+            "missing: without it nothing binds the derived fields, the bulk files and the file "
+            "names to the checkpoint (download it from beside checkpoint.json)",
+        )
+        return
+    if hashlib.sha256(raw).digest() != cp.files:
+        report.fail(
+            shown, "files", "its SHA-256 is not the checkpoint's 'files' hash: it was altered"
+        )
+        return
+    listed: dict[str, str] = {}
+    for line in raw.decode("utf-8", "replace").splitlines():
+        digest, _, name = line.partition("  ")
+        listed[name] = digest
+    report.listed = listed
+
+
+def _check_digest(
+    raw: bytes, name: str, shown: str, report: Report, record: str | None = None
+) -> None:
+    """A file's bytes must be those the checkpoint signed under its name."""
+    if report.listed is None:
+        return
+    want = report.listed.get(name)
+    if want is None:
+        report.fail(
+            shown, "file name", f"{name} is not a file of this checkpoint (files.sha256)", record
+        )
+    elif hashlib.sha256(raw).hexdigest() != want:
+        report.fail(
+            shown,
+            "digest",
+            f"its SHA-256 differs from the one signed for {name} in files.sha256: the file was "
+            "altered, or is another file under this name",
+            record,
+        )
 
 
 def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = None) -> Report:
@@ -594,8 +773,9 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
         return report
     report.checkpoint = cp
     check_origin(cp, shown, pins, report)
+    _check_listing(found.checkpoint, cp, base, report)
     if base is not None:
-        _check_side_files(base, cp, report)
+        _check_side_files(base, cp, pins, report)
 
     by_number: dict[str, dict[str, Any]] = {}
     if found.all_records is not None:
@@ -603,7 +783,16 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
         report.files.append(shown)
         loaded = _read_json(found.all_records, shown, report)
         if loaded is not None:
+            _check_digest(loaded[1], _listed_name(found.all_records, "all", base), shown, report)
             by_number = check_all(*loaded, shown, cp, pins, report)
+    if found.csv is not None:
+        shown = _shown(found.csv, base)
+        report.files.append(shown)
+        try:
+            raw_csv = found.csv.read_bytes()
+            _check_digest(raw_csv, _listed_name(found.csv, "csv", base), shown, report)
+        except OSError as exc:
+            report.fail(shown, "read", exc.strerror or str(exc))
     seen: set[str] = set()
     for path in found.records:
         shown = _shown(path, base)
@@ -618,6 +807,9 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
             else None
         )
         _exact(raw, pretty(entry), shown, report, number)
+        _check_digest(raw, _listed_name(path, "record", base), shown, report, number)
+        if isinstance(number, str) and path.name != f"{number}.json":
+            report.fail(shown, "file name", f"holds record {number}", number)
         if isinstance(number, str) and by_number.get(number) == entry:
             seen.add(number)  # the same entry as in certificates.json, checked there
             continue
@@ -625,8 +817,6 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
         if not isinstance(number, str):
             continue
         seen.add(number)
-        if found.site is not None and path.name != f"{number}.json":
-            report.fail(shown, "file name", f"holds record {number}", number)
         if by_number and by_number.get(number) != entry:
             report.fail(
                 shown, "record", f"differs from its entry in {data.API}/certificates.json", number
@@ -635,14 +825,19 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
             report.proven.pop(number, None)
         elif number not in report.proven:
             report.proven[number] = Proven(number, verdict, shown)
+    if base is not None and report.listed is not None:
+        for name in sorted(report.listed):
+            if not (base / data.API / name).is_file():
+                report.fail(f"{data.API}/{name}", "file", "listed in files.sha256 but missing")
     if found.site is not None and by_number:
         for number in sorted(set(by_number) - seen):
             report.fail(f"{data.API}/certificates/{number}.json", "file", "missing", number)
     return report
 
 
-def _check_side_files(site: Path, cp: Checkpoint, report: Report) -> None:
-    """checkpoint.txt and checkpoint.sig, for openssl users, must say the same as the JSON."""
+def _check_side_files(site: Path, cp: Checkpoint, pins: Pins, report: Report) -> None:
+    """checkpoint (the signed note), checkpoint.txt and checkpoint.sig, for note and openssl
+    users, must say the same as the JSON."""
     text = site / CHECKPOINT_TEXT
     if not text.is_file() or text.read_bytes() != cp.body():
         report.fail(CHECKPOINT_TEXT, "body", "missing or differs from the body in checkpoint.json")
@@ -650,6 +845,25 @@ def _check_side_files(site: Path, cp: Checkpoint, report: Report) -> None:
     if report.signature is not None and (not sig.is_file() or sig.read_bytes() != report.signature):
         report.fail(
             CHECKPOINT_SIG, "signature", "missing or differs from the signature in checkpoint.json"
+        )
+    path = site / CHECKPOINT_NOTE
+    raw = path.read_bytes() if path.is_file() else None
+    if report.signature is None:
+        if raw is not None and raw != cp.body():
+            report.fail(CHECKPOINT_NOTE, "note", "differs from the body in checkpoint.json")
+        return
+    try:
+        parsed = note.parse(raw) if raw is not None else None
+    except ValueError as exc:
+        report.fail(CHECKPOINT_NOTE, "note", f"not a signed note: {exc}")
+        return
+    if parsed is None or parsed.text != cp.body():
+        report.fail(CHECKPOINT_NOTE, "note", "missing or its text differs from checkpoint.json")
+    elif not parsed.verified_by(cp.origin, pins.key):
+        report.fail(
+            CHECKPOINT_NOTE,
+            "note",
+            f"no signature line of key {cp.origin} that holds under the pinned key",
         )
 
 
@@ -660,19 +874,21 @@ def statement(report: Report, verdict_label: dict[str, str] | None = None) -> li
         return []
     labels = verdict_label or {}
     signed = (
-        f"signed on {cp.as_of} by key {report.signed_by}"
+        f"signed at {cp.time_text} by key {report.signed_by}"
         if report.signed_by
-        else f"of {cp.as_of}, UNSIGNED"
+        else f"UNSIGNED (time {cp.time_text})"
     )
+    days = report.age_days
+    age = f"; the data is {days} day{'' if days == 1 else 's'} old" if days is not None else ""
     lines = [
         f"checkpoint: registry {cp.origin}, {cp.tree_size} records, root {b64(cp.root_hash)}, "
-        f"{signed}"
+        f"as of {cp.as_of}, {signed}{age}"
     ]
     for proven in sorted(report.proven.values(), key=lambda p: p.number):
         label = f" ({labels[proven.verdict]})" if proven.verdict in labels else ""
+        how = f"as signed at {cp.time_text}" if report.signed_by else "as published (unsigned)"
         lines.append(
-            f"record {proven.number} is in the registry {cp.origin} "
-            f"{'signed' if report.signed_by else 'published (unsigned)'} on {cp.as_of}, "
-            f"status {proven.verdict}{label}, as of that date"
+            f"record {proven.number} is in the registry {cp.origin} {how}: "
+            f"status {proven.verdict}{label} on {cp.as_of}"
         )
     return lines
