@@ -99,3 +99,80 @@ def unb64(text: object, length: int | None = None) -> bytes | None:
 def record_leaf(record: Any) -> bytes:
     """The leaf hash of one record as published (the ``record`` part of its JSON)."""
     return leaf_hash(data.canonical_json(record))
+
+
+def _subtree(levels: Sequence[Sequence[bytes]], start: int, end: int) -> bytes:
+    """MTH(D[start:end]) from the complete-subtree hashes of a tree's levels, for any range
+    that RFC 6962's proofs ask for (``start`` a multiple of the largest power of two ≤ its
+    width, as in PROOF and SUBPROOF)."""
+    width = end - start
+    if width & (width - 1) == 0:
+        height = width.bit_length() - 1
+        return levels[height][start >> height]
+    k = 1 << ((width - 1).bit_length() - 1)
+    return node_hash(_subtree(levels, start, start + k), _subtree(levels, start + k, end))
+
+
+def consistency_proof(tree: MerkleTree, old_size: int) -> list[bytes]:
+    """PROOF(m, D[n]) (RFC 6962 §2.1.2): proves the tree of the first ``old_size`` leaves is a
+    prefix of ``tree``; empty when ``old_size`` is 0 or the whole tree."""
+    n = tree.size
+    if not 0 <= old_size <= n:
+        raise ValueError(f"a tree of {n} cannot extend one of {old_size}")
+    if old_size in (0, n):
+        return []
+    proof: list[bytes] = []
+
+    def subproof(m: int, start: int, end: int, whole: bool) -> None:
+        width = end - start
+        if m == width:
+            if not whole:
+                proof.append(_subtree(tree.levels, start, end))
+            return
+        k = 1 << ((width - 1).bit_length() - 1)
+        if m <= k:
+            subproof(m, start, start + k, whole)
+            proof.append(_subtree(tree.levels, start + k, end))
+        else:
+            subproof(m - k, start + k, end, False)
+            proof.append(_subtree(tree.levels, start, start + k))
+
+    subproof(old_size, 0, n, True)
+    return proof
+
+
+def verify_consistency(
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
+) -> bool:
+    """Whether ``proof`` shows the tree (``new_size``, ``new_root``) extends (``old_size``,
+    ``old_root``): the check of RFC 9162 §2.1.4.2."""
+    if not 0 <= old_size <= new_size:
+        return False
+    if old_size == new_size:
+        return not proof and old_root == new_root
+    if old_size == 0:
+        return not proof
+    path = list(proof)
+    if old_size & (old_size - 1) == 0:
+        path.insert(0, old_root)
+    if not path:
+        return False
+    fn, sn = old_size - 1, new_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == old_root and sr == new_root
