@@ -7,8 +7,8 @@ Every record is serialized once per build (:func:`prepare`): its members in the 
 indented form and in the compact form of ``certificates.json``, and its CSV row. With a cache
 folder, those bytes are kept between builds, keyed by a digest of the record and of everything it
 is derived with, so a build after one record changed serializes only that record; the files are
-then assembled from the bytes, with whatever the build adds per record (the inclusion proof,
-already serialized by :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
+then assembled from the bytes, with whatever the build adds per record (where its current
+version is in the signed log, :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
 with sorted keys (indented by 2, or compact), which tests check.
 """
 
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from .model import Certificate, Registry
 from .output import Output
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each record names its leaf in the signed log ("log"), no inline proof
 API = "api/v1"
 CACHE_FOLDER = "data"  # under the build's cache folder
 CACHE_SHARDS = 64  # files of the cache: a changed record rewrites two of them, not all

@@ -287,21 +287,25 @@ def _edit_json(path: Path, change: Any, pretty: bool = True) -> None:
     path.write_bytes(trust.pretty(doc) if pretty else data.canonical_json(doc))
 
 
-def test_every_record_carries_its_inclusion_proof(built: dict[str, Any]) -> None:
+def test_every_record_names_its_leaf_in_the_log_published_as_tiles(
+    built: dict[str, Any],
+) -> None:
     site: Path = built["site"]
     entry = json.loads((site / RECORD_FILE).read_bytes())
-    proof = entry["proof"]
     checkpoint = json.loads((site / trust.CHECKPOINT_JSON).read_bytes())
-    assert set(proof) == set(trust.PROOF_KEYS)
-    assert proof["root_hash"] == checkpoint["root_hash"]
-    assert proof["tree_size"] == checkpoint["tree_size"] == len(built["registry"].certificates)
-    assert proof["checkpoint"] == "https://registry.example.org/api/v1/checkpoint.json"
+    assert entry["log"] == {"leaf_index": entry["log"]["leaf_index"]}
+    assert entry["schema_version"] == data.SCHEMA_VERSION == 2
+    # outside git the log holds the records as they are, in number order
     all_doc = json.loads((site / data.API / "certificates.json").read_bytes())
     numbers = [e["record"]["number"] for e in all_doc["certificates"]]
-    assert numbers == sorted(numbers)
-    assert all_doc["certificates"][numbers.index(NUMBER)] == entry
-    assert proof["leaf_index"] == numbers.index(NUMBER)
-    assert proof["leaf_hash"] == trust.b64(leaf_hash(data.canonical_json(entry["record"])))
+    assert numbers == sorted(numbers) and entry["log"]["leaf_index"] == numbers.index(NUMBER)
+    assert checkpoint["tree_size"] == len(numbers)
+    entries = trust.tiles.read_entries(site / data.API, len(numbers))
+    assert entries[numbers.index(NUMBER)] == data.canonical_json(entry["record"])
+    tree = MerkleTree([leaf_hash(e) for e in entries])
+    assert trust.b64(tree.root) == checkpoint["root_hash"]
+    level0 = (site / data.API / "tile/0/000.p" / str(len(numbers))).read_bytes()
+    assert level0 == b"".join(tree.levels[0])
 
 
 def test_the_checkpoint_is_signed_and_openssl_readable(
@@ -344,7 +348,7 @@ def test_builds_are_reproducible(built: dict[str, Any], keys: dict[str, Path]) -
     registry = built["registry"]
     key = trust.read_private_key(keys["private"])
     one, two = trust.compute(registry, key, NOON_EPOCH), trust.compute(registry, key, NOON_EPOCH)
-    assert one.files() == two.files() and one.proofs == two.proofs
+    assert one.files() == two.files()
 
 
 def test_verify_passes_on_a_fresh_build_and_says_what_is_proven(
@@ -402,14 +406,14 @@ def test_a_flipped_byte_in_a_record_fails_naming_file_record_and_check(
     assert NUMBER not in report.proven
 
 
-def test_an_edited_record_fails_its_hash_and_inclusion_proof(
+def test_an_edited_record_fails_its_digest_and_its_leaf_in_the_log(
     site: Path, built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
     _edit_json(site / RECORD_FILE, lambda d: d["record"].update(score=99))
     report = trust.verify_paths([site], _pins(built, keys))
     checks = {(f.file, f.record, f.check) for f in report.failures}
-    assert (RECORD_FILE, NUMBER, "record hash") in checks
-    assert (RECORD_FILE, NUMBER, "inclusion proof") in checks
+    assert (RECORD_FILE, NUMBER, "digest") in checks
+    assert (RECORD_FILE, NUMBER, "inclusion") in checks
 
 
 def test_a_flipped_byte_in_certificates_json_fails_the_record_and_the_tree(
@@ -419,9 +423,9 @@ def test_a_flipped_byte_in_certificates_json_fails_the_record_and_the_tree(
     _flip(all_file, b'"status":"suspended"', len(b'"status":"sus'))
     report = trust.verify_paths([site], _pins(built, keys))
     where = {(f.file, f.check) for f in report.failures}
-    assert (f"{data.API}/certificates.json", "tree") in where
+    assert (f"{data.API}/certificates.json", "digest") in where
     assert any(
-        f.file.endswith("certificates.json") and f.record and f.check == "record hash"
+        f.file.endswith("certificates.json") and f.record and f.check == "inclusion"
         for f in report.failures
     ), _failed(report)
 
@@ -456,15 +460,25 @@ def test_a_re_signed_body_with_another_key_fails(
     assert any("not the pinned key" in f for f in failures), failures
 
 
-def test_a_flipped_byte_in_a_proof_fails(
+def test_a_flipped_byte_in_the_log_fails(
     site: Path, built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
-    doc = json.loads((site / RECORD_FILE).read_bytes())
-    _flip(site / RECORD_FILE, doc["proof"]["audit_path"][1].encode(), 4)
-    report = trust.verify_paths(
-        [site / RECORD_FILE], _pins(built, keys), site / trust.CHECKPOINT_JSON
-    )
-    assert any(f.check == "inclusion proof" and f.record == NUMBER for f in report.failures), (
+
+    bundle = next(p for p in (site / data.API / "tile" / "entries").rglob("*") if p.is_file())
+    _flip(bundle, NUMBER.encode(), 5)
+    failures = _failed(trust.verify_paths([site], _pins(built, keys)))
+    assert any(
+        "tile/entries" in f and ": log: the log's entries do not hash to the checkpoint's" in f
+        for f in failures
+    ), failures
+
+
+def test_a_record_pointing_at_another_leaf_fails(
+    site: Path, built: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    _edit_json(site / RECORD_FILE, lambda d: d["log"].update(leaf_index=0))
+    report = trust.verify_paths([site], _pins(built, keys))
+    assert any(f.check == "inclusion" and f.record == NUMBER for f in report.failures), (
         _failed(report)
     )
 
@@ -602,7 +616,7 @@ def test_verify_command_names_what_failed_and_exits_1(site: Path, built: dict[st
     _edit_json(site / RECORD_FILE, lambda d: d["record"]["organization"].update(name="假冒公司"))
     result = run(trust_cli.verify, built["root"], str(site / RECORD_FILE))
     assert result.exit_code == 1
-    assert f"✗ {site / RECORD_FILE}: record {NUMBER}: record hash:" in result.output
+    assert f"✗ {site / RECORD_FILE}: record {NUMBER}: inclusion:" in result.output
 
 
 def test_verify_command_needs_a_pinned_key(tmp_path: Path, built: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ CHECKPOINT_JSON = f"{data.API}/checkpoint.json"
 CHECKPOINT_TEXT = f"{data.API}/checkpoint.txt"
 CHECKPOINT_SIG = f"{data.API}/checkpoint.sig"
 FILES = f"{data.API}/files.sha256"
+CHECKPOINTS = f"{data.API}/checkpoints"  # one signed tree head per commit that grew the log
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # The as-of day may have begun somewhere on earth before it began in UTC, but never more than
 # 14 hours before (UTC+14): an as-of later than that is in the future of the signing time.
@@ -165,6 +166,49 @@ class Checkpoint:
                 "value": b64(signature),
             },
         }
+
+
+@dataclass(frozen=True)
+class TreeHead:
+    """A tree head of the log's past: its size and root after a commit, at the commit's time.
+
+    ::
+
+        <origin>
+        <tree size>
+        <root hash, base64>
+        time <YYYY-MM-DDTHH:MM:SSZ>
+        commit <git commit id>
+    """
+
+    origin: str
+    tree_size: int
+    root_hash: bytes
+    time: dt.datetime
+    commit: str
+
+    def body(self) -> bytes:
+        lines = [
+            self.origin,
+            str(self.tree_size),
+            b64(self.root_hash),
+            f"time {self.time.strftime(TIME_FORMAT)}",
+            f"commit {self.commit}",
+        ]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def parse_head(body: bytes) -> tuple[str, int, bytes]:
+    """Origin, tree size and root hash of any tlog-checkpoint body (a checkpoint or a tree
+    head); ValueError when its first three lines are not those."""
+    lines = body.decode("utf-8").split("\n")
+    if len(lines) < 4 or lines[-1] != "":
+        raise ValueError("not a checkpoint body: origin, size and root hash lines expected")
+    origin, size, root = lines[:3]
+    raw = unb64(root, 32)
+    if not size.isdigit() or str(int(size)) != size or raw is None:
+        raise ValueError("lines 2 and 3 must be the tree size and a base64 SHA-256 root hash")
+    return origin, int(size), raw
 
 
 def checkpoint_url(settings: Settings) -> str:

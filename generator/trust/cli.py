@@ -94,6 +94,12 @@ def _pins(
     help="Check the hashes of an unsigned build instead of failing on it.",
 )
 @click.option(
+    "--since",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="An older checkpoint (checkpoint.json, or a checkpoints/<size> tree head): prove the "
+    "log now extends it (nothing rewritten, dropped or forked since).",
+)
+@click.option(
     "--at",
     "now",
     type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]),
@@ -107,6 +113,7 @@ def verify(
     public_key: Path | None,
     checkpoint: Path | None,
     allow_unsigned: bool,
+    since: Path | None,
     now: dt.datetime | None,
     verbose: bool,
 ) -> None:
@@ -114,9 +121,11 @@ def verify(
 
     PATH is a built site folder (default: <root>/site), a downloaded certificates.json, or one
     record's JSON (api/v1/certificates/<NUMBER>.json); the checkpoint (api/v1/checkpoint.json)
-    is found next to them or given with --checkpoint, files.sha256 beside it. Checks the Ed25519
-    signature with the pinned public key, that every file is byte for byte the one signed under
-    its name (files.sha256), every record's hash and inclusion proof, that the derived status
+    is found next to them or given with --checkpoint, files.sha256 and the log's tiles (tile/)
+    beside it. Checks the Ed25519 signature with the pinned public key, that every file is byte
+    for byte the one signed under its name (files.sha256), that the log's entries hash to the
+    signed root, that each record is the latest version of its number in the log (an older one
+    is reported superseded, with what changed), that the derived status
     follows from the record on the as-of date, and that the as-of date is not after the signing
     time. Says what is proven and how old the data is (STALE past the registry's
     stale-after-days); exits 1 naming the file, record and check of anything that does not hold.
@@ -125,7 +134,7 @@ def verify(
     at = now.replace(tzinfo=dt.UTC) if now is not None else None
     pins = _pins(root, public_key, allow_unsigned, at)
     targets = list(paths) or [root / "site"]
-    report = trust.verify_paths(targets, pins, checkpoint)
+    report = trust.verify_paths(targets, pins, checkpoint, since)
     labels = {s.key: s.zh for s in pins.settings.statuses} if pins.settings else {}
     lines = trust.statement(report, labels)
     if lines:
@@ -141,6 +150,8 @@ def verify(
             f"✓ {len(records)} records are in the registry as signed ({summary}); "
             "--verbose lists each"
         )
+    for line in report.since:
+        click.echo(f"✓ {line}")
     for note in report.notes:
         click.echo(f"! {note}")
     for failure in report.failures:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,25 +23,28 @@ from .checkpoint import (
     CHECKPOINT_NOTE,
     CHECKPOINT_SIG,
     CHECKPOINT_TEXT,
+    CHECKPOINTS,
     FILES,
     Checkpoint,
+    TreeHead,
     as_of_problem,
-    checkpoint_url,
     origin_of,
     signing_time,
 )
 from .keys import KEY_ENV, fingerprint, pinned_key, public_pem, signing_key
-from .tree import MerkleTree, b64, leaf_hash
+from .log import Log, derive
+from .tiles import tiles
+from .tree import MerkleTree, b64, leaf_hash, prefix_root
 
 
 @dataclass
 class Trust:
-    """The trust artefacts of one build: the checkpoint, its signature and every record's proof."""
+    """The trust artefacts of one build: the checkpoint, its signature and the log."""
 
     checkpoint: Checkpoint
     signature: bytes | None
     public_key: Ed25519PublicKey | None
-    proofs: Proofs
+    state: LogState
     manifest: bytes = b""  # files.sha256
 
     def files(self) -> dict[str, bytes]:
@@ -62,121 +64,46 @@ class Trust:
         return out
 
 
-class Proofs(data.Serialized):
-    """Every record's inclusion proof (``{"proof": {…}}`` by certificate number), made from the
-    tree as they are asked for, and serialized directly for :func:`generator.data.write_data`."""
+@dataclass
+class LogState:
+    """This build's log: every version of every record (:mod:`.log`) and its tree."""
 
-    def __init__(
-        self, tree: MerkleTree, numbers: Sequence[str], url: str, prepared: data.Prepared | None
-    ) -> None:
-        self.tree = tree
-        self.url = url
-        self.prepared = prepared
-        self.index = {number: i for i, number in enumerate(numbers)}
-        self.root = b64(tree.root)
-        self._levels: list[list[str]] | None = None
-        self._above: list[tuple[str, str]] = []
-        self._last = -1
-        size = str(tree.size)
-        url_json = json.dumps(url, ensure_ascii=False)
-        self._pretty = (
-            ',\n    "checkpoint": ' + url_json + ',\n    "leaf_hash": "',
-            '",\n    "leaf_index": ',
-            ',\n    "root_hash": "' + self.root + '",\n    "tree_size": ' + size + "\n  }",
-        )
-        self._compact = (
-            ',"checkpoint":' + url_json + ',"leaf_hash":"',
-            '","leaf_index":',
-            ',"root_hash":"' + self.root + '","tree_size":' + size + "}",
-        )
+    log: Log
+    tree: MerkleTree
 
-    def __getitem__(self, number: str) -> dict[str, Any]:
-        i = self.index[number]
-        return {
-            "proof": {
-                "checkpoint": self.url,
-                "leaf_index": i,
-                "tree_size": self.tree.size,
-                "leaf_hash": b64(self.tree.levels[0][i]),
-                "audit_path": [b64(h) for h in self.tree.path(i)],
-                "root_hash": self.root,
-            }
-        }
-
-    def __contains__(self, number: object) -> bool:
-        return number in self.index
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.index)
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def _paths(self, index: int) -> tuple[str, str, str]:
-        """Leaf ``index``'s hash and audit path, in base64, the path as indented and compact JSON.
-
-        Each node is encoded once, and the path's text above the lowest level where this leaf's
-        ancestors differ from the last leaf asked for is kept: for leaves in order, each proof
-        costs about two joins.
-        """
-        if self._levels is None:
-            self._levels = [[b64(h) for h in level] for level in self.tree.levels]
-            # the path's text from each level up, with a leading comma: indented, compact
-            self._above = [("", "")] * len(self._levels)
-            self._last = -1
-        levels, above = self._levels, self._above
-        top = len(levels) - 1
-        start = top if self._last < 0 else min(top, (self._last ^ index).bit_length())
-        for depth in range(start - 1, -1, -1):
-            level, sibling = levels[depth], (index >> depth) ^ 1
-            indented, compact = above[depth + 1]
-            if sibling < len(level):
-                node = level[sibling]
-                indented = ',\n      "' + node + '"' + indented
-                compact = ',"' + node + '"' + compact
-            above[depth] = (indented, compact)
-        self._last = index
-        indented, compact = above[0]
-        if not indented:
-            return levels[0][index], "[]", "[]"
-        return levels[0][index], "[" + indented[1:] + "\n    ]", "[" + compact[1:] + "]"
-
-    def members(self, number: str) -> list[tuple[str, bytes, bytes]]:
-        """The ``proof`` member, as json.dumps writes it indented and compact."""
-        i = self.index[number]
-        leaf, indented_path, compact_path = self._paths(i)
-        p_checkpoint, p_index, p_end = self._pretty
-        c_checkpoint, c_index, c_end = self._compact
-        index = str(i)
-        indented = "".join(
-            (
-                '  "proof": {\n    "audit_path": ',
-                indented_path,
-                p_checkpoint,
-                leaf,
-                p_index,
-                index,
-                p_end,
-            )
-        )
-        compact = "".join(
-            ('"proof":{"audit_path":', compact_path, c_checkpoint, leaf, c_index, index, c_end)
-        )
-        return [("proof", indented.encode("utf-8"), compact.encode("utf-8"))]
+    def extra(self) -> dict[str, dict[str, Any]]:
+        """Each record's ``log`` member: the leaf of its current version."""
+        return {number: {"log": {"leaf_index": i}} for number, i in self.log.latest.items()}
 
 
-def tree_and_proofs(registry: Registry, prepared: data.Prepared | None = None) -> Proofs:
-    """Hash every record in number order into the tree and make every inclusion proof.
-
-    ``prepared``: the records serialized (:func:`generator.data.prepare`), else done here.
-    """
+def log_state(
+    registry: Registry, prepared: data.Prepared | None = None, cache_dir: Path | None = None
+) -> LogState:
+    """Derive the log (git history, then the records as they are) and hash it into the tree."""
     if prepared is None or prepared.registry is not registry:
         prepared = data.prepare(registry)
-    certs = registry.certificates
-    order = sorted(range(len(certs)), key=lambda i: certs[i].number)
-    tree = MerkleTree([leaf_hash(prepared.fragments[i].canonical) for i in order])
-    url = checkpoint_url(registry.settings)
-    return Proofs(tree, [certs[i].number for i in order], url, prepared)
+    current = {
+        cert.number: made.canonical
+        for cert, made in zip(registry.certificates, prepared.fragments, strict=True)
+    }
+    log = derive(registry, current, cache_dir)
+    return LogState(log, MerkleTree([leaf_hash(e) for e in log.entries]))
+
+
+def tree_heads(state: LogState, origin: str, key: Ed25519PrivateKey) -> dict[str, bytes]:
+    """``checkpoints/<size>``: the tree head after each commit that grew the log, signed at
+    the commit's time. Ed25519 signs deterministically: every build derives the same bytes."""
+    out = {}
+    for growth in state.log.growth:
+        head = TreeHead(
+            origin,
+            growth.size,
+            prefix_root(state.tree, growth.size),
+            growth.time,
+            growth.commit,
+        )
+        out[f"{CHECKPOINTS}/{growth.size}"] = note.sign(head.body(), origin, key)
+    return out
 
 
 def manifest(digests: Mapping[str, bytes]) -> bytes:
@@ -215,7 +142,7 @@ def compute(
     environ: Mapping[str, str] | None = None,
     *,
     digests: Mapping[str, bytes] | None = None,
-    proofs: Proofs | None = None,
+    state: LogState | None = None,
     now: dt.datetime | None = None,
 ) -> Trust:
     """Sign the checkpoint over the tree and the published files' ``digests``.
@@ -223,14 +150,14 @@ def compute(
     A signed checkpoint is refused (:class:`InputError`) when its as-of date is in the future of
     its signing time or contradicts a record.
     """
-    proofs = proofs or tree_and_proofs(registry)
+    state = state or log_state(registry)
     settings = registry.settings
     time = signing_time(registry.as_of, key is not None, environ, now)
     listed = manifest(digests or {})
     checkpoint = Checkpoint(
         origin_of(settings.site_url),
-        proofs.tree.size,
-        proofs.tree.root,
+        state.tree.size,
+        state.tree.root,
         registry.as_of,
         time,
         settings.stale_after_days,
@@ -243,7 +170,7 @@ def compute(
             raise InputError(problems)
     signature = key.sign(checkpoint.body()) if key is not None else None
     public = key.public_key() if key is not None else None
-    return Trust(checkpoint, signature, public, proofs, listed)
+    return Trust(checkpoint, signature, public, state, listed)
 
 
 def publish(
@@ -262,11 +189,18 @@ def publish(
     env = os.environ if environ is None else environ
     key = signing_key(registry.settings, dict(env))
     prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
-    proofs = tree_and_proofs(registry, prepared)
+    state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
-    count = data.write_data(registry, out, extra=proofs, prepared=prepared, digests=digests)
-    trust = compute(registry, key, env, digests=digests, proofs=proofs, now=now)
-    for rel, content in trust.files().items():
+    count = data.write_data(
+        registry, out, extra=state.extra(), prepared=prepared, digests=digests
+    )
+    trust = compute(registry, key, env, digests=digests, state=state, now=now)
+    files = trust.files()
+    published = tiles(state.tree, state.log.entries)
+    files |= {f"{data.API}/{rel}": content for rel, content in published.items()}
+    if key is not None:
+        files |= tree_heads(state, trust.checkpoint.origin, key)
+    for rel, content in files.items():
         out.write(rel, content)
     return count
 

@@ -176,3 +176,10 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+def prefix_root(tree: MerkleTree, size: int) -> bytes:
+    """MTH(D[0:size]): the root the tree had when it held its first ``size`` leaves."""
+    if not 0 <= size <= tree.size:
+        raise ValueError(f"a tree of {tree.size} has no prefix of {size}")
+    return _subtree(tree.levels, 0, size) if size else hashlib.sha256(b"").digest()

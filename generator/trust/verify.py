@@ -21,7 +21,6 @@ from ..model import Certificate, Registry, standing
 from ..settings import Lifecycle, Settings
 from . import note
 from .checkpoint import (
-    CHECKPOINT_JSON,
     CHECKPOINT_NOTE,
     CHECKPOINT_SIG,
     CHECKPOINT_TEXT,
@@ -31,15 +30,16 @@ from .checkpoint import (
     Checkpoint,
     as_of_problem,
     origin_of,
+    parse_head,
 )
 from .keys import ALGORITHM, fingerprint
 from .publish import pretty
-from .tree import MerkleTree, b64, record_leaf, root_from_path, unb64
+from .tiles import FOLDER as TILES
+from .tiles import TileError, check_tiles, leaves_of, read_entries
+from .tree import MerkleTree, b64, consistency_proof, record_leaf, unb64, verify_consistency
 
-ENTRY_KEYS = frozenset({"schema_version", "record", "derived", "links", "proof"})
-PROOF_KEYS = frozenset(
-    {"checkpoint", "leaf_index", "tree_size", "leaf_hash", "audit_path", "root_hash"}
-)
+ENTRY_KEYS = frozenset({"schema_version", "record", "derived", "links", "log"})
+LOG_KEYS = frozenset({"leaf_index"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,74 @@ class Proven:
 
 
 @dataclass
+class LogView:
+    """The signed log as read from its tiles: every version, checked against the checkpoint."""
+
+    entries: list[bytes]
+    tree: MerkleTree
+    latest: dict[str, int]
+
+    @classmethod
+    def of(cls, entries: list[bytes]) -> LogView:
+        latest = {}
+        for i, entry in enumerate(entries):
+            number = json.loads(entry).get("number")
+            latest[str(number)] = i
+        return cls(entries, MerkleTree(leaves_of(entries)), latest)
+
+    def check_leaf(
+        self, index: int, record: Any, shown: str, label: str | None, report: Report
+    ) -> None:
+        """The record must be leaf ``index`` of the log, and the latest version of its number."""
+        if not 0 <= index < len(self.entries):
+            report.fail(
+                shown, "log", f"leaf {index} is not in the signed log of {len(self.entries)}", label
+            )
+            return
+        if self.tree.levels[0][index] != record_leaf(record):
+            report.fail(
+                shown,
+                "inclusion",
+                f"the record is not leaf {index} of the signed log: the record was altered",
+                label,
+            )
+            return
+        number = record.get("number") if isinstance(record, dict) else None
+        latest = self.latest.get(str(number))
+        if latest is not None and latest != index:
+            newer = json.loads(self.entries[latest])
+            report.fail(
+                shown,
+                "superseded",
+                f"this is version {index} of the log, but version {latest} replaced it: "
+                f"{changes(record, newer)}",
+                label,
+            )
+
+
+def changes(old: Any, new: Any) -> str:
+    """What differs between two versions of a record, field by field, in a line."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return "the record differs"
+    said = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if isinstance(a, list) and isinstance(b, list) and b[: len(a)] == a:
+            added = ", ".join(
+                f"{e.get('date')} {e.get('kind')}" if isinstance(e, dict) else str(e)
+                for e in b[len(a) :]
+            )
+            said.append(f"{key} + {added}")
+        elif isinstance(a, dict | list) or isinstance(b, dict | list):
+            said.append(f"{key} changed")
+        else:
+            said.append(f"{key} {a} → {b}")
+    return "; ".join(said) or "only the form differs"
+
+
+@dataclass
 class Report:
     """The outcome of ``starmark verify``: what was proven, what failed, what was not checked."""
 
@@ -79,6 +147,8 @@ class Report:
     listed: dict[str, str] | None = None  # files.sha256: path under api/v1/ → SHA-256 hex
     age_days: int | None = None
     stale: bool = False
+    log: LogView | None = None
+    since: list[str] = field(default_factory=list)  # what --since proved
 
     @property
     def ok(self) -> bool:
@@ -309,7 +379,7 @@ def check_entry(
     report: Report,
     index: int | None = None,
 ) -> str | None:
-    """Check one record's JSON: its proof, and its unsigned parts against its signed part.
+    """Check one record's JSON: its leaf in the log, and its derived parts against its record.
 
     Returns the verdict the signed record gives on the checkpoint's as-of date, or None.
     """
@@ -338,12 +408,17 @@ def check_entry(
             label,
         )
 
-    leaf = record_leaf(record)
-    proof = entry.get("proof")
-    if not isinstance(proof, dict) or set(proof) != PROOF_KEYS:
-        report.fail(shown, "inclusion proof", "missing or malformed 'proof'", label)
-    else:
-        _check_proof(proof, leaf, shown, label, checkpoint, report, index)
+    member = entry.get("log")
+    index_ = member.get("leaf_index") if isinstance(member, dict) else None
+    if (
+        not isinstance(member, dict)
+        or set(member) != LOG_KEYS
+        or not isinstance(index_, int)
+        or isinstance(index_, bool)
+    ):
+        report.fail(shown, "log", "missing or malformed 'log' ({\"leaf_index\": n})", label)
+    elif report.log is not None:
+        report.log.check_leaf(index_, record, shown, label, report)
 
     verdict = None
     try:
@@ -357,70 +432,6 @@ def check_entry(
         report.fail(shown, "record", "not in the registry's record form", label)
     verdict = _check_derived(entry, cert, shown, label, checkpoint, pins, report)
     return verdict if len(report.failures) == before else None
-
-
-def _check_proof(
-    proof: dict[str, Any],
-    leaf: bytes,
-    shown: str,
-    label: str | None,
-    checkpoint: Checkpoint,
-    report: Report,
-    index: int | None,
-) -> None:
-    if proof["leaf_hash"] != b64(leaf):
-        report.fail(
-            shown,
-            "record hash",
-            "the record does not hash to the proof's leaf_hash: the record was altered",
-            label,
-        )
-    named = proof["checkpoint"]
-    if (
-        not isinstance(named, str)
-        or not named.endswith("/" + CHECKPOINT_JSON)
-        or origin_of(named.removesuffix(CHECKPOINT_JSON)) != checkpoint.origin
-    ):
-        report.fail(shown, "inclusion proof", f"names checkpoint {proof['checkpoint']!r}", label)
-    if proof["tree_size"] != checkpoint.tree_size or proof["root_hash"] != b64(
-        checkpoint.root_hash
-    ):
-        report.fail(
-            shown,
-            "inclusion proof",
-            "is for another checkpoint (tree_size or root_hash differs from the checkpoint's)",
-            label,
-        )
-    if index is not None and proof["leaf_index"] != index:
-        report.fail(
-            shown,
-            "inclusion proof",
-            f"leaf_index {proof['leaf_index']!r} but the record is at position {index}",
-            label,
-        )
-    path = (
-        [unb64(h, 32) for h in proof["audit_path"]]
-        if isinstance(proof["audit_path"], list)
-        else None
-    )
-    idx = proof["leaf_index"]
-    if (
-        path is None
-        or any(h is None for h in path)
-        or not isinstance(idx, int)
-        or isinstance(idx, bool)
-    ):
-        report.fail(shown, "inclusion proof", "leaf_index or audit_path is malformed", label)
-        return
-    root = root_from_path(idx, checkpoint.tree_size, leaf, cast(list[bytes], path))
-    if root != checkpoint.root_hash:
-        report.fail(
-            shown,
-            "inclusion proof",
-            "the audit path does not lead from this record to the "
-            "checkpoint's root hash: the record or its proof was altered",
-            label,
-        )
 
 
 # Derived from git history at build time (the last commit that touched the record), so not
@@ -530,7 +541,7 @@ def _check_derived(
 def check_all(
     doc: Any, raw: bytes, shown: str, checkpoint: Checkpoint, pins: Pins, report: Report
 ) -> dict[str, dict[str, Any]]:
-    """Check certificates.json: every entry, then the whole tree against the checkpoint."""
+    """Check certificates.json: every entry, and that it holds every record of the log."""
     _exact(raw, data.canonical_json(doc), shown, report)
     if not isinstance(doc, dict) or not isinstance(doc.get("certificates"), list):
         report.fail(shown, "fields", "no 'certificates' list")
@@ -549,12 +560,13 @@ def check_all(
         report.fail(
             shown, "as_of", f"{doc.get('as_of')!r} is not the checkpoint's {checkpoint.as_of}"
         )
-    if doc.get("count") != len(entries) or len(entries) != checkpoint.tree_size:
+    in_log = len(report.log.latest) if report.log is not None else len(entries)
+    if doc.get("count") != len(entries) or len(entries) != in_log:
         report.fail(
             shown,
             "count",
-            f"holds {len(entries)} records, says {doc.get('count')!r}, the "
-            f"checkpoint says {checkpoint.tree_size}: records were added or removed",
+            f"holds {len(entries)} records, says {doc.get('count')!r}, the signed log has "
+            f"{in_log}: records were added or removed",
         )
     reg = doc.get("registry")
     want: dict[str, Any] = {}
@@ -577,10 +589,8 @@ def check_all(
             "the registry's identity differs from the checkpoint's or the pinned registry's",
         )
     by_number: dict[str, dict[str, Any]] = {}
-    leaves = []
     for i, entry in enumerate(entries):
         record = entry.get("record") if isinstance(entry, dict) else None
-        leaves.append(record_leaf(record))
         number = record.get("number") if isinstance(record, dict) else None
         verdict = check_entry(entry, shown, checkpoint, pins, report, index=i)
         if isinstance(number, str):
@@ -598,13 +608,9 @@ def check_all(
     ]
     if numbers != sorted(numbers):
         report.fail(shown, "order", "records are not in number order")
-    if MerkleTree(leaves).root != checkpoint.root_hash:
-        report.fail(
-            shown,
-            "tree",
-            "the records do not hash to the checkpoint's root hash: a record "
-            "was altered, added, removed or reordered",
-        )
+    if report.log is not None:
+        for number in sorted(set(report.log.latest) - set(numbers)):
+            report.fail(shown, "count", "is in the signed log but not in this file", number)
     return by_number
 
 
@@ -751,7 +757,102 @@ def _check_digest(
         )
 
 
-def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = None) -> Report:
+def _load_log(cp_path: Path, cp: Checkpoint, base: Path | None, report: Report) -> None:
+    """Read the log's entries beside the checkpoint, and check they hash to its root and that
+    the published hash tiles hold the same tree."""
+    folder = cp_path.parent
+    if not (folder / TILES).is_dir():
+        report.notes.append(
+            f"the log ({TILES}/ beside the checkpoint) was not given: the files are checked by "
+            "their signed digests, but not their place in the append-only log"
+        )
+        return
+    prefix = _shown(folder, base) + "/" if base is None else f"{data.API}/"
+    try:
+        entries = read_entries(folder, cp.tree_size)
+    except TileError as exc:
+        report.fail(prefix + str(exc).split(": ", 1)[0], "log", str(exc).split(": ", 1)[-1])
+        return
+    try:
+        view = LogView.of(entries)
+    except (ValueError, AttributeError):
+        report.fail(prefix + f"{TILES}/entries", "log", "an entry is not a record's JSON")
+        return
+    if view.tree.root != cp.root_hash:
+        report.fail(
+            prefix + f"{TILES}/entries",
+            "log",
+            "the log's entries do not hash to the checkpoint's root hash: the log was altered",
+        )
+        return
+    for rel in check_tiles(folder, view.tree)[:5]:
+        report.fail(prefix + rel, "log", "the hash tile differs from the tree of the entries")
+    report.log = view
+
+
+def check_since(path: Path, cp: Checkpoint, pins: Pins, report: Report) -> None:
+    """``--since OLD``: OLD (a checkpoint.json, a signed note or a ``checkpoints/<size>`` tree
+    head) must be signed by the pinned key, and the log now an extension of the log then."""
+    shown = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        report.fail(shown, "since", exc.strerror or str(exc))
+        return
+    if raw.lstrip().startswith(b"{"):
+        sub = Report()
+        loaded = _read_json(path, shown, sub)
+        old = check_checkpoint(*loaded, shown, pins, sub) if loaded else None
+        report.failures += [f for f in sub.failures if f.check != "freshness"]
+        if old is None:
+            return
+        origin, size, root = old.origin, old.tree_size, old.root_hash
+    else:
+        try:
+            parsed = note.parse(raw)
+            origin, size, root = parse_head(parsed.text)
+        except ValueError as exc:
+            report.fail(shown, "since", f"not a checkpoint or signed tree head: {exc}")
+            return
+        if not parsed.verified_by(origin, pins.key):
+            report.fail(shown, "since", f"no signature of key {origin} holds under the pinned key")
+            return
+    if origin != cp.origin:
+        report.fail(shown, "since", f"is a checkpoint of {origin}, not of {cp.origin}")
+        return
+    log = report.log
+    if log is None:
+        report.fail(shown, "since", f"the new log ({TILES}/) is needed to prove an extension")
+        return
+    if size > log.tree.size:
+        report.fail(
+            shown,
+            "consistency",
+            f"the old log had {size} versions, the new one only {log.tree.size}: versions "
+            "were dropped",
+        )
+        return
+    proof = consistency_proof(log.tree, size)
+    if not verify_consistency(size, log.tree.size, root, log.tree.root, proof):
+        report.fail(
+            shown,
+            "consistency",
+            f"the log of {log.tree.size} versions does not extend the old one of {size}: "
+            "its history was rewritten, reordered, dropped or forked",
+        )
+        return
+    added = sorted({json.loads(e)["number"] for e in log.entries[size:]})
+    report.since.append(
+        f"the log of {size} versions ({path.name}) is a prefix of this one of "
+        f"{log.tree.size}: RFC 6962 consistency proof of {len(proof)} hashes holds; "
+        f"{log.tree.size - size} versions appended since"
+        + (f", of {', '.join(added[:10])}{' …' if len(added) > 10 else ''}" if added else "")
+    )
+
+
+def verify_paths(
+    paths: Sequence[Path], pins: Pins, checkpoint: Path | None = None, since: Path | None = None
+) -> Report:
     """Check every given file or site folder against the pinned key; see :class:`Report`."""
     report = Report()
     found = find_inputs(paths, checkpoint)
@@ -774,6 +875,9 @@ def verify_paths(paths: Sequence[Path], pins: Pins, checkpoint: Path | None = No
     report.checkpoint = cp
     check_origin(cp, shown, pins, report)
     _check_listing(found.checkpoint, cp, base, report)
+    _load_log(found.checkpoint, cp, base, report)
+    if since is not None:
+        check_since(since, cp, pins, report)
     if base is not None:
         _check_side_files(base, cp, pins, report)
 
