@@ -1,10 +1,23 @@
 """The append-only log: RFC 6962 consistency proofs against the reference vectors and the
-RFC's definition."""
+RFC's definition; the log of a registry in git across builds, and a rewritten history caught."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from generator import data, trust
+from generator.cli import cli
+from generator.load import load_registry
+from generator.output import Output
 from generator.trust.tree import MerkleTree, consistency_proof, leaf_hash, verify_consistency
 
 # The certificate-transparency reference test leaves and consistency proofs (the vectors of
@@ -12,19 +25,45 @@ from generator.trust.tree import MerkleTree, consistency_proof, leaf_hash, verif
 # transparency-dev/merkle tests), hex.
 CT_LEAVES = [
     bytes.fromhex(h)
-    for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-              "606162636465666768696a6b6c6d6e6f")
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
 ]
 CT_CONSISTENCY = [
     (1, 1, []),
-    (1, 8, ["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+    (
+        1,
+        8,
+        [
+            "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
             "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"]),
-    (6, 8, ["0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+            "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+        ],
+    ),
+    (
+        6,
+        8,
+        [
+            "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
             "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"]),
-    (2, 5, ["5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"]),
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+        ],
+    ),
+    (
+        2,
+        5,
+        [
+            "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+            "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+        ],
+    ),
 ]
 
 
@@ -82,3 +121,192 @@ def test_a_rewritten_or_dropped_history_has_no_consistency_proof() -> None:
     assert not verify_consistency(6, 11, old.root, honest.root, proof[:-1])
     assert not verify_consistency(7, 11, old.root, honest.root, proof)
     assert not verify_consistency(6, 5, old.root, honest.root, proof)
+
+
+# --- the log of a registry in git, across builds ---------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+AS_OF = dt.date(2026, 11, 27)
+NOON = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+CHANGED = "ASC-2025-000123"
+OTHER = "ASC-2024-000037"
+
+
+def _git(root: Path, *args: str, day: str = "2026-11-20") -> str:
+    when = f"{day}T09:00:00+00:00"
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    done = subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+    return done.stdout.decode()
+
+
+def _build(root: Path, site: Path, keys: dict[str, Path], hour: int) -> None:
+    registry = load_registry(root, AS_OF)
+    epoch = str(int(NOON.timestamp()) + 3600 * hour)
+    env = {trust.KEY_ENV: str(keys["private"]), "SOURCE_DATE_EPOCH": epoch}
+    trust.publish(registry, Output(site), environ=env)
+
+
+def _suspend(root: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--root",
+            str(root),
+            "suspend",
+            CHANGED,
+            "--date",
+            "2026-11-21",
+            "--reason",
+            "监督审核未通过",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def _move(root: Path, number: str, address: str) -> None:
+    path = next((root / "certificates").rglob(f"{number}.yaml"))
+    text = path.read_text("utf-8")
+    old = next(line for line in text.splitlines() if line.startswith("  address:"))
+    path.write_text(text.replace(old, f"  address: {address}"), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    private, public, _ = trust.generate_keys(tmp_path_factory.mktemp("keys"))
+    return {"private": private, "public": public}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> dict[str, Any]:
+    """Three commits, a build after each: the registry, a suspension, a moved enterprise."""
+    base = tmp_path_factory.mktemp("history")
+    root = base / "repo"
+    root.mkdir()
+    for name in ("registry", "certificates"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "registry", day="2026-11-20")
+    _build(root, base / "site1", keys, 0)
+    _suspend(root)
+    _git(root, "commit", "-qam", "suspend", day="2026-11-21")
+    _build(root, base / "site2", keys, 1)
+    _move(root, OTHER, "山东省青岛市崂山区示例路99号")
+    _git(root, "commit", "-qam", "move", day="2026-11-22")
+    _build(root, base / "site3", keys, 2)
+    return {"base": base, "root": root, "sites": [base / f"site{i}" for i in (1, 2, 3)]}
+
+
+def _pins(keys: dict[str, Path]) -> trust.Pins:
+    return trust.Pins(trust.read_public_key(keys["public"]), now=NOON + dt.timedelta(hours=3))
+
+
+def _checkpoint(site: Path) -> dict[str, Any]:
+    return json.loads((site / trust.CHECKPOINT_JSON).read_bytes())
+
+
+def test_each_change_appends_one_version_and_nothing_is_removed(history: dict[str, Any]) -> None:
+    sizes = [_checkpoint(site)["tree_size"] for site in history["sites"]]
+    records = len(
+        json.loads((history["sites"][0] / data.API / "certificates.json").read_bytes())[
+            "certificates"
+        ]
+    )
+    assert sizes == [records, records + 1, records + 2]
+    entries = trust.tiles.read_entries(history["sites"][2] / data.API, sizes[2])
+    assert [json.loads(e)["number"] for e in entries[-2:]] == [CHANGED, OTHER]
+    assert json.loads(entries[-2])["status"] == "suspended"
+
+
+def test_every_checkpoint_of_the_sequence_is_proven_extended_by_every_later_one(
+    history: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    sites = history["sites"]
+    for i, old in enumerate(sites):
+        for new in sites[i:]:
+            report = trust.verify_paths([new], _pins(keys), since=old / trust.CHECKPOINT_JSON)
+            assert report.ok, [str(f) for f in report.failures]
+            assert "consistency proof" in report.since[0]
+
+
+def test_every_tree_head_stays_published_byte_for_byte(
+    history: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    sites = history["sites"]
+    heads = [sorted(p.name for p in (s / trust.CHECKPOINTS).iterdir()) for s in sites]
+    sizes = [str(_checkpoint(s)["tree_size"]) for s in sites]
+    assert heads == [sizes[:1], sizes[:2], sizes[:3]]
+    for name in sizes[:2]:  # derived again by each build: the same signed bytes
+        assert (sites[1] / trust.CHECKPOINTS / name).read_bytes() == (
+            sites[2] / trust.CHECKPOINTS / name
+        ).read_bytes()
+    head = (sites[2] / trust.CHECKPOINTS / sizes[1]).read_bytes().decode()
+    assert head.startswith(f"registry.example.org\n{sizes[1]}\n")
+    assert "\ntime 2026-11-21T09:00:00Z\ncommit " in head
+    report = trust.verify_paths(
+        [sites[2]], _pins(keys), since=sites[2] / trust.CHECKPOINTS / sizes[1]
+    )
+    assert report.ok, [str(f) for f in report.failures]
+
+
+def test_an_old_record_shown_after_a_newer_checkpoint_is_reported_superseded(
+    history: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    old_record = history["sites"][0] / data.API / "certificates" / f"{CHANGED}.json"
+    new_cp = history["sites"][2] / trust.CHECKPOINT_JSON
+    report = trust.verify_paths([old_record], _pins(keys), checkpoint=new_cp)
+    found = [str(f) for f in report.failures if f.check == "superseded"]
+    assert len(found) == 1, [str(f) for f in report.failures]
+    assert f"record {CHANGED}: superseded: this is version" in found[0]
+    assert "status valid → suspended" in found[0] and "events + 2026-11-21 suspended" in found[0]
+    # with its own, older checkpoint it still verifies: the log says so only once it moved on
+    assert trust.verify_paths([old_record], _pins(keys)).ok
+
+
+def _rebuilt(history: dict[str, Any], keys: dict[str, Path], name: str, change: Any) -> Path:
+    """A clone of the repository whose history ``change`` rewrites, built."""
+    clone = history["base"] / name
+    subprocess.run(["git", "clone", "-q", str(history["root"]), str(clone)], check=True)
+    change(clone)
+    site = history["base"] / f"{name}-site"
+    _build(clone, site, keys, 3)
+    return site
+
+
+def test_a_rewritten_history_is_caught(history: dict[str, Any], keys: dict[str, Path]) -> None:
+    def rewrite(clone: Path) -> None:
+        # the suspension is dropped from history and the later change made again on top
+        _git(clone, "reset", "-q", "--hard", "HEAD~2")
+        _move(clone, OTHER, "山东省青岛市崂山区示例路99号")
+        _git(clone, "commit", "-qam", "move", day="2026-11-22")
+        _suspend(clone)
+        _git(clone, "commit", "-qam", "suspend later", day="2026-11-23")
+
+    site = _rebuilt(history, keys, "rewritten", rewrite)
+    old = history["sites"][1] / trust.CHECKPOINT_JSON
+    alone = trust.verify_paths([site], _pins(keys))
+    assert alone.ok  # on its own a rewritten log looks fine: only its history can tell
+    report = trust.verify_paths([site], _pins(keys), since=old)
+    found = [str(f) for f in report.failures]
+    assert any(
+        f.startswith(f"{old}: consistency: the log of ") and "was rewritten" in f for f in found
+    ), found
+
+
+def test_a_dropped_history_is_caught(history: dict[str, Any], keys: dict[str, Path]) -> None:
+    def drop(clone: Path) -> None:
+        _git(clone, "reset", "-q", "--hard", "HEAD~1")
+
+    site = _rebuilt(history, keys, "dropped", drop)
+    old = history["sites"][2] / trust.CHECKPOINT_JSON
+    found = [str(f) for f in trust.verify_paths([site], _pins(keys), since=old).failures]
+    assert any(": consistency: the old log had" in f and "dropped" in f for f in found), found
