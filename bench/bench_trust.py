@@ -59,8 +59,8 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
     source = bench.synthesize(size)
     root = bench.WORK / f"trust-{size}"
     shutil.rmtree(root, ignore_errors=True)
-    shutil.copytree(source / "certificates", root / "certificates")
-    shutil.copytree(source / "registry", root / "registry")
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns(
+        "site", "site.*", ".site-*", ".starmark-cache", ".synth"))
     keys = bench.WORK / "trust-keys"
     shutil.rmtree(keys, ignore_errors=True)
     subprocess.run([str(bench.ROOT / ".venv/bin/starmark"), "--root", str(root), "keygen",
