@@ -302,6 +302,30 @@ def test_a_rewritten_history_is_caught(history: dict[str, Any], keys: dict[str, 
     ), found
 
 
+def test_a_signed_build_refuses_to_publish_a_log_that_forks_the_live_sites(
+    history: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    from generator.errors import InputError
+    from generator.output import Manifest, Previous
+
+    clone = history["base"] / "forked"
+    subprocess.run(["git", "clone", "-q", str(history["root"]), str(clone)], check=True)
+    _git(clone, "reset", "-q", "--hard", "HEAD~1")
+    _move(clone, OTHER, "山东省青岛市崂山区另一路1号")
+    _git(clone, "commit", "-qam", "another move", day="2026-11-22")
+    registry = load_registry(clone, AS_OF)
+    env = {trust.KEY_ENV: str(keys["private"]), "SOURCE_DATE_EPOCH": str(int(NOON.timestamp()))}
+    live = history["sites"][2]
+    out = Output(history["base"] / "forked-site", Previous(live, Manifest()))
+    with pytest.raises(InputError) as caught:
+        trust.publish(registry, out, environ=env)
+    assert f"{live / trust.CHECKPOINT_JSON}: the log of this build" in str(caught.value)
+    assert "does not extend the published one" in str(caught.value)
+    # an honest next build extends it and is published
+    honest = Output(history["base"] / "honest-site", Previous(live, Manifest()))
+    trust.publish(load_registry(history["root"], AS_OF), honest, environ=env)
+
+
 def test_a_dropped_history_is_caught(history: dict[str, Any], keys: dict[str, Path]) -> None:
     def drop(clone: Path) -> None:
         _git(clone, "reset", "-q", "--hard", "HEAD~1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from .checkpoint import (
     TreeHead,
     as_of_problem,
     origin_of,
+    parse_head,
     signing_time,
 )
 from .keys import KEY_ENV, fingerprint, pinned_key, public_pem, signing_key
@@ -194,6 +196,8 @@ def publish(
     count = data.write_data(
         registry, out, extra=state.extra(), prepared=prepared, digests=digests
     )
+    if key is not None and out.previous is not None:
+        refuse_fork(out.previous.site_dir / CHECKPOINT_JSON, state)
     trust = compute(registry, key, env, digests=digests, state=state, now=now)
     files = trust.files()
     published = tiles(state.tree, state.log.entries)
@@ -203,6 +207,30 @@ def publish(
     for rel, content in files.items():
         out.write(rel, content)
     return count
+
+
+def refuse_fork(previous: Path, state: LogState) -> None:
+    """Refuse to sign a log that does not extend the one the live site published (its history
+    was rewritten, or this is another branch): monitors would see a fork. Raises InputError."""
+    try:
+        doc = json.loads(previous.read_bytes())
+        origin, size, root = parse_head(doc["body"].encode("utf-8"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # no published checkpoint of this format to extend
+    if size <= state.tree.size and prefix_root(state.tree, size) == root:
+        return
+    raise InputError(
+        [
+            Problem(
+                str(previous),
+                0,
+                f"the log of this build ({state.tree.size} versions) does not extend the "
+                f"published one ({size} versions, {origin}): the git history of certificates/ "
+                "was rewritten, or this is not main. Build main's history; to publish a new "
+                "history anyway, remove the site folder (every monitor will see the fork)",
+            )
+        ]
+    )
 
 
 def is_signed(environ: Mapping[str, str] | None = None) -> bool:
