@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -214,7 +215,7 @@ def derive(
         for _path, blob in changed:
             entry = cache.known.get(blob)
             if entry is not None:
-                grew |= log.append(_number(entry), entry)
+                grew |= log.append(number_of(entry), entry)
         if grew:
             log.growth.append(Growth(len(log.entries), commit, time))
     for number in sorted(current):
@@ -222,6 +223,11 @@ def derive(
     return log
 
 
-def _number(entry: bytes) -> str:
+# In canonical JSON the top-level "number" is a plain string between two members.
+NUMBER_KEY = re.compile(rb'[{,]"number":"([A-Za-z0-9-]+)"[,}]')
+
+
+def number_of(entry: bytes) -> str:
     """The certificate number of a leaf (its canonical JSON has it as a top-level key)."""
-    return str(json.loads(entry)["number"])
+    found = NUMBER_KEY.search(entry)
+    return found.group(1).decode() if found else str(json.loads(entry)["number"])

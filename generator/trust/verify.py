@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -34,6 +33,7 @@ from .checkpoint import (
     parse_head,
 )
 from .keys import ALGORITHM, fingerprint
+from .log import number_of
 from .publish import pretty
 from .tiles import FOLDER as TILES
 from .tiles import TileError, check_tiles, leaves_of, read_entries
@@ -66,9 +66,6 @@ class Proven:
     file: str
 
 
-NUMBER_KEY = re.compile(rb'[{,]"number":"([A-Za-z0-9-]+)"[,}]')
-
-
 @dataclass
 class LogView:
     """The signed log as read from its tiles: every version, checked against the checkpoint."""
@@ -81,10 +78,7 @@ class LogView:
     def of(cls, entries: list[bytes]) -> LogView:
         latest = {}
         for i, entry in enumerate(entries):
-            # canonical JSON: the top-level "number" is a plain string; else read it fully
-            found = NUMBER_KEY.search(entry)
-            number = found.group(1).decode() if found else json.loads(entry).get("number")
-            latest[str(number)] = i
+            latest[number_of(entry)] = i
         return cls(entries, MerkleTree(leaves_of(entries)), latest)
 
     def check_leaf(
@@ -801,7 +795,7 @@ def _load_log(cp_path: Path, cp: Checkpoint, base: Path | None, report: Report) 
         return
     try:
         view = LogView.of(entries)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, KeyError, TypeError):
         report.fail(prefix + f"{TILES}/entries", "log", "an entry is not a record's JSON")
         return
     if view.tree.root != cp.root_hash:
