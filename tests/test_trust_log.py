@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from test_trust import CT_LEAVES
 
 from generator import data, trust
 from generator.cli import cli
@@ -20,22 +21,9 @@ from generator.load import load_registry
 from generator.output import Output
 from generator.trust.tree import MerkleTree, consistency_proof, leaf_hash, verify_consistency
 
-# The certificate-transparency reference test leaves and consistency proofs (the vectors of
-# the C++ ReferenceSnapshotConsistency, repeated in certificate-transparency-go and
+# The certificate-transparency reference consistency proofs over the CT test leaves (the
+# vectors of the C++ ReferenceSnapshotConsistency, repeated in certificate-transparency-go and
 # transparency-dev/merkle tests), hex.
-CT_LEAVES = [
-    bytes.fromhex(h)
-    for h in (
-        "",
-        "00",
-        "10",
-        "2021",
-        "3031",
-        "40414243",
-        "5051525354555657",
-        "606162636465666768696a6b6c6d6e6f",
-    )
-]
 CT_CONSISTENCY = [
     (1, 1, []),
     (

@@ -15,25 +15,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_trust import _copy_registry
 
 from generator import counterfeits, data, trust
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.output import Output
 
-REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
 NOON = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 NOON_EPOCH = "1795780800"  # 2026-11-27T12:00:00Z
 SUSPENDED = "ASC-2025-000186"  # suspended since 2026-09-28
 VALID = "ASC-2025-000123"
 API = data.API
-
-
-def _copy_registry(root: Path) -> None:
-    root.mkdir(parents=True)
-    for name in ("registry", "certificates"):
-        shutil.copytree(REPO / name, root / name)
 
 
 @pytest.fixture(scope="module")

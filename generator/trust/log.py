@@ -27,12 +27,11 @@ import json
 import os
 import pickle
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import data, source
+from .. import data, history, source
 from .. import schema as schema_mod
 from ..model import Certificate, Registry
 
@@ -71,16 +70,9 @@ class Log:
 
 def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
     try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotepath=off", *args],
-            cwd=root,
-            input=stdin,
-            capture_output=True,
-            check=False,
-        )
-    except OSError:
+        return history.git(root, *args, stdin=stdin)
+    except history.GitError:
         return None
-    return done.stdout if done.returncode == 0 else None
 
 
 def _commits(root: Path) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str]]]]:
