@@ -1007,8 +1007,8 @@ def statement(report: Report, verdict_label: dict[str, str] | None = None) -> li
     days = report.age_days
     age = f"; the data is {days} day{'' if days == 1 else 's'} old" if days is not None else ""
     lines = [
-        f"checkpoint: registry {cp.origin}, {cp.tree_size} records, root {b64(cp.root_hash)}, "
-        f"as of {cp.as_of}, {signed}{age}"
+        f"checkpoint: registry {cp.origin}, log of {cp.tree_size} record versions, "
+        f"root {b64(cp.root_hash)}, as of {cp.as_of}, {signed}{age}"
     ]
     for proven in sorted(report.proven.values(), key=lambda p: p.number):
         label = f" ({labels[proven.verdict]})" if proven.verdict in labels else ""
