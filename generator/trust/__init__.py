@@ -11,8 +11,11 @@ page; leaf hash = SHA-256(0x00 ‖ canonical JSON of ``record``), node = SHA-256
 
 The parts, each testable alone: :mod:`.tree` (RFC 6962 hashing and proofs), :mod:`.keys`
 (Ed25519 key files), :mod:`.checkpoint` (the signed body), :mod:`.note` (C2SP signed notes),
-:mod:`.publish` (a build's checkpoint and proofs), :mod:`.verify` (offline checks),
-:mod:`.cli` (``starmark keygen`` / ``verify``).
+:mod:`.log` (the log's state, from git history), :mod:`.tiles` (the log as tlog-tiles),
+:mod:`.publish` (a build's log, files and checkpoint), :mod:`.verify` (offline verification:
+finding the files, the log, ``--since``), :mod:`.checks` (the checks of each file),
+:mod:`.report` (what verification found and trusts), :mod:`.cli` (``starmark keygen`` /
+``verify``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .checkpoint import (
     parse_head,
     signing_time,
 )
+from .checks import ENTRY_KEYS, LOG_KEYS, check_all, check_checkpoint, check_entry, check_origin
 from .keys import (
     ALGORITHM,
     KEY_ENV,
@@ -61,22 +65,9 @@ from .publish import (
     publish,
     tree_heads,
 )
+from .report import Failure, LogView, Pins, Proven, Report
 from .tree import MerkleTree, b64, leaf_hash, node_hash, record_leaf, root_from_path, unb64
-from .verify import (
-    ENTRY_KEYS,
-    LOG_KEYS,
-    Failure,
-    Pins,
-    Proven,
-    Report,
-    check_all,
-    check_checkpoint,
-    check_entry,
-    check_origin,
-    find_inputs,
-    statement,
-    verify_paths,
-)
+from .verify import find_inputs, statement, verify_paths
 
 __all__ = [
     "ALGORITHM",
@@ -96,6 +87,7 @@ __all__ = [
     "MerkleTree",
     "Pins",
     "LogState",
+    "LogView",
     "Proven",
     "Report",
     "Trust",
