@@ -24,7 +24,7 @@ from .checkpoint import (
 )
 from .keys import ALGORITHM, fingerprint
 from .publish import pretty
-from .report import Pins, Proven, Report, _exact
+from .report import Pins, Proven, Report, check_exact
 from .tree import unb64
 
 ENTRY_KEYS = frozenset({"schema_version", "record", "derived", "links", "log"})
@@ -34,7 +34,7 @@ def check_checkpoint(
     doc: Any, raw: bytes, shown: str, pins: Pins, report: Report
 ) -> Checkpoint | None:
     """Check checkpoint.json: its form, its fields against the signed body, and the signature."""
-    _exact(raw, pretty(doc), shown, report)
+    check_exact(raw, pretty(doc), shown, report)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         report.fail(shown, "format", f"not a starmark checkpoint ('format' must be {FORMAT!r})")
         return None
@@ -370,7 +370,7 @@ def check_all(
     """Check certificates.json: every entry, and that it holds every record of the log.
     ``exact``: its bytes are known to be the signed ones (else its form is checked)."""
     if not exact:
-        _exact(raw, data.canonical_json(doc), shown, report)
+        check_exact(raw, data.canonical_json(doc), shown, report)
     if not isinstance(doc, dict) or not isinstance(doc.get("certificates"), list):
         report.fail(shown, "fields", "no 'certificates' list")
         return {}

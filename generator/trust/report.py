@@ -158,7 +158,8 @@ class Pins:
         return self.now or dt.datetime.now(dt.UTC)
 
 
-def _read_json(path: Path, shown: str, report: Report) -> tuple[Any, bytes] | None:
+def read_json(path: Path, shown: str, report: Report) -> tuple[Any, bytes] | None:
+    """A JSON file's value and bytes, or None after saying in ``report`` why it cannot be read."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -180,9 +181,10 @@ def _read_json(path: Path, shown: str, report: Report) -> tuple[Any, bytes] | No
         return None
 
 
-def _exact(
+def check_exact(
     raw: bytes, expected: bytes, shown: str, report: Report, record: str | None = None
 ) -> None:
+    """The bytes must be the registry's exact form of their value (names the first byte off)."""
     if raw != expected:
         at = next(
             (i for i, (a, b) in enumerate(zip(raw, expected, strict=False)) if a != b),

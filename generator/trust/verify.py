@@ -22,7 +22,7 @@ from .checkpoint import (
 )
 from .checks import check_all, check_checkpoint, check_entry, check_origin
 from .publish import pretty
-from .report import LogView, Pins, Proven, Report, _exact, _read_json
+from .report import LogView, Pins, Proven, Report, check_exact, read_json
 from .tiles import FOLDER as TILES
 from .tiles import TileError, check_tiles, read_entries
 from .tree import b64, consistency_proof, verify_consistency
@@ -217,7 +217,7 @@ def check_since(path: Path, cp: Checkpoint, pins: Pins, report: Report) -> None:
         return
     if raw.lstrip().startswith(b"{"):
         sub = Report()
-        loaded = _read_json(path, shown, sub)
+        loaded = read_json(path, shown, sub)
         old = check_checkpoint(*loaded, shown, pins, sub) if loaded else None
         report.failures += [f for f in sub.failures if f.check != "freshness"]
         if old is None:
@@ -282,7 +282,7 @@ def verify_paths(
         return report
     shown = _shown(found.checkpoint, base)
     report.files.append(shown)
-    loaded = _read_json(found.checkpoint, shown, report)
+    loaded = read_json(found.checkpoint, shown, report)
     if loaded is None:
         return report
     cp = check_checkpoint(*loaded, shown, pins, report)
@@ -301,7 +301,7 @@ def verify_paths(
     if found.all_records is not None:
         shown = _shown(found.all_records, base)
         report.files.append(shown)
-        loaded = _read_json(found.all_records, shown, report)
+        loaded = read_json(found.all_records, shown, report)
         if loaded is not None:
             signed = _check_digest(
                 loaded[1], _listed_name(found.all_records, "all", base), shown, report
@@ -319,7 +319,7 @@ def verify_paths(
     for path in found.records:
         shown = _shown(path, base)
         report.files.append(shown)
-        loaded = _read_json(path, shown, report)
+        loaded = read_json(path, shown, report)
         if loaded is None:
             continue
         entry, raw = loaded
@@ -329,7 +329,7 @@ def verify_paths(
             else None
         )
         if not _check_digest(raw, _listed_name(path, "record", base), shown, report, number):
-            _exact(raw, pretty(entry), shown, report, number)  # what else differs
+            check_exact(raw, pretty(entry), shown, report, number)  # what else differs
         if isinstance(number, str) and path.name != f"{number}.json":
             report.fail(shown, "file name", f"holds record {number}", number)
         if isinstance(number, str) and by_number.get(number) == entry:
