@@ -322,3 +322,43 @@ def test_a_dropped_history_is_caught(history: dict[str, Any], keys: dict[str, Pa
     old = history["sites"][2] / trust.CHECKPOINT_JSON
     found = [str(f) for f in trust.verify_paths([site], _pins(keys), since=old).failures]
     assert any(": consistency: the old log had" in f and "dropped" in f for f in found), found
+
+
+# --- tiles -------------------------------------------------------------------------------------
+
+
+def test_tile_paths_are_the_c2sp_tlog_tiles_ones() -> None:
+    """The spec's example: index 1234067 is written x001/x234/067; a partial tile ends .p/<W>."""
+    from generator.trust import tiles
+
+    assert tiles.index_path(1234067) == "x001/x234/067"
+    assert tiles.index_path(0) == "000" and tiles.index_path(1000) == "x001/000"
+    assert tiles.tile_path(0, 1234067, 256) == "tile/0/x001/x234/067"
+    assert tiles.tile_path(1, 3, 7) == "tile/1/003.p/7"
+    assert tiles.tile_path("entries", 12, 256) == "tile/entries/012"
+
+
+def test_tiles_hold_the_levels_of_the_tree_and_the_entries(tmp_path: Path) -> None:
+    from generator.trust import tiles
+
+    entries = [f'{{"number":"N-{i:05d}"}}'.encode() for i in range(256 * 256 + 300)]
+    tree = _tree(entries)
+    published = tiles.tiles(tree, entries)
+    assert published["tile/0/000"] == b"".join(tree.levels[0][:256])
+    assert published["tile/0/256"] == b"".join(tree.levels[0][256 * 256 : 257 * 256])
+    assert published["tile/0/257.p/44"] == b"".join(tree.levels[0][257 * 256 :])
+    # level 1: the roots of each full 256-leaf subtree; level 2: of each 65,536-leaf one
+    assert published["tile/1/000"] == b"".join(tree.levels[8][:256])
+    assert published["tile/1/001.p/1"] == tree.levels[8][256]
+    assert published["tile/2/000.p/1"] == tree.levels[16][0] == _tree(entries[: 256 * 256]).root
+    bundle = published["tile/entries/257.p/44"]
+    assert bundle[:2] == len(entries[257 * 256]).to_bytes(2, "big")
+    for rel, content in published.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(content)
+    assert tiles.read_entries(tmp_path, len(entries)) == entries
+    assert tiles.check_tiles(tmp_path, tree) == []
+    # one more leaf rewrites only the last tile of level 0 and the last bundle
+    grown = tiles.tiles(_tree([*entries, b"{}"]), [*entries, b"{}"])
+    changed = {rel for rel, content in grown.items() if published.get(rel) != content}
+    assert changed == {"tile/0/257.p/45", "tile/entries/257.p/45"}
