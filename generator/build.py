@@ -202,8 +202,9 @@ def _job() -> tuple[_Job, Output]:
 
 
 def json_unit(number: str, json_inputs: bytes) -> tuple[str, bytes]:
-    """The unit of one certificate's open-data JSON: it holds an inclusion proof, so it
-    depends on every record (and on the checkpoint), not on its own record alone."""
+    """The unit of one certificate's open-data JSON: it names its leaf in the log, which the
+    history of every record decides, so it is keyed by every record (the bytes of an unchanged
+    record's file stay the same, and the output keeps the file)."""
     return f"json:{number}", _hash(json_inputs, number.encode())
 
 
@@ -266,13 +267,13 @@ def listing_inputs(facet: listings.Facet, registry: Registry, base: bytes,
 
 
 def _open_data(_indices: list[int]) -> _Done:
-    """The signed checkpoint and the open data: every record's JSON (with its inclusion
-    proof), all records in one JSON and one CSV."""
+    """The open data (every record's JSON, all records in one JSON and one CSV) and the
+    signed log: its tiles, the file digests and the checkpoint that binds them."""
     job, out = _job()
-    # The signed checkpoint files and a proof per record. Every record is serialized once, or
-    # taken from the cache by the hash of its inputs (the hash its page is reused by).
-    proofs = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
-    return _done([], out, data.write_data(job.registry, out, extra=proofs))
+    # Every record is serialized once, or taken from the cache by the hash of its inputs (the
+    # hash its page is reused by).
+    return _done([], out, trust.publish(job.registry, out, cache_dir=job.cache_dir,
+                                        keys=job.hashes))
 
 
 def _task(args: tuple[Callable[[list[int]], _Done], list[int]]) -> _Done:

@@ -124,6 +124,11 @@ config_file_option = click.option(
 @click.option(
     "-q", "--quiet", is_flag=True, help="No progress bars or informational messages (for CI)."
 )
+@click.option(
+    "--require-signature",
+    is_flag=True,
+    help="Fail (exit 1, site untouched) unless $STARMARK_SIGNING_KEY is set (for CI).",
+)
 @pass_ctx
 def build(
     ctx: Context,
@@ -131,6 +136,7 @@ def build(
     site_dir: Path | None,
     config_file: Path | None,
     quiet: bool,
+    require_signature: bool,
 ) -> None:
     """Validate every record, then build the site.
 
@@ -139,7 +145,13 @@ def build(
     On any error the previous site is left exactly as it was and the exit status is 1.
     """
     from .publish import build_site
+    from .trust import UNSIGNED_WARNING, is_signed
 
+    if not is_signed():
+        if require_signature:
+            raise click.ClickException(f"--require-signature: {UNSIGNED_WARNING}")
+        if not quiet:
+            click.echo(f"warning: {UNSIGNED_WARNING}", err=True)
     report = build_site(
         ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet
     )
@@ -220,8 +232,8 @@ def synth(
 from .commands import register as _register_commands  # noqa: E402
 from .deploy.command import deploy as _deploy  # noqa: E402
 from .deploy.command import hostcheck as _hostcheck  # noqa: E402
-from .trust_cli import keygen as _keygen  # noqa: E402
-from .trust_cli import verify as _verify  # noqa: E402
+from .trust.cli import keygen as _keygen  # noqa: E402
+from .trust.cli import verify as _verify  # noqa: E402
 
 _register_commands(cli)
 cli.add_command(_keygen)

@@ -7,8 +7,8 @@ Every record is serialized once per build (:func:`prepare`): its members in the 
 indented form and in the compact form of ``certificates.json``, and its CSV row. With a cache
 folder, those bytes are kept between builds, keyed by a digest of the record and of everything it
 is derived with, so a build after one record changed serializes only that record; the files are
-then assembled from the bytes, with whatever the build adds per record (the inclusion proof,
-already serialized by :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
+then assembled from the bytes, with whatever the build adds per record (where its current
+version is in the signed log, :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
 with sorted keys (indented by 2, or compact), which tests check.
 """
 
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 from .model import Certificate, Registry
 from .output import Output
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: each record names its leaf in the signed log ("log"), no inline proof
 API = "api/v1"
 CACHE_FOLDER = "data"  # under the build's cache folder
 CACHE_SHARDS = 64  # files of the cache: a changed record rewrites two of them, not all
@@ -614,8 +614,12 @@ def write_data(
     extra: Mapping[str, dict[str, Any]] | None = None,
     *,
     prepared: Prepared | None = None,
+    digests: dict[str, bytes] | None = None,
 ) -> int:
     """Write the open-data files; ``extra`` adds keys (e.g. inclusion proofs) per certificate.
+
+    ``digests``: filled with the SHA-256 of every file written, by site path (what the signed
+    checkpoint binds by digest, :mod:`generator.trust`).
 
     ``prepared``: the records serialized (:func:`prepare`); taken from ``extra`` when that is
     :class:`Serialized` for this registry, else serialized here.
@@ -628,6 +632,12 @@ def write_data(
     orders: dict[tuple[str, ...], list[int]] = {}
     schema_indented, schema_compact = SCHEMA_MEMBERS
     folder = f"{API}/certificates/"
+
+    def write(rel: str, content: bytes) -> None:
+        if digests is not None:
+            digests[rel] = hashlib.sha256(content).digest()
+        out.write(rel, content)
+
     for cert, made in zip(registry.certificates, prepared.fragments, strict=True):
         indented = [made.derived, made.links, made.record, schema_indented]
         compact = [made.derived_compact, made.links_compact, RECORD_KEY + made.canonical]
@@ -641,14 +651,14 @@ def write_data(
             order = orders.get(keys) or orders.setdefault(keys, _order(keys))
             indented = [indented[i] for i in order]
             compact = [compact[i] for i in order]
-        out.write(folder + cert.number + ".json", b"{\n" + b",\n".join(indented) + b"\n}\n")
+        write(folder + cert.number + ".json", b"{\n" + b",\n".join(indented) + b"\n}\n")
         entries += (b"{" + b",".join(compact) + b"}", b",")
-    out.write(f"{API}/certificates.json", _all_records(registry, entries[:-1]))
-    out.write(
+    write(f"{API}/certificates.json", _all_records(registry, entries[:-1]))
+    write(
         f"{API}/certificates.csv",
         CSV_BOM + _Rows().row(CSV_COLUMNS) + b"".join([m.csv_row for m in prepared.fragments]),
     )
-    out.write(f"{API}/record.schema.json", pretty(registry.settings.schema))
+    write(f"{API}/record.schema.json", pretty(registry.settings.schema))
     return len(registry.certificates)
 
 

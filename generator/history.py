@@ -31,7 +31,8 @@ class GitError(Exception):
     """git is missing, the folder is not a repository, or a revision does not exist."""
 
 
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+def git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    """The output of ``git args`` run in ``root``; GitError when it fails or git is missing."""
     try:
         done = subprocess.run(
             ["git", "-c", "core.quotepath=off", *args],
@@ -64,7 +65,7 @@ def last_changed(root: Path, cache_dir: Path | None = None) -> dict[str, dt.date
     if cache_dir is None:
         return _log_dates(root)
     try:
-        head, shallow_path = _git(root, "rev-parse", "HEAD", "--git-path", "shallow").decode(
+        head, shallow_path = git(root, "rev-parse", "HEAD", "--git-path", "shallow").decode(
             "utf-8", "replace").splitlines()[:2]
     except (GitError, ValueError):
         return _log_dates(root)
@@ -120,8 +121,8 @@ def _linear(root: Path, old: str, new: str) -> bool:
     ``git log new`` lists the commits old..new, newest first, before any commit of ``git log
     old``, so the dates of old..new override those of old and nothing else changes."""
     try:
-        _git(root, "merge-base", "--is-ancestor", old, new)
-        merges = _git(root, "rev-list", "--min-parents=2", "--count", f"{old}..{new}")
+        git(root, "merge-base", "--is-ancestor", old, new)
+        merges = git(root, "rev-list", "--min-parents=2", "--count", f"{old}..{new}")
     except GitError:
         return False
     return merges.strip() == b"0"
@@ -131,7 +132,7 @@ def _log_dates(root: Path, revisions: str = "", *, strict: bool = False) -> dict
     """The dates of ``git log [revisions] -- certificates/`` (see :func:`last_changed`);
     empty where git cannot answer, unless ``strict``, which raises :class:`GitError`."""
     try:
-        out = _git(
+        out = git(
             root, "log", "-z", f"--format={_COMMIT}%cs", "--name-only", "--relative",
             *([revisions] if revisions else []), "--", CERTIFICATES,
         )
@@ -164,7 +165,7 @@ class _Old:
 
 def _old_records(root: Path, base: str) -> dict[str, _Old]:
     """Number (file name) → the record file at ``base``."""
-    out = _git(root, "ls-tree", "-r", "-z", base, "--", CERTIFICATES)
+    out = git(root, "ls-tree", "-r", "-z", base, "--", CERTIFICATES)
     records: dict[str, _Old] = {}
     for entry in out.decode("utf-8", "replace").split("\0"):
         if "\t" not in entry:
@@ -179,7 +180,7 @@ def _old_records(root: Path, base: str) -> dict[str, _Old]:
 
 def _changed_paths(root: Path, base: str) -> set[str]:
     """Record paths (relative to root) whose content differs between ``base`` and the disk."""
-    out = _git(root, "diff", "-z", "--name-only", "--no-renames", "--relative", base, "--",
+    out = git(root, "diff", "-z", "--name-only", "--no-renames", "--relative", base, "--",
                CERTIFICATES)
     return {p for p in out.decode("utf-8", "replace").split("\0") if p}
 
@@ -188,7 +189,7 @@ def _read_blobs(root: Path, olds: Sequence[_Old], base: str) -> list[_Old]:
     """Parse the given records at ``base``: one ``git cat-file --batch`` for all of them."""
     if not olds:
         return []
-    out = _git(root, "cat-file", "--batch", stdin="".join(f"{o.blob}\n" for o in olds).encode())
+    out = git(root, "cat-file", "--batch", stdin="".join(f"{o.blob}\n" for o in olds).encode())
     parsed = []
     pos = 0
     for old in olds:
@@ -284,11 +285,11 @@ def history_problems(root: Path, base: str) -> list[Problem]:
     """
     root = root.resolve()
     try:
-        _git(root, "rev-parse", "--show-toplevel")
+        git(root, "rev-parse", "--show-toplevel")
     except GitError as exc:
         raise GitError(f"{root} is not in a git repository ({exc})") from None
     try:
-        _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
+        git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     except GitError:
         raise GitError(f"there is no git revision {base!r} here") from None
     old = _old_records(root, base)

@@ -66,7 +66,7 @@ def test_the_history_cache_gives_what_git_log_gives(tmp_path: Path) -> None:
         _git(root, "commit", "-qam", f"review {path.name}", date=date)
 
     calls: list[tuple[str, ...]] = []
-    git = history._git
+    git = history.git
 
     def counting(where: Path, *args: str, stdin: bytes | None = None) -> bytes:
         calls.append(args)
@@ -75,7 +75,7 @@ def test_the_history_cache_gives_what_git_log_gives(tmp_path: Path) -> None:
     def check() -> None:
         assert history.last_changed(root, cache_dir=cache) == history.last_changed(root)
 
-    history._git = counting  # type: ignore[assignment]
+    history.git = counting  # type: ignore[assignment]
     try:
         check()
         calls.clear()
@@ -94,6 +94,6 @@ def test_the_history_cache_gives_what_git_log_gives(tmp_path: Path) -> None:
         _git(root, "reset", "-q", "--hard", "HEAD~2")  # HEAD moved back: not a descendant
         check()
     finally:
-        history._git = git  # type: ignore[assignment]
+        history.git = git  # type: ignore[assignment]
     dates = history.last_changed(root, cache_dir=cache)
     assert dates[files[0].relative_to(root).as_posix()] == dt.date(2026, 11, 1)

@@ -1,5 +1,5 @@
 """The open data, written fast: every file byte for byte what json.dumps of the whole documents
-gives, whatever the order proofs are asked in, and the cache of serialized records between builds.
+gives, and the cache of serialized records between builds.
 """
 
 from __future__ import annotations
@@ -127,16 +127,13 @@ def test_open_data_is_byte_for_byte_the_whole_documents(
     registry: Registry, size: int | None
 ) -> None:
     part = registry if size is None else _part(registry, size)
-    result = trust.compute(part, None, {})
-    proofs = result.proofs
-    want = reference(part, {number: proofs[number] for number in proofs})
-    fast, plain = Memory(), Memory()
-    assert data.write_data(part, fast, extra=proofs) == len(part.certificates)
-    data.write_data(part, plain, extra={number: proofs[number] for number in proofs})
-    assert list(fast.files) == list(want) == list(plain.files)
+    logged = trust.log_state(part).extra()
+    want = reference(part, logged)
+    fast = Memory()
+    assert data.write_data(part, fast, extra=logged) == len(part.certificates)
+    assert list(fast.files) == list(want)
     for rel, content in want.items():
         assert fast.files[rel] == content, rel
-        assert plain.files[rel] == content, rel
 
 
 def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None:
@@ -144,17 +141,6 @@ def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None
         out = Memory()
         data.write_data(registry, out, extra=extra)
         assert out.files == reference(registry, extra or {})
-
-
-def test_proofs_asked_for_in_any_order_are_the_same(registry: Registry) -> None:
-    proofs = trust.compute(registry, None, {}).proofs
-    numbers = list(proofs)
-    for number in [*reversed(numbers), *numbers[::3], *numbers]:
-        ((key, pretty, compact),) = proofs.members(number)
-        assert key == "proof"
-        assert (pretty, compact) == data.members("proof", proofs[number]["proof"])
-    assert proofs == {number: proofs[number] for number in numbers}
-    assert "not-a-number" not in proofs and len(proofs) == len(numbers)
 
 
 def _cache_files(cache: Path) -> dict[str, tuple[int, int]]:
@@ -195,9 +181,9 @@ def test_records_serialized_once_are_taken_from_the_cache(
     assert 1 <= len(rewritten) <= 2  # the shard that lost the old entry, the one that got the new
 
     out = Memory()
-    data.write_data(changed, out, extra=trust.publish(changed, Memory(), cache_dir=tmp_path))
-    proofs = trust.compute(changed, None, {}).proofs
-    assert out.files == reference(changed, {n: proofs[n] for n in proofs})
+    trust.publish(changed, out, cache_dir=tmp_path, environ={})
+    want = reference(changed, trust.log_state(changed).extra())
+    assert {rel: out.files[rel] for rel in want} == want
 
 
 def test_keys_given_by_the_build_are_used_and_missing_ones_computed(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from generator import search
+from generator import data, search
 from generator.load import load_registry
 from generator.publish import build_site
 
@@ -50,7 +50,7 @@ def test_every_record_has_its_page_json_feed_and_search_entry(built) -> None:
         assert (site / "c" / number / "feed.xml").is_file(), number
     listed = json.loads((site / "api/v1/certificates.json").read_text("utf-8"))
     assert [e["record"]["number"] for e in listed["certificates"]] == numbers
-    assert listed["as_of"] == AS_OF.isoformat() and listed["schema_version"] == 1
+    assert listed["as_of"] == AS_OF.isoformat() and listed["schema_version"] == data.SCHEMA_VERSION
     index = {p.relative_to(site).as_posix(): p.read_bytes() for p in (site / "search").rglob("*") if p.is_file()}
     assert search.entry_count(index) == len(numbers)
 

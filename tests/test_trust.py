@@ -20,13 +20,14 @@ from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from generator import counterfeits, data, notfound, trust, trust_cli
+from generator import counterfeits, data, notfound, trust
 from generator import settings as settings_mod
 from generator.cli import Context
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.output import Output
 from generator.trust import MerkleTree, leaf_hash, node_hash, root_from_path
+from generator.trust import cli as trust_cli
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
@@ -182,23 +183,45 @@ def test_the_committed_public_key_is_an_ed25519_pem_key() -> None:
     assert trust.fingerprint(key).startswith("SHA256:")
 
 
+NOON = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
+NOON_EPOCH = {"SOURCE_DATE_EPOCH": "1795780800"}  # 2026-11-27T12:00:00Z
+
+
 def test_checkpoint_body_is_the_c2sp_layout_and_parses_back() -> None:
     cp = trust.Checkpoint(
-        "https://registry.example.org/", 3, bytes(range(32)), AS_OF, "2026-11-27T00:00:00Z"
+        "registry.example.org", 3, bytes(range(32)), AS_OF, NOON, 7, bytes(32)
     )
     body = cp.body().decode()
     assert body == (
-        "https://registry.example.org/\n3\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
-        "as-of 2026-11-27\nbuilt 2026-11-27T00:00:00Z\n"
+        "registry.example.org\n3\nAAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"
+        "as-of 2026-11-27\ntime 2026-11-27T12:00:00Z\nstale-after-days 7\n"
+        "files AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"
     )
     assert trust.Checkpoint.parse_body(cp.body()) == cp
     with pytest.raises(ValueError):
         trust.Checkpoint.parse_body(cp.body().replace(b"\n3\n", b"\n03\n"))
+    with pytest.raises(ValueError):
+        trust.Checkpoint.parse_body(cp.body().replace(b"time ", b"built "))
 
 
-def test_build_time_comes_from_source_date_epoch_or_the_as_of_date_never_the_clock() -> None:
-    assert trust.built_time(AS_OF, {}) == "2026-11-27T00:00:00Z"
-    assert trust.built_time(AS_OF, {"SOURCE_DATE_EPOCH": "1795780800"}) == "2026-11-27T12:00:00Z"
+def test_the_origin_is_the_site_url_without_scheme() -> None:
+    assert trust.origin_of("https://registry.example.org/") == "registry.example.org"
+    assert trust.origin_of("https://example.org/asc/") == "example.org/asc"
+
+
+def test_signing_time_is_the_clock_or_source_date_epoch() -> None:
+    later = dt.datetime(2026, 11, 28, 8, 30, 15, 999, tzinfo=dt.UTC)
+    assert trust.signing_time(AS_OF, True, NOON_EPOCH, later) == NOON
+    assert trust.signing_time(AS_OF, True, {}, later) == later.replace(microsecond=0)
+    # unsigned: the time vouches for nothing, and keeps unsigned builds reproducible
+    assert trust.signing_time(AS_OF, False, {}, later) == dt.datetime(2026, 11, 27, tzinfo=dt.UTC)
+
+
+def test_an_as_of_date_in_the_future_of_the_signing_time_is_named() -> None:
+    assert trust.as_of_problem(AS_OF, NOON) is None
+    # 14 hours ahead of UTC the next day has begun; two days ahead it has not
+    assert trust.as_of_problem(AS_OF + dt.timedelta(days=1), NOON) is None
+    assert "in the future" in str(trust.as_of_problem(dt.date(2031, 1, 1), NOON))
 
 
 # --- a built registry ----------------------------------------------------------------------------
@@ -226,14 +249,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]) -> di
     _copy_registry(root)
     shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
     registry = load_registry(root, AS_OF)
-    environ = {trust.KEY_ENV: str(keys["private"])}
-    key = trust.signing_key(registry.settings, environ)
-    assert key is not None
-    result = trust.compute(registry, key, environ)
-    out = Output(base / "site")
-    for rel, content in result.files().items():
-        out.write(rel, content)
-    data.write_data(registry, out, extra=result.proofs)
+    environ = {trust.KEY_ENV: str(keys["private"]), **NOON_EPOCH}
+    trust.publish(registry, Output(base / "site"), environ=environ)
     return {"root": root, "site": base / "site", "registry": registry}
 
 
@@ -246,7 +263,7 @@ def _pins(
         built["registry"].settings if settings else None,
         found.number_set,
         found.domain_set,
-        **kw,
+        **({"now": NOON + dt.timedelta(hours=1)} | kw),
     )
 
 
@@ -270,21 +287,25 @@ def _edit_json(path: Path, change: Any, pretty: bool = True) -> None:
     path.write_bytes(trust.pretty(doc) if pretty else data.canonical_json(doc))
 
 
-def test_every_record_carries_its_inclusion_proof(built: dict[str, Any]) -> None:
+def test_every_record_names_its_leaf_in_the_log_published_as_tiles(
+    built: dict[str, Any],
+) -> None:
     site: Path = built["site"]
     entry = json.loads((site / RECORD_FILE).read_bytes())
-    proof = entry["proof"]
     checkpoint = json.loads((site / trust.CHECKPOINT_JSON).read_bytes())
-    assert set(proof) == set(trust.PROOF_KEYS)
-    assert proof["root_hash"] == checkpoint["root_hash"]
-    assert proof["tree_size"] == checkpoint["tree_size"] == len(built["registry"].certificates)
-    assert proof["checkpoint"] == "https://registry.example.org/api/v1/checkpoint.json"
+    assert entry["log"] == {"leaf_index": entry["log"]["leaf_index"]}
+    assert entry["schema_version"] == data.SCHEMA_VERSION == 2
+    # outside git the log holds the records as they are, in number order
     all_doc = json.loads((site / data.API / "certificates.json").read_bytes())
     numbers = [e["record"]["number"] for e in all_doc["certificates"]]
-    assert numbers == sorted(numbers)
-    assert all_doc["certificates"][numbers.index(NUMBER)] == entry
-    assert proof["leaf_index"] == numbers.index(NUMBER)
-    assert proof["leaf_hash"] == trust.b64(leaf_hash(data.canonical_json(entry["record"])))
+    assert numbers == sorted(numbers) and entry["log"]["leaf_index"] == numbers.index(NUMBER)
+    assert checkpoint["tree_size"] == len(numbers)
+    entries = trust.tiles.read_entries(site / data.API, len(numbers))
+    assert entries[numbers.index(NUMBER)] == data.canonical_json(entry["record"])
+    tree = MerkleTree([leaf_hash(e) for e in entries])
+    assert trust.b64(tree.root) == checkpoint["root_hash"]
+    level0 = (site / data.API / "tile/0/000.p" / str(len(numbers))).read_bytes()
+    assert level0 == b"".join(tree.levels[0])
 
 
 def test_the_checkpoint_is_signed_and_openssl_readable(
@@ -296,7 +317,8 @@ def test_the_checkpoint_is_signed_and_openssl_readable(
     trust.read_public_key(keys["public"]).verify(signature, body)  # raises if not
     doc = json.loads((site / trust.CHECKPOINT_JSON).read_bytes())
     assert doc["signed"] is True and doc["body"] == body.decode()
-    assert doc["origin"] == "https://registry.example.org/" and doc["as_of"] == "2026-11-27"
+    assert doc["origin"] == "registry.example.org" and doc["as_of"] == "2026-11-27"
+    assert doc["time"] == "2026-11-27T12:00:00Z"
     openssl = shutil.which("openssl")
     if openssl:
         import subprocess
@@ -325,8 +347,8 @@ def test_the_checkpoint_is_signed_and_openssl_readable(
 def test_builds_are_reproducible(built: dict[str, Any], keys: dict[str, Path]) -> None:
     registry = built["registry"]
     key = trust.read_private_key(keys["private"])
-    one, two = trust.compute(registry, key, {}), trust.compute(registry, key, {})
-    assert one.files() == two.files() and one.proofs == two.proofs
+    one, two = trust.compute(registry, key, NOON_EPOCH), trust.compute(registry, key, NOON_EPOCH)
+    assert one.files() == two.files()
 
 
 def test_verify_passes_on_a_fresh_build_and_says_what_is_proven(
@@ -337,8 +359,8 @@ def test_verify_passes_on_a_fresh_build_and_says_what_is_proven(
     assert set(report.proven) == {c.number for c in built["registry"].certificates}
     lines = trust.statement(report)
     assert (
-        f"record {NUMBER} is in the registry https://registry.example.org/ signed on "
-        "2026-11-27, status valid, as of that date"
+        f"record {NUMBER} is in the registry registry.example.org as signed at "
+        "2026-11-27T12:00:00Z: status valid on 2026-11-27"
     ) in lines
     assert any(f"record {SUSPENDED} " in ln and "status suspended" in ln for ln in lines)
 
@@ -350,6 +372,10 @@ def test_verify_one_downloaded_record_with_its_checkpoint(
     downloads.mkdir()
     shutil.copy(built["site"] / RECORD_FILE, downloads)
     shutil.copy(built["site"] / trust.CHECKPOINT_JSON, downloads)
+    # without the list of file digests the derived fields are bound to nothing
+    failures = _failed(trust.verify_paths([downloads / f"{NUMBER}.json"], _pins(built, keys)))
+    assert any(f.startswith(f"{downloads}/files.sha256: files: missing") for f in failures)
+    shutil.copy(built["site"] / trust.FILES, downloads)
     for pins in (_pins(built, keys), _pins(built, keys, settings=False)):
         report = trust.verify_paths([downloads / f"{NUMBER}.json"], pins)
         assert report.ok, [str(f) for f in report.failures]
@@ -380,14 +406,14 @@ def test_a_flipped_byte_in_a_record_fails_naming_file_record_and_check(
     assert NUMBER not in report.proven
 
 
-def test_an_edited_record_fails_its_hash_and_inclusion_proof(
+def test_an_edited_record_fails_its_digest_and_its_leaf_in_the_log(
     site: Path, built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
     _edit_json(site / RECORD_FILE, lambda d: d["record"].update(score=99))
     report = trust.verify_paths([site], _pins(built, keys))
     checks = {(f.file, f.record, f.check) for f in report.failures}
-    assert (RECORD_FILE, NUMBER, "record hash") in checks
-    assert (RECORD_FILE, NUMBER, "inclusion proof") in checks
+    assert (RECORD_FILE, NUMBER, "digest") in checks
+    assert (RECORD_FILE, NUMBER, "inclusion") in checks
 
 
 def test_a_flipped_byte_in_certificates_json_fails_the_record_and_the_tree(
@@ -397,9 +423,9 @@ def test_a_flipped_byte_in_certificates_json_fails_the_record_and_the_tree(
     _flip(all_file, b'"status":"suspended"', len(b'"status":"sus'))
     report = trust.verify_paths([site], _pins(built, keys))
     where = {(f.file, f.check) for f in report.failures}
-    assert (f"{data.API}/certificates.json", "tree") in where
+    assert (f"{data.API}/certificates.json", "digest") in where
     assert any(
-        f.file.endswith("certificates.json") and f.record and f.check == "record hash"
+        f.file.endswith("certificates.json") and f.record and f.check == "inclusion"
         for f in report.failures
     ), _failed(report)
 
@@ -434,15 +460,25 @@ def test_a_re_signed_body_with_another_key_fails(
     assert any("not the pinned key" in f for f in failures), failures
 
 
-def test_a_flipped_byte_in_a_proof_fails(
+def test_a_flipped_byte_in_the_log_fails(
     site: Path, built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
-    doc = json.loads((site / RECORD_FILE).read_bytes())
-    _flip(site / RECORD_FILE, doc["proof"]["audit_path"][1].encode(), 4)
-    report = trust.verify_paths(
-        [site / RECORD_FILE], _pins(built, keys), site / trust.CHECKPOINT_JSON
-    )
-    assert any(f.check == "inclusion proof" and f.record == NUMBER for f in report.failures), (
+
+    bundle = next(p for p in (site / data.API / "tile" / "entries").rglob("*") if p.is_file())
+    _flip(bundle, NUMBER.encode(), 5)
+    failures = _failed(trust.verify_paths([site], _pins(built, keys)))
+    assert any(
+        "tile/entries" in f and ": log: the log's entries do not hash to the checkpoint's" in f
+        for f in failures
+    ), failures
+
+
+def test_a_record_pointing_at_another_leaf_fails(
+    site: Path, built: dict[str, Any], keys: dict[str, Path]
+) -> None:
+    _edit_json(site / RECORD_FILE, lambda d: d["log"].update(leaf_index=0))
+    report = trust.verify_paths([site], _pins(built, keys))
+    assert any(f.check == "inclusion" and f.record == NUMBER for f in report.failures), (
         _failed(report)
     )
 
@@ -505,13 +541,9 @@ def test_unsigned_build_warns_and_verify_refuses_it_unless_asked(
     keys: dict[str, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.delenv(trust.KEY_ENV, raising=False)
-    out = Output(tmp_path / "site")
-    proofs = trust.publish(built["registry"], out)
-    data.write_data(built["registry"], out, extra=proofs)
-    assert "UNSIGNED" in caplog.text
+    trust.publish(built["registry"], Output(tmp_path / "site"))
     assert not (tmp_path / "site" / trust.CHECKPOINT_SIG).exists()
     doc = json.loads((tmp_path / "site" / trust.CHECKPOINT_JSON).read_bytes())
     assert doc["signed"] is False and doc["signature"] is None
@@ -525,8 +557,8 @@ def test_publish_signs_with_the_key_named_by_the_environment(
     built: dict[str, Any], keys: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(trust.KEY_ENV, str(keys["private"]))
-    out = Output(tmp_path / "site")
-    data.write_data(built["registry"], out, extra=trust.publish(built["registry"], out))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", NOON_EPOCH["SOURCE_DATE_EPOCH"])
+    trust.publish(built["registry"], Output(tmp_path / "site"))
     assert trust.verify_paths([tmp_path / "site"], _pins(built, keys)).ok
 
 
@@ -567,19 +599,24 @@ def test_a_look_alike_origin_is_named(built: dict[str, Any], keys: dict[str, Pat
 def test_verify_command_proves_a_record_and_exits_0(
     built: dict[str, Any], keys: dict[str, Path]
 ) -> None:
-    result = run(trust_cli.verify, built["root"], "--verbose", str(built["site"]))
+    result = run(
+        trust_cli.verify, built["root"], "--verbose", "--at", "2026-11-28", str(built["site"])
+    )
     assert result.exit_code == 0, result.output
     assert (
-        f"record {NUMBER} is in the registry https://registry.example.org/ signed on "
-        "2026-11-27, status valid (有效), as of that date"
+        f"record {NUMBER} is in the registry registry.example.org as signed at "
+        "2026-11-27T12:00:00Z: status valid (有效) on 2026-11-27"
     ) in result.output
+    assert "the data is 1 day old" in result.output and "STALE" not in result.output
+    stale = run(trust_cli.verify, built["root"], "--at", "2026-12-06", str(built["site"]))
+    assert stale.exit_code == 0 and "! STALE: the data is of 2026-11-27, 9 days ago" in stale.output
 
 
 def test_verify_command_names_what_failed_and_exits_1(site: Path, built: dict[str, Any]) -> None:
     _edit_json(site / RECORD_FILE, lambda d: d["record"]["organization"].update(name="假冒公司"))
     result = run(trust_cli.verify, built["root"], str(site / RECORD_FILE))
     assert result.exit_code == 1
-    assert f"✗ {site / RECORD_FILE}: record {NUMBER}: record hash:" in result.output
+    assert f"✗ {site / RECORD_FILE}: record {NUMBER}: inclusion:" in result.output
 
 
 def test_verify_command_needs_a_pinned_key(tmp_path: Path, built: dict[str, Any]) -> None:

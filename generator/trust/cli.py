@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from collections import Counter
 from pathlib import Path
@@ -9,8 +10,8 @@ from typing import Any
 
 import click
 
-from . import counterfeits, trust
-from . import settings as settings_mod
+from .. import counterfeits, trust
+from .. import settings as settings_mod
 
 # More records than this are summarised unless --verbose asks for one line each.
 LIST_LIMIT = 20
@@ -55,7 +56,9 @@ def keygen(obj: Any, out_dir: Path, force: bool) -> None:
         )
 
 
-def _pins(root: Path, public_key: Path | None, allow_unsigned: bool) -> trust.Pins:
+def _pins(
+    root: Path, public_key: Path | None, allow_unsigned: bool, now: dt.datetime | None = None
+) -> trust.Pins:
     settings = None
     if (root / settings_mod.REGISTRY_DIR / settings_mod.SETTINGS_FILE).is_file():
         settings = settings_mod.load(root)
@@ -70,7 +73,7 @@ def _pins(root: Path, public_key: Path | None, allow_unsigned: bool) -> trust.Pi
     except trust.KeyFileError as exc:
         raise click.UsageError(str(exc)) from None
     found = counterfeits.load(settings) if settings is not None else counterfeits.Counterfeits()
-    return trust.Pins(key, settings, found.number_set, found.domain_set, allow_unsigned)
+    return trust.Pins(key, settings, found.number_set, found.domain_set, allow_unsigned, now)
 
 
 @click.command()
@@ -90,6 +93,18 @@ def _pins(root: Path, public_key: Path | None, allow_unsigned: bool) -> trust.Pi
     is_flag=True,
     help="Check the hashes of an unsigned build instead of failing on it.",
 )
+@click.option(
+    "--since",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="An older checkpoint (checkpoint.json, or a checkpoints/<size> tree head): prove the "
+    "log now extends it (nothing rewritten, dropped or forked since).",
+)
+@click.option(
+    "--at",
+    "now",
+    type=click.DateTime(["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d"]),
+    help="Judge the data's age as at this UTC time (YYYY-MM-DDTHH:MM:SSZ). Default: now.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="One line for every record proven.")
 @click.pass_obj
 def verify(
@@ -98,21 +113,28 @@ def verify(
     public_key: Path | None,
     checkpoint: Path | None,
     allow_unsigned: bool,
+    since: Path | None,
+    now: dt.datetime | None,
     verbose: bool,
 ) -> None:
     """Check downloaded records offline against the body's signed checkpoint.
 
     PATH is a built site folder (default: <root>/site), a downloaded certificates.json, or one
     record's JSON (api/v1/certificates/<NUMBER>.json); the checkpoint (api/v1/checkpoint.json)
-    is found next to them or given with --checkpoint. Checks the Ed25519 signature with the
-    pinned public key, every record's hash and inclusion proof, and that the unsigned parts of
-    each record (derived status, links) follow from the signed part. Says what is proven;
-    exits 1 naming the file, record and check of anything that does not hold.
+    is found next to them or given with --checkpoint, files.sha256 and the log's tiles (tile/)
+    beside it. Checks the Ed25519 signature with the pinned public key, that every file is byte
+    for byte the one signed under its name (files.sha256), that the log's entries hash to the
+    signed root, that each record is the latest version of its number in the log (an older one
+    is reported superseded, with what changed), that the derived status
+    follows from the record on the as-of date, and that the as-of date is not after the signing
+    time. Says what is proven and how old the data is (STALE past the registry's
+    stale-after-days); exits 1 naming the file, record and check of anything that does not hold.
     """
     root: Path = obj.root
-    pins = _pins(root, public_key, allow_unsigned)
+    at = now.replace(tzinfo=dt.UTC) if now is not None else None
+    pins = _pins(root, public_key, allow_unsigned, at)
     targets = list(paths) or [root / "site"]
-    report = trust.verify_paths(targets, pins, checkpoint)
+    report = trust.verify_paths(targets, pins, checkpoint, since)
     labels = {s.key: s.zh for s in pins.settings.statuses} if pins.settings else {}
     lines = trust.statement(report, labels)
     if lines:
@@ -128,6 +150,8 @@ def verify(
             f"✓ {len(records)} records are in the registry as signed ({summary}); "
             "--verbose lists each"
         )
+    for line in report.since:
+        click.echo(f"✓ {line}")
     for note in report.notes:
         click.echo(f"! {note}")
     for failure in report.failures:
@@ -141,7 +165,7 @@ def verify(
         click.echo(f"NOT VERIFIED: {n} check{'s' if n != 1 else ''} failed", err=True)
         sys.exit(1)
     click.echo(
-        "verified: only the checkpoint and the JSON records are signed; pages, CSV and "
-        "feeds are not covered",
+        "verified: the checkpoint, the JSON records and the CSV are covered; web pages, "
+        "feeds and artwork are not",
         err=True,
     )
