@@ -342,10 +342,10 @@ class Importer:
         key = rules.fold_number(number)
         if key in seen:
             plan.problems.append(_problem(
-                row.ref, f"证书编号: {number} is already in {seen[key]}; a certificate is one "
+                row.ref, f"证书编号: {number} is already in row {seen[key]}; a certificate is one "
                          "row (its audits and events go to sheet " + HISTORY_SHEET + ")"))
             return
-        seen[key] = row.ref
+        seen[key] = str(row.line)
         row_problems: list[Problem] = []
         tree, places, broken = self._row_tree(row, table.found, table.epoch,
                                               history.get(key, []), row_problems)
@@ -461,8 +461,11 @@ def write(root: Path, outcomes: Iterable[Outcome]) -> int:
             with open(temp, "w", encoding="utf-8", newline="") as handle:
                 handle.write(outcome.text)
             staged.append((temp, root / outcome.display))
+        folders: set[Path] = set()
         for temp, target in staged:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             if target.exists():
                 raise FileExistsError(f"{target} appeared while importing")
             os.replace(temp, target)

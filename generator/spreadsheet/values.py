@@ -9,6 +9,7 @@ cannot be read raises :class:`ValueError` whose text says what to write instead.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -49,6 +50,7 @@ def clean(value: Any) -> str:
     return str(value).strip().strip("\u3000\ufeff").strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold(text: str) -> str:
     return _SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold()
 
@@ -72,6 +74,8 @@ class Cells:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._readers = {name.removeprefix("_read_"): getattr(self, name)
+                         for name in dir(self) if name.startswith("_read_")}
         self.statuses: dict[str, str] = {}
         for status in settings.statuses:
             if status.derived or status.key == "expired":
@@ -123,8 +127,7 @@ class Cells:
         """The record text of a cell of ``kind``; None when the cell is empty."""
         if value is None or (isinstance(value, str) and not clean(value)):
             return None
-        reader = getattr(self, f"_read_{kind}")
-        result: str = reader(value, number_format=number_format, epoch=epoch, record=record)
+        result: str = self._readers[kind](value, number_format=number_format, epoch=epoch, record=record)
         return result
 
     def _read_text(self, value: Any, **_: Any) -> str:

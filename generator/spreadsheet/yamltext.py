@@ -10,6 +10,7 @@ text it writes and compares it with the values it checked, so a slip here cannot
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -30,6 +31,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 SAMPLE_COMMENT = "示例数据 (sample data): a fictional enterprise, not a real company."
 
 
+@functools.lru_cache(maxsize=8192)
 def _plain_ok(text: str, flow: bool, typed: bool = False) -> bool:
     """Whether ``text`` can be written without quotes and read back as the same text
     (``typed``: a date, number or key, which may look like one)."""
