@@ -274,7 +274,8 @@ def test_a_changed_certificate_is_refused_naming_the_lifecycle_command(
     number = "ASC-2025-000059"
     row = next(r for r in certs.iter_rows(min_row=2) if r[0].value == number)
     row[1].value = "暂停"
-    history.append([number, "事件", dt.date(2026, 5, 20), "暂停", None, None, None, "投诉处理不及时"])
+    history.append([number, "事件", dt.date(2026, 5, 20), "暂停", None, None, None,
+                    "投诉处理不及时"])
     book.save(out)
     before = tree(sample_root)
     result = run(sample_root, "import", str(out))

@@ -78,7 +78,8 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
            ("发证日期", "颁发日期", "证书颁发日期", "签发日期", "发证时间", "颁证时间"),
            "本认证周期的开始日", 12),
     Column("有效期至", "Expires", "expires", "date",
-           ("有效期", "到期日期", "有效期截止", "截止日期", "证书有效期至", "有效截止日期", "到期日"),
+           ("有效期", "到期日期", "有效期截止", "截止日期", "证书有效期至", "有效截止日期",
+            "到期日"),
            "颁证日期加有效期年数减一天", 12),
     Column("示例数据", "Sample data", "sample", "bool", ("样例数据",),
            "“是”表示虚构的示例数据；真实证书留空", 8),
@@ -98,7 +99,8 @@ HISTORY_COLUMNS: tuple[Column, ...] = (
     Column("备注", "Note", "note", "text", ("说明",), "仅审核，可选", 30),
     Column("原因", "Reason", "reason", "text", ("事由", "原因说明"),
            "仅事件；暂停、撤销必填", 40),
-    Column("原因（英文）", "Reason (English)", "reason_en", "text", ("英文原因",), "仅事件，可选", 40),
+    Column("原因（英文）", "Reason (English)", "reason_en", "text", ("英文原因",),
+           "仅事件，可选", 40),
 )
 
 # The keys of an audit and of an event, in the order records write them.

@@ -359,8 +359,9 @@ class Importer:
         doc, parse_problems = source.parse_text(text, display)
         if doc is None or parse_problems or doc.data != tree:
             # The writer and the checks disagree: never write what was not checked.
-            plan.problems.append(_problem(row.ref, "internal error: the record text does not "
-                                                   "read back as the checked values; please report"))
+            plan.problems.append(_problem(
+                row.ref, "internal error: the record text does not read back as the checked "
+                         "values; please report"))
             return
         existing = self.existing.get(key)
         if existing is None:

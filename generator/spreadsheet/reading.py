@@ -177,10 +177,10 @@ def _hidden_columns(sheet: Any) -> set[int]:
         for event, element in iterparse(src, events=("start", "end")):
             if element.tag == data_tag:
                 break
-            if event == "end" and element.tag == COL_TAG:
-                if element.get("hidden") in ("1", "true"):
-                    low, high = int(element.get("min", 0)), int(element.get("max", 0))
-                    hidden.update(range(low - 1, high))
+            if event == "end" and element.tag == COL_TAG and element.get("hidden") in ("1",
+                                                                                      "true"):
+                low, high = int(element.get("min", 0)), int(element.get("max", 0))
+                hidden.update(range(low - 1, high))
     return hidden
 
 

@@ -2,8 +2,8 @@
 
 A cell becomes the text a record file holds (``2025-04-01``, ``96.5``, ``valid``): dates as
 Excel dates or serials, 2025/4/1, 2025.4.1, 2025年4月1日 or 1 April 2025; full-width digits;
-stray spaces; lower-case credit codes; 五星级, 5星 or five-star; 有效, 暂停, 撤销, 注销. A value that
-cannot be read raises :class:`ValueError` whose text says what to write instead.
+stray spaces; lower-case credit codes; 五星级, 5星 or five-star; 有效, 暂停, 撤销, 注销.
+A value that cannot be read raises :class:`ValueError` whose text says what to write instead.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Cells:
                 self.statuses[_fold(word)] = status.key
         self.levels: dict[str, str] = {}
         for level in settings.levels:
-            words = [level.key, level.zh, level.en]
+            words: list[str] = [level.key, level.zh, level.en]
             if level.stars:
                 cn = _CN_DIGITS[level.stars] if level.stars < 10 else str(level.stars)
                 words += [f"{n}{unit}" for n in (str(level.stars), cn) for unit in ("星", "星级")]
@@ -115,9 +115,10 @@ class Cells:
         for move in lifecycle.MOVES.values():
             if move.to in lifecycle.FINAL or move.kind in ("suspended", "reinstated"):
                 self.event_kinds.setdefault(_fold(move.zh + "证书"), move.kind)
-        self.results = {_fold(w): key for key, words in AUDIT_RESULTS.items() for w in (key, *words)}
-        for key, words in _RESULT_WORDS.items():
-            for word in words:
+        self.results = {_fold(w): key
+                        for key, words in AUDIT_RESULTS.items() for w in (key, *words)}
+        for key, more in _RESULT_WORDS.items():
+            for word in more:
                 self.results.setdefault(_fold(word), key)
 
     # --- reading ----------------------------------------------------------------------------
@@ -127,7 +128,8 @@ class Cells:
         """The record text of a cell of ``kind``; None when the cell is empty."""
         if value is None or (isinstance(value, str) and not clean(value)):
             return None
-        result: str = self._readers[kind](value, number_format=number_format, epoch=epoch, record=record)
+        result: str = self._readers[kind](value, number_format=number_format, epoch=epoch,
+                                          record=record)
         return result
 
     def _read_text(self, value: Any, **_: Any) -> str:
@@ -204,8 +206,8 @@ class Cells:
     def _read_status(self, value: Any, **_: Any) -> str:
         text = clean(value)
         if _fold(text) in {_fold(w) for w in ("expired", "过期", "已过期")}:
-            raise ValueError("“已过期” is worked out from 有效期至, never recorded; write the status "
-                             "the certificate had (usually 有效)")
+            raise ValueError("“已过期” is worked out from 有效期至, never recorded; write the "
+                             "status the certificate had (usually 有效)")
         allowed = [s.zh for s in self.settings.statuses if not s.derived and s.key != "expired"]
         return _lookup(self.statuses, text, "status", allowed)
 
