@@ -351,3 +351,48 @@ def test_a_score_keeps_the_decimals_its_cell_shows(cells: Cells) -> None:
 def test_headings_are_matched_leniently(heading: str, field: str) -> None:
     column = match(heading, CERTIFICATE_COLUMNS)
     assert column is not None and column.field == field
+
+
+# --- the staff page ----------------------------------------------------------------------
+
+IMPORT_PAGE = REPO / "docs" / "import.md"
+
+
+def test_the_import_page_lists_every_column_from_the_mapping_table() -> None:
+    from generator.scheme import expand_markers
+
+    page = IMPORT_PAGE.read_text("utf-8")
+    assert "<!-- starmark:spreadsheet-columns -->" in page
+    table = expand_markers(page, load_settings(REPO))
+    for column in (*CERTIFICATE_COLUMNS, *HISTORY_COLUMNS):
+        assert f"| {column.header} | {column.en} |" in table
+    for column in CERTIFICATE_COLUMNS[2:]:  # the list itself is never typed on the page
+        assert column.en not in page.split("## English summary")[0]
+
+
+def test_the_worked_example_on_the_import_page_is_what_the_command_prints(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    page = IMPORT_PAGE.read_text("utf-8")
+    lines = [ln for ln in page.splitlines() if ln.startswith("| ")]
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("| 行 |"))
+    table = [[c.strip() for c in ln.strip("|").split("|")] for ln in lines[start:]]
+    heads, rows = table[0][1:], [r[1:] for r in table[2:]]
+    book = Workbook()
+    ws = book.active
+    assert ws is not None
+    ws.title = "Sheet1"
+    ws["A1"] = "2025年获证企业清单（示例数据）"
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(heads))
+    ws.append(heads)
+    score = heads.index("得分")
+    for row in rows:  # scores typed as numbers, except the full-width one (typed as text)
+        ws.append([float(v) if i == score and v.isascii() and v else (v or None)
+                   for i, v in enumerate(row)])
+    book.save(tmp_path / "清单.xlsx")
+    root = empty_registry(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    shown = page.split("$ starmark import --dry-run 清单.xlsx\n", 1)[1].split("```", 1)[0]
+    result = CliRunner().invoke(cli, ["--root", str(root), "import", "--dry-run", "清单.xlsx"])
+    assert result.exit_code == 1
+    for line in shown.strip().splitlines():
+        assert line.removeprefix("note: ") in result.output, line

@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 CERTIFICATES_SHEET = "证书"
 HISTORY_SHEET = "审核与事件"
@@ -41,7 +45,7 @@ _NUMBER_ALIASES = ("证书号", "证书号码", "证书编码", "编号", "证�
 
 CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("证书编号", "Certificate number", "number", "number", _NUMBER_ALIASES,
-           "证书编号，格式见 registry/registry.yaml（例如 ASC-2025-000123）", 18),
+           "证书编号，格式由 registry/registry.yaml 的 number.pattern 规定", 18),
     Column("证书状态", "Status", "status", "status", ("状态", "证书状况"),
            "记录的状态；“已过期”由有效期推出，不填写", 10),
     Column("组织名称", "Organization", "organization.name", "text",
@@ -51,7 +55,7 @@ CERTIFICATE_COLUMNS: tuple[Column, ...] = (
     Column("组织英文名称", "Organization (English)", "organization.name_en", "text",
            ("英文名称", "企业英文名称", "组织名称（英文）"), "可选", 32),
     Column("统一社会信用代码", "Unified social credit code", "organization.credit_code", "code",
-           ("信用代码", "社会信用代码", "统一信用代码", "组织机构代码"),
+           ("信用代码", "社会信用代码", "统一信用代码"),
            "18 位，末位校验码会被核对；小写字母可以", 22),
     Column("所在地区", "Region (GB/T 2260)", "organization.region", "region",
            ("地区", "地区代码", "行政区划代码", "所在地区代码", "区划代码"),
@@ -143,3 +147,20 @@ def match(header: str, columns: tuple[Column, ...]) -> Column | None:
 def by_field(field: str, columns: tuple[Column, ...]) -> Column | None:
     """The column of a record field (``organization.name``), or of a heading."""
     return next((c for c in columns if c.field == field), None) or match(field, columns)
+
+
+EXPLAINED_HEADER = ("工作表 Sheet", "列名 Column", "English", "字段 Field", "取值 Values",
+                    "说明 Notes", "也可写作 Also read as")
+
+
+def explained(settings: Settings) -> list[tuple[str, ...]]:
+    """Every column, explained: the 说明 sheet of an export and the list on the import page."""
+    from .values import Cells
+
+    cells = Cells(settings)
+    return [
+        (sheet, c.header, c.en, c.field, cells.allowed(c.kind), c.about, "、".join(c.aliases))
+        for sheet, columns in ((CERTIFICATES_SHEET, CERTIFICATE_COLUMNS),
+                               (HISTORY_SHEET, HISTORY_COLUMNS))
+        for c in columns
+    ]

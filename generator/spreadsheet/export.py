@@ -22,9 +22,11 @@ from .columns import (
     CERTIFICATE_COLUMNS,
     CERTIFICATES_SHEET,
     EVENTS,
+    EXPLAINED_HEADER,
     HISTORY_COLUMNS,
     HISTORY_SHEET,
     Column,
+    explained,
 )
 from .values import Cells
 
@@ -119,13 +121,9 @@ def write_xlsx(path: Path, records: list[Record], settings: Settings,
     sheet(HISTORY_SHEET, HISTORY_COLUMNS, history_rows(records), False)
 
     about = book.create_sheet(ABOUT_SHEET)
-    about.append(["工作表 / Sheet", "列名 / Column", "English", "字段 / Field",
-                  "允许的值 / Values", "说明 / Notes", "也可写作 / Also read as"])
-    for title, columns in ((CERTIFICATES_SHEET, CERTIFICATE_COLUMNS),
-                           (HISTORY_SHEET, HISTORY_COLUMNS)):
-        for column in columns:
-            about.append([title, column.header, column.en, column.field,
-                          cells.allowed(column.kind), column.about, "、".join(column.aliases)])
+    about.append(list(EXPLAINED_HEADER))
+    for line in explained(settings):
+        about.append(list(line))
     for cell in about[1]:
         cell.font, cell.fill = bold, fill
     for letter, width in zip("ABCDEFG", (12, 18, 26, 26, 50, 50, 40), strict=True):

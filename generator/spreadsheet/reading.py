@@ -145,15 +145,17 @@ def _table(where: str, grid: list[tuple[int, list[Any], list[str]]], hidden: set
                    if i < len(values) and clean(values[i]) != ""}
         if not present:
             continue
-        if number_at is None or number_at not in present.values():
-            texts = [clean(v) for v in values if clean(v)]
-            if texts and _TOTAL.match(texts[0].casefold()):
-                table.notes.append(f"{where}: row {line} ({texts[0]}) is a total row: left out")
-                continue
+        texts = [clean(v) for v in values if clean(v)]
+        number = clean(values[number_at]) if number_at is not None and number_at < len(values) \
+            else ""
+        if _TOTAL.match(texts[0].casefold()) and (not number or number == texts[0]):
+            table.notes.append(f"{where}: row {line} ({texts[0]}) is a total row: left out")
+            continue
         cells = {
-            f: Cell(values[i], f"{prefix}{get_column_letter(i + 1)}{line}",
+            f: Cell(values[i] if i < len(values) else None,
+                    f"{prefix}{get_column_letter(i + 1)}{line}",
                     formats[i] if i < len(formats) else "General")
-            for f, i in positions.items() if i < len(values)
+            for f, i in positions.items()
         }
         table.rows.append(Row(line, f"{prefix}{get_column_letter((number_at or 0) + 1)}{line}",
                               cells))

@@ -292,6 +292,8 @@ class Cells:
             return "、".join(label.zh for label in s.industries.values())
         if kind == "bool":
             return "是、否"
+        if kind == "number":
+            return f"如 {s.number.example}"
         if kind == "record":
             return "审核、事件"
         if kind == "kind":
