@@ -396,3 +396,69 @@ def test_the_worked_example_on_the_import_page_is_what_the_command_prints(
     assert result.exit_code == 1
     for line in shown.strip().splitlines():
         assert line.removeprefix("note: ") in result.output, line
+
+
+# --- refusing bad input without a traceback ----------------------------------------------
+
+
+def test_export_of_an_invalid_registry_prints_the_problems(sample_root: Path,
+                                                           tmp_path: Path) -> None:
+    record = next((sample_root / "certificates").rglob("*.yaml"))
+    record.write_text(record.read_text("utf-8").replace("score: ", "score: x", 1), "utf-8")
+    out = tmp_path / "registry.xlsx"
+    result = run(sample_root, "export", "--xlsx", str(out))
+    assert result.exit_code == 1
+    assert f"certificates/{record.relative_to(sample_root / 'certificates').as_posix()}:" \
+        in result.output
+    assert not out.exists()
+
+
+def test_a_file_that_is_not_a_workbook_is_refused_in_one_line(tmp_path: Path) -> None:
+    root = empty_registry(tmp_path)
+    fake = tmp_path / "清单.xlsx"
+    fake.write_text("not a workbook", "utf-8")
+    result = run(root, "import", str(fake))
+    assert result.exit_code == 1
+    assert "cannot be read as an .xlsx workbook" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_map_is_refused(tmp_path: Path) -> None:
+    root = empty_registry(tmp_path)
+    book = staff_workbook(tmp_path / "清单.xlsx", [staff_row(1, "ASC-2025-000901")])
+    result = run(root, "import", "--map", "证书持有人=holder", str(book))
+    assert result.exit_code == 2 and "write 列名=field" in result.output
+
+
+def test_a_changed_name_is_refused_and_the_record_kept(sample_root: Path, tmp_path: Path) -> None:
+    out, book = _exported(sample_root, tmp_path)
+    certs = book[CERTIFICATES_SHEET]
+    row = next(r for r in certs.iter_rows(min_row=2) if r[0].value == "ASC-2025-000059")
+    row[2].value = "南安闽砺新材料有限公司"
+    book.save(out)
+    before = tree(sample_root)
+    result = run(sample_root, "import", str(out))
+    assert result.exit_code == 1
+    assert "differs in organization" in result.output and "never by import" in result.output
+    assert tree(sample_root) == before
+
+
+def test_history_rows_are_checked_cell_by_cell(sample_root: Path, tmp_path: Path) -> None:
+    out, book = _exported(sample_root, tmp_path)
+    history = book[HISTORY_SHEET]
+    audit = next(r for r in history.iter_rows(min_row=2)
+                 if r[0].value == "ASC-2025-000059" and r[1].value == "审核")
+    audit[7].value = "原因写错了列"  # a reason on an audit
+    audit[2].value = "2025年2月30日"
+    book.save(out)
+    target = empty_registry(tmp_path)
+    result = run(target, "import", str(out))
+    assert result.exit_code == 1
+    line = audit[0].row
+    assert f"{out}:{HISTORY_SHEET}!H{line}: 原因: an audit has no 原因" in result.output
+    assert f"{out}:{HISTORY_SHEET}!C{line}: 日期: '2025年2月30日' is not a real calendar date" \
+        in result.output
+    assert not (target / "certificates").exists()
+    partial = run(target, "import", "--partial", str(out))
+    assert partial.exit_code == 1 and "wrote 45 records" in partial.output
+    assert not list(target.rglob("ASC-2025-000059.yaml"))  # its history had problems

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -76,14 +80,32 @@ def export(obj: Any, xlsx: Path | None, csv_file: Path | None, template: bool,
         records = sorted((data for data, _ in good), key=lambda d: str(d["number"]))
     if xlsx is not None:
         rows = len(records) + sum(len(d["audits"]) + len(d["events"]) for d in records)
-        with _bar(rows, quiet, "export") as bar:
-            write_xlsx(xlsx, records, settings, progress=bar.update)
+        with _bar(rows, quiet, "export") as bar, _replacing(xlsx) as temp:
+            write_xlsx(temp, records, settings, progress=bar.update)
         click.echo(f"wrote {len(records)} certificates to {xlsx}", err=True)
     else:
         assert csv_file is not None
-        second = write_csv(csv_file, records, settings)
+        from .reading import history_csv
+
+        second = history_csv(csv_file)
+        with _replacing(csv_file) as temp, _replacing(second) as temp_second:
+            write_csv(temp, records, settings, temp_second)
         click.echo(f"wrote {len(records)} certificates to {csv_file} and their audits and "
                    f"events to {second}", err=True)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path) -> Iterator[Path]:
+    """A temporary file beside ``path`` that replaces it only when writing it succeeded."""
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix,
+                                    dir=path.parent)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        yield temp
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
 
 
 def _mapping(pairs: tuple[str, ...]) -> dict[str, str]:

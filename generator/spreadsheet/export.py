@@ -134,11 +134,9 @@ def write_xlsx(path: Path, records: list[Record], settings: Settings,
     book.save(path)
 
 
-def write_csv(path: Path, records: list[Record], settings: Settings) -> Path:
-    """Write the certificates to ``path`` and the audits and events beside it (UTF-8 with BOM,
-    which Excel needs to show Chinese); returns the second file's path."""
-    from .reading import history_csv
-
+def write_csv(path: Path, records: list[Record], settings: Settings, second: Path) -> None:
+    """Write the certificates to ``path`` and their audits and events to ``second`` (UTF-8
+    with BOM, which Excel needs to show Chinese)."""
     cells = Cells(settings)
 
     def shown(column: Column, text: str | None, record: str | None) -> str:
@@ -153,10 +151,8 @@ def write_csv(path: Path, records: list[Record], settings: Settings) -> Path:
         out.writerow([c.header for c in CERTIFICATE_COLUMNS])
         for row in certificate_rows(records):
             out.writerow([shown(c, t, None) for c, t in row])
-    second = history_csv(path)
     with open(second, "w", encoding="utf-8-sig", newline="") as handle:
         out = csv.writer(handle)
         out.writerow([c.header for c in HISTORY_COLUMNS])
         for record, row in history_rows(records):
             out.writerow([shown(c, t, record) for c, t in row])
-    return second

@@ -43,6 +43,7 @@ COMMAND_FOR = {
     "surveillance": "surveil", "level-changed": "surveil", "suspended": "suspend",
     "reinstated": "reinstate", "withdrawn": "withdraw", "cancelled": "cancel", "renewed": "renew",
 }
+BROKEN = "!"  # marks, in a history row's cells, a value that could not be read
 _MISSING = re.compile(r"missing required field '([^']+)'")
 _ORDER = ("number", "status", "sample", "organization", "industry", "scope", "standard", "score",
           "level", "issued", "expires", "audits", "events")
@@ -160,6 +161,7 @@ class Importer:
                                         record=record)
             except ValueError as exc:
                 problems.append(_problem(cell.ref, f"{column.header}: {exc}"))
+                refs[BROKEN + column.field] = cell.ref  # its absence is not another problem
                 continue
             if value is None:
                 continue
@@ -220,7 +222,9 @@ class Importer:
             index = len(target)
             places.add((record, index), refs["_row"])
             for key, ref in refs.items():
-                if key != "_row":
+                if key.startswith(BROKEN):
+                    broken.add(f"{record}[{index}].{key.removeprefix(BROKEN)}")
+                elif key != "_row":
                     header = next(c.header for c in HISTORY_COLUMNS if c.field == key)
                     places.add((record, index, key), ref, header)
             target.append(item)
@@ -306,6 +310,8 @@ class Importer:
                     "certificate needs it (another heading? use --map 列名=" + dotted + ")"))
         history: dict[str, list[tuple[str, dict[str, str], dict[str, str]]]] = {}
         history_rows: dict[str, str] = {}
+        # A history row's problems belong to its certificate: with them, it is not written.
+        history_problems: dict[str, list[Problem]] = {}
         if book.history is not None:
             epoch = book.history.epoch
             for row in book.history.rows:
@@ -318,14 +324,15 @@ class Importer:
                 key = rules.fold_number(number)
                 history_rows.setdefault(key, row.ref)
                 history.setdefault(key, []).append(
-                    self._history_item(row, epoch, plan.problems))
+                    self._history_item(row, epoch, history_problems.setdefault(key, [])))
         seen: dict[str, str] = {}
         for row in certificates.rows:
             if progress:
                 progress(1)
-            self._plan_row(row, certificates, history, seen, plan)
+            self._plan_row(row, certificates, history, history_problems, seen, plan)
         for key, ref in history_rows.items():
             if key not in seen:
+                plan.problems += history_problems.get(key, [])
                 plan.problems.append(_problem(ref, f"证书编号: no row for this certificate in "
                                                    f"{certificates.where}"))
         plan.problems.sort(key=_cell_order)
@@ -333,7 +340,8 @@ class Importer:
 
     def _plan_row(self, row: reading.Row, table: reading.Table,
                   history: dict[str, list[tuple[str, dict[str, str], dict[str, str]]]],
-                  seen: dict[str, str], plan: Plan) -> None:
+                  history_problems: dict[str, list[Problem]], seen: dict[str, str],
+                  plan: Plan) -> None:
         cell = row.cells.get("number")
         number = self.cells.read("number", cell.value) if cell is not None else None
         if not number:
@@ -346,7 +354,7 @@ class Importer:
                          "row (its audits and events go to sheet " + HISTORY_SHEET + ")"))
             return
         seen[key] = str(row.line)
-        row_problems: list[Problem] = []
+        row_problems: list[Problem] = list(history_problems.get(key, []))
         tree, places, broken = self._row_tree(row, table.found, table.epoch,
                                               history.get(key, []), row_problems)
         path = self._target(number, tree)
