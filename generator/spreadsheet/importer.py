@@ -11,12 +11,14 @@ problem, unless the caller asks for the clean rows alone.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,6 @@ from .columns import (
     EVENTS,
     HISTORY_COLUMNS,
     HISTORY_SHEET,
-    Column,
 )
 from .values import Cells
 
@@ -211,8 +212,6 @@ class Importer:
             if earned is not None:
                 tree["level"] = earned.key
         if "expires" not in found and "issued" in tree:
-            import datetime as dt
-
             issued = dt.date.fromisoformat(tree["issued"])
             tree["expires"] = lifecycle.expiry_for(issued, s.lifecycle).isoformat()
         audits: list[dict[str, str]] = []
@@ -395,18 +394,14 @@ class Importer:
         return self.root / load.CERTIFICATES_DIR / year / f"{number}{load.RECORD_SUFFIX}"
 
 
-def _decimal(text: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
+def _decimal(text: str) -> Decimal:
     try:
         return Decimal(text)
     except InvalidOperation:
         return Decimal(0)
 
 
-def _date(text: str | None) -> Any:
-    import datetime as dt
-
+def _date(text: str | None) -> dt.date:
     try:
         return dt.date.fromisoformat(text or "")
     except ValueError:
@@ -487,5 +482,3 @@ def write(root: Path, outcomes: Iterable[Outcome]) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-
-__all__ = ["Column", "Importer", "Outcome", "Plan", "write"]
