@@ -439,7 +439,9 @@ def test_a_changed_name_is_refused_and_the_record_kept(sample_root: Path, tmp_pa
     before = tree(sample_root)
     result = run(sample_root, "import", str(out))
     assert result.exit_code == 1
-    assert "differs in organization" in result.output and "never by import" in result.output
+    assert "differs in organization.name: 南安闽砺建材有限公司 → 南安闽砺新材料有限公司;" \
+        in result.output
+    assert "never by import" in result.output
     assert tree(sample_root) == before
 
 

@@ -421,6 +421,19 @@ def _items(tree: Any, key: str) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    """The fields of a record other than its history, by dotted name."""
+    out: dict[str, Any] = {}
+    for key, value in (tree.items() if isinstance(tree, dict) else ()):
+        if key in (AUDITS, EVENTS):
+            continue
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 def _refusal(number: str, old: Any, new: dict[str, Any], shown: str) -> str:
     """Why a row that changes an existing certificate is refused, and what to run instead."""
     for key, label in ((AUDITS, "audit"), (EVENTS, "event")):
@@ -441,8 +454,10 @@ def _refusal(number: str, old: Any, new: dict[str, Any], shown: str) -> str:
                 f"{first.get('kind')} on {first.get('date')}. Changes to an existing certificate "
                 f"are recorded with the lifecycle commands, which keep its history: run "
                 f"`starmark {command} {number} --date {first.get('date')} …`")
-    changed = sorted(k for k in set(new) | set(old or {}) if (old or {}).get(k) != new.get(k))
-    return (f"{number} is in the registry ({shown}) and differs in {', '.join(changed)}; "
+    before, after = _flat(old), _flat(new)
+    changed = [f"{k}: {before.get(k, '(empty)')} → {after.get(k, '(empty)')}"
+               for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    return (f"{number} is in the registry ({shown}) and this row differs in {'; '.join(changed)}; "
             "existing certificates are changed with the lifecycle commands (starmark suspend, "
             "surveil, renew …) or by editing the record and running starmark check, never by "
             "import")
