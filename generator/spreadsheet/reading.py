@@ -90,12 +90,12 @@ def _column_of(value: Any, columns: tuple[Column, ...],
 
 
 def _classify(values: list[Any], mapped: dict[str, str]) -> tuple[Column, ...] | None:
-    """Which table a heading row heads, if any: the one whose columns it names most (three at
-    least, the certificate number among them)."""
+    """Which table a heading row heads, if any: the one whose columns it names most (three
+    different fields at least, the certificate number among them)."""
     best, best_score = None, 0
     for columns in ALL_TABLES:
-        found = [c for c in (_column_of(v, columns, mapped) for v in values) if c is not None]
-        if len(found) >= 3 and len(found) > best_score and any(c.field == "number" for c in found):
+        found = {c.field for c in (_column_of(v, columns, mapped) for v in values) if c}
+        if len(found) >= 3 and len(found) > best_score and "number" in found:
             best, best_score = columns, len(found)
     return best
 
