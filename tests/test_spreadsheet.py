@@ -464,3 +464,18 @@ def test_history_rows_are_checked_cell_by_cell(sample_root: Path, tmp_path: Path
     partial = run(target, "import", "--partial", str(out))
     assert partial.exit_code == 1 and "wrote 45 records" in partial.output
     assert not list(target.rglob("ASC-2025-000059.yaml"))  # its history had problems
+
+
+def test_a_csv_cell_with_a_line_break_stays_one_cell(tmp_path: Path) -> None:
+    root = empty_registry(tmp_path)
+    out = tmp_path / "清单.csv"
+    with open(out, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["证书编号", "组织名称", "统一社会信用代码", "所在地区", "地址", "行业",
+                         "认证范围", "得分", "颁证日期"])
+        writer.writerow(["ASC-2025-000901", "青岛示例电器有限公司", GOOD_CODE, "370212",
+                         "山东省青岛市\n示例路1号", "household-appliances", "家用空调的售后服务",
+                         "92", "2025-04-01"])
+    result = run(root, "import", str(out))
+    assert result.exit_code == 1
+    assert f"{out}:E2: 地址:" in result.output  # one row, the break reported at its cell

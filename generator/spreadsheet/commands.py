@@ -183,7 +183,10 @@ def import_(obj: Any, file: Path, dry_run: bool, partial: bool, maps: tuple[str,
         click.echo(f"{counts}; nothing written (fix them, or import the clean rows with "
                    "--partial)", err=True)
         sys.exit(1)
-    written = write(root, plan.outcomes)
+    try:
+        written = write(root, plan.outcomes)
+    except OSError as exc:
+        raise click.ClickException(f"nothing written: {exc}") from None
     click.echo(f"wrote {written} records under {load.CERTIFICATES_DIR}/; "
                f"{plan.count(UNCHANGED)} unchanged, {plan.count(REFUSED)} refused", err=True)
     if plan.problems:

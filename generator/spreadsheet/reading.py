@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -231,7 +232,9 @@ def _csv_grid(path: Path) -> list[tuple[int, list[Any], list[str]]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("gb18030")  # what Excel in China saves as "CSV"
-    return [(n, list(values), []) for n, values in enumerate(csv.reader(text.splitlines()), 1)]
+    # A quoted cell may hold a line break: the reader, not splitlines, decides where rows end.
+    rows = csv.reader(io.StringIO(text, newline=""))
+    return [(n, list(values), []) for n, values in enumerate(rows, 1)]
 
 
 def history_csv(path: Path) -> Path:
