@@ -454,9 +454,9 @@ def _refusal(number: str, old: Any, new: dict[str, Any], shown: str) -> str:
                 f"{first.get('kind')} on {first.get('date')}. Changes to an existing certificate "
                 f"are recorded with the lifecycle commands, which keep its history: run "
                 f"`starmark {command} {number} --date {first.get('date')} …`")
-    before, after = _flat(old), _flat(new)
-    changed = [f"{k}: {before.get(k, '(empty)')} → {after.get(k, '(empty)')}"
-               for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    was, now = _flat(old), _flat(new)
+    changed = [f"{k}: {was.get(k, '(empty)')} → {now.get(k, '(empty)')}"
+               for k in sorted(set(was) | set(now)) if was.get(k) != now.get(k)]
     return (f"{number} is in the registry ({shown}) and this row differs in {'; '.join(changed)}; "
             "existing certificates are changed with the lifecycle commands (starmark suspend, "
             "surveil, renew …) or by editing the record and running starmark check, never by "
