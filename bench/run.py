@@ -594,6 +594,8 @@ def main() -> None:
     parser.add_argument("--working-tree", action="store_true",
                         help="measure generator/ as it is now, not as committed (HEAD)")
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--import-rows", type=int, default=10_000, metavar="N",
+                        help="rows for bench/bench_import.py (spreadsheet import; 0: skip)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     if args.full and 100_000 not in sizes:
@@ -612,6 +614,9 @@ def main() -> None:
         "utf-8")
     write_results(args.results, about, results, rate, " ".join(sys.argv[1:]))
     print(f"\nwrote {args.results}", flush=True)
+    if args.import_rows:
+        subprocess.run([PYTHON, str(ROOT / "bench" / "bench_import.py"), "--rows",
+                        str(args.import_rows)], check=True)
 
 
 if __name__ == "__main__":

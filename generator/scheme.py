@@ -414,6 +414,17 @@ def _fields(ctx: _Context, arg: str | None) -> str:
     return _table(header, rows)
 
 
+@marker("spreadsheet-columns", block=True)
+def _spreadsheet_columns(ctx: _Context, arg: str | None) -> str:
+    """The columns `starmark export` writes and `starmark import` reads (generator/spreadsheet)."""
+    from .spreadsheet.columns import EXPLAINED_HEADER, explained
+
+    rows = [[text(sheet), text(head), text(en), _code(field), text(values), text(about),
+             text(aliases)] for sheet, head, en, field, values, about, aliases in explained(
+                 ctx.settings)]
+    return _table(list(EXPLAINED_HEADER), rows)
+
+
 @marker("api-examples", block=True)
 def _api_examples(ctx: _Context, arg: str | None) -> str:
     """curl and Python examples against the registry's own site_url."""
