@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from . import data, feeds, listings, marks, pages, search, trust
+from . import check, data, feeds, listings, marks, pages, search, trust
 from .model import Certificate, Registry
 from .output import Manifest, Output, Previous, Record, digest_parts
 from .shell import Shell
@@ -429,6 +429,15 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             out.unit("search", search_inputs, sorted(index))
             report.search_entries = search.entry_count(index)
         clock.lap("search")
+
+        # The bulk check's status index (api/v1/status/): every record's periods, by number.
+        status_inputs = _hash(everything, b"status index")
+        if out.reuse("status", status_inputs) is None:
+            status_files = check.build_index(registry)
+            for rel, content in status_files.items():
+                out.write(rel, content)
+            out.unit("status", status_inputs, sorted(status_files))
+        clock.lap("status")
 
         with bar(len(stale), "listings", quiet) as stage:
             for done in listed:

@@ -218,12 +218,14 @@ def synth(
 
 # Commands defined in other modules register themselves here (one line each).
 from .commands import register as _register_commands  # noqa: E402
+from .status import status as _status  # noqa: E402
 from .trust_cli import keygen as _keygen  # noqa: E402
 from .trust_cli import verify as _verify  # noqa: E402
 
 _register_commands(cli)
 cli.add_command(_keygen)
 cli.add_command(_verify)
+cli.add_command(_status)
 
 
 def main() -> None:
