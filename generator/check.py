@@ -55,12 +55,13 @@ numbers on a given day and today; export and print the result.
 
 # 核查证书名单 <span lang="en">Check a list of certificates</span>
 
-粘贴一组证书编号（例如投标企业提交的证书），可选填一个日期（例如投标截止日），即可查看每张证书在该日和今天的状态与星级。\
-结果可导出为 CSV 表格，也可打印存档；打印件注明核查时间和所依据的签名检查点。\
-<span lang="en">Paste a list of certificate numbers and, optionally, a date (such as a bid \
-deadline) to see each certificate's status and star level on that day and today. Export the table as CSV, or \
-print it for the file: the printout names the time of the check and the signed checkpoint it \
-was answered from.</span>
+粘贴一组证书编号（例如投标企业提交的证书），可选填一个日期（例如投标截止日），
+即可查看每张证书在该日和今天的状态与星级。结果可导出为 CSV 表格，也可打印存档；
+打印件注明核查时间和所依据的签名检查点。
+<span lang="en">Paste a list of certificate numbers and, optionally, a date (such as a bid
+deadline) to see each certificate's status and star level on that day and today. Export the
+table as CSV, or print it for the file: the printout names the time of the check and the
+signed checkpoint it was answered from.</span>
 [招投标核查说明 <span lang="en">Guide for tender officers</span>](../tenders.md)
 """
 

@@ -92,8 +92,8 @@ def _day(cert: Certificate, found: tuple[periods.Period, ...], day: dt.date,
             "reason": reason, "reason_en": reason_en}
 
 
-def answers(item: Item, on: dt.date | None, today: dt.date, settings: Settings) -> dict[str, Any]:
-    """What ``starmark status --json`` prints for one number."""
+def answers(item: Item, on: list[dt.date], today: dt.date, settings: Settings) -> dict[str, Any]:
+    """What ``starmark status --json`` prints for one number (``on``: the days asked)."""
     out: dict[str, Any] = {"input": item.typed, "found": item.cert is not None}
     if item.cert is None:
         out["number"] = item.counterfeit.value if item.counterfeit else None
@@ -104,8 +104,8 @@ def answers(item: Item, on: dt.date | None, today: dt.date, settings: Settings) 
     out["number"] = item.cert.number
     out["organisation"] = item.cert.organization.name
     out["url"] = settings.certificate_url(item.cert.number)
-    if on is not None:
-        out["on"] = _day(item.cert, item.found, on, settings)
+    if on:
+        out["on"] = [_day(item.cert, item.found, day, settings) for day in on]
     out["today"] = _day(item.cert, item.found, today, settings)
     return out
 
@@ -129,22 +129,23 @@ def render(result: dict[str, Any]) -> str:
     if not result["found"]:
         return f"{typed}  未找到 not in the registry"
     lines = [f"{result['number']}  {result['organisation']}  {result['url']}"]
-    if "on" in result:
-        lines.append(_line("on   ", result["on"]))
+    for answer in result.get("on", []):
+        lines.append(_line("on   ", answer))
     lines.append(_line("today", result["today"]))
     return "\n".join(lines)
 
 
 @click.command()
 @click.argument("numbers", nargs=-1, metavar="NUMBER...")
-@click.option("--on", "on", metavar="DATE", help="The day to check (YYYY-MM-DD), e.g. the bid "
-              "deadline. Today's status is always shown too.")
+@click.option("--on", "on", metavar="DATE", multiple=True,
+              help="The day to check (YYYY-MM-DD), e.g. the bid deadline; may be repeated. "
+                   "Today's status is always shown too.")
 @click.option("--file", "list_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A list of numbers (one a line, an Excel column, commas or spaces; UTF-8 or "
                    "GB 18030); - reads standard input.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a line, for programs.")
 @click.pass_obj
-def status(obj: Any, numbers: tuple[str, ...], on: str | None, list_file: Path | None,
+def status(obj: Any, numbers: tuple[str, ...], on: tuple[str, ...], list_file: Path | None,
            as_json: bool) -> None:
     """Status and star level of certificates on a day and today (招投标核查).
 
@@ -159,12 +160,12 @@ def status(obj: Any, numbers: tuple[str, ...], on: str | None, list_file: Path |
       starmark status --on 2026-05-20 --file suppliers.txt
     """
     root = Path(getattr(obj, "root", "."))
-    day: dt.date | None = None
-    if on is not None:
+    days: list[dt.date] = []
+    for text in on:
         try:
-            day = dt.date.fromisoformat(on)
+            days.append(dt.date.fromisoformat(text))
         except ValueError:
-            raise click.BadParameter(f"{on!r} is not a date; write YYYY-MM-DD",
+            raise click.BadParameter(f"{text!r} is not a date; write YYYY-MM-DD",
                                      param_hint="--on") from None
     settings = load_settings(root)
     text = "\n".join(numbers)
@@ -179,7 +180,7 @@ def status(obj: Any, numbers: tuple[str, ...], on: str | None, list_file: Path |
     today = load.as_of_default()
     missing = 0
     for item in items:
-        result = answers(item, day, today, settings)
+        result = answers(item, days, today, settings)
         missing += not result["found"]
         click.echo(json.dumps(result, ensure_ascii=False) if as_json else render(result))
     if missing:
