@@ -49,7 +49,8 @@ def test_text_output_names_the_deciding_entry() -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ASC-2024-000052  天津瑞通家居物流有限公司")
-    assert "on    2025-05-20  暂停 Suspended · 达标级 Compliant  [since 2025-03-10: 暂停" in lines[1]
+    assert "on    2025-05-20  暂停 Suspended · 达标级 Compliant  [since 2025-03-10: 暂停" in (
+        lines[1])
     assert "today 2026-11-27  已撤销 Withdrawn" in lines[2]
 
 
@@ -72,8 +73,8 @@ def test_a_reported_counterfeit_is_flagged_and_counts_as_unknown() -> None:
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_a_list_file_pasted_from_excel(tmp_path: Path, encoding: str) -> None:
     listing = tmp_path / "供应商.txt"
-    listing.write_text("证书编号\r\nASC-2025-000123\r\nasc 2025 000140\r\n\r\nASC－2024－000052\r\n",
-                       encoding=encoding)
+    text = "证书编号\r\nASC-2025-000123\r\nasc 2025 000140\r\n\r\nASC－2024－000052\r\n"
+    listing.write_text(text, encoding=encoding)
     result = run(REPO, "--json", "--file", str(listing))
     assert result.exit_code == 0, result.output
     assert [a["number"] for a in answers(result)] == ["ASC-2025-000123", "ASC-2025-000140",

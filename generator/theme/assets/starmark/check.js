@@ -252,7 +252,8 @@ function bind(box) {
       el("th", { scope: "col" }, `今日 ${today} `, en(`Today ${today}`)));
     const body = el("tbody");
     rows.forEach((r, i) => {
-      const typed = el("span", { class: "sm-check__input" }, `输入 `, en("typed"), `：${r.typed.join("、")}`);
+      const shown = r.typed.length > 1 || r.typed[0] !== r.number;
+      const typed = shown ? el("span", { class: "sm-check__input" }, "输入 ", en("typed"), `：${r.typed.join("、")}`) : null;
       if (r.found) {
         const link = el("a", { href: new URL(`c/${r.number}/`, root).href, class: "sm-mono" }, r.number);
         body.append(el("tr", { class: "sm-check__row", "data-number": r.number, "data-on": r.on?.status ?? "", "data-today": r.today.status },
