@@ -199,6 +199,9 @@ def check_page_html(settings: Settings) -> str:
     lower = html.escape(settings.number.example.lower())
     return "\n".join([
         '<link rel="stylesheet" href="../assets/starmark/periods.css">',
+        # check.js imports these: fetched with the page rather than after check.js arrives.
+        '<link rel="modulepreload" href="../assets/starmark/search.js">',
+        '<link rel="modulepreload" href="../assets/starmark/periods.js">',
         '<div class="sm-check" data-starmark-check>',
         '<form class="sm-check__form" action="./" method="get">',
         '<p class="sm-check__field"><label for="sm-check-q">证书编号'
