@@ -116,9 +116,9 @@ def browser_times(base: str, numbers: list[str], chromium: Any) -> dict[str, Any
         sizes: dict[str, float] = {}
         urls: dict[str, str] = {}
         cdp.on("Network.requestWillBeSent",
-               lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+               lambda e, urls=urls: urls.__setitem__(e["requestId"], e["request"]["url"]))
         cdp.on("Network.loadingFinished",
-               lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+               lambda e, sizes=sizes: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
         text = "\n".join(numbers)
         if mode == "paste":
             page.goto(base + "check/", wait_until="load")
@@ -138,7 +138,8 @@ def browser_times(base: str, numbers: list[str], chromium: Any) -> dict[str, Any
             elapsed = (time.perf_counter() - started) * 1000
         rows = page.locator(".sm-check__row[data-number]").count()
         out[mode] = {"ms": round(elapsed), "requests": len(sizes),
-                     "index_requests": sum(1 for i in sizes if "/api/v1/status/" in urls.get(i, "")),
+                     "index_requests": sum(1 for i in sizes
+                                           if "/api/v1/status/" in urls.get(i, "")),
                      "kb": round(sum(sizes.values()) / 1024, 1), "rows": rows}
         context.close()
     return out
