@@ -62,7 +62,7 @@ numbers on a given day and today; export and print the result.
 deadline) to see each certificate's status and star level on that day and today. Export the
 table as CSV, or print it for the file: the printout names the time of the check and the
 signed checkpoint it was answered from.</span>
-[招投标核查说明 <span lang="en">Guide for tender officers</span>](../tenders.md)
+<a href="../tenders/">招投标核查说明 <span lang="en">Guide for tender officers</span></a>
 """
 
 # Between numbers: line breaks, tabs, commas, semicolons and the enumeration comma, in any width
