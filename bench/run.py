@@ -612,6 +612,9 @@ def main() -> None:
         "utf-8")
     write_results(args.results, about, results, rate, " ".join(sys.argv[1:]))
     print(f"\nwrote {args.results}", flush=True)
+    # The bulk check (/check/) against the largest registry built (its own section of results).
+    subprocess.run([PYTHON, str(ROOT / "bench" / "bench_check.py"), "--size", str(max(sizes)),
+                    "--results", str(args.results)], check=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import lifecycle
 from .model import Certificate
@@ -35,21 +35,22 @@ NOT_ISSUED_LABEL = ("尚未颁发", "Not yet issued")
 # Audits whose score takes effect when the certificate they lead to is issued.
 _ISSUING_AUDITS = {"initial": "issued", "recertification": "renewed"}
 EVENT, AUDIT, EXPIRY = "event", "audit", "expiry"
+_DAY = dt.timedelta(days=1)
+# The level each score earns, by the registry's levels: the same few scores recur in every record.
+_LEVELS: dict[tuple[Any, ...], dict[Decimal, str | None]] = {}
 
 
-@dataclass(frozen=True)
-class Opening:
+class Opening(NamedTuple):
     """What opened a period: an event or an audit (its index in the record), or the end of
     the validity (``date`` is then the last day of validity)."""
 
     entry: str  # event, audit or expiry
-    index: int | None
+    at: int | None  # its index in the record's events or audits
     kind: str | None
     date: dt.date
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     """Days ``start`` to ``end`` (inclusive; None: without limit) with one status and level."""
 
     start: dt.date | None
@@ -92,11 +93,15 @@ def periods(cert: Certificate, settings: Settings) -> tuple[Period, ...]:
     refused = {i for i, _ in replayed.refusals}
     moves = [i for i in range(len(events)) if i not in refused]
     event_days = [events[i].date for i in moves]
+    on_day: dict[dt.date, list[int]] = {}
+    for i in moves:
+        on_day.setdefault(events[i].date, []).append(i)
     starts = [events[i].date for i in moves if events[i].kind in ("issued", "renewed")]
     ends = [lifecycle.expiry_for(s, rules) for s in starts[:-1]]
     ends += [cert.expires] if starts else []
     scored = _effective(cert)
     score_days = [day for day, _ in scored]
+    levels = _LEVELS.setdefault(settings.levels, {})
 
     def state_on(day: dt.date) -> tuple[str, str | None, Decimal | None]:
         at = bisect.bisect_right(event_days, day)
@@ -108,52 +113,53 @@ def periods(cert: Certificate, settings: Settings) -> tuple[Period, ...]:
         if cycle and state in (lifecycle.VALID, lifecycle.SUSPENDED) and day > ends[cycle - 1]:
             status = EXPIRED
         seen = bisect.bisect_right(score_days, day)
-        score = cert.audits[scored[seen - 1][1]].score if seen else None
-        level = settings.level_for(score) if score is not None else None
-        return status, level.key if level else None, score
+        if not seen:
+            return status, None, None
+        score = cert.audits[scored[seen - 1][1]].score
+        assert score is not None  # _effective keeps scored audits only
+        if score not in levels:
+            level = settings.level_for(score)
+            levels[score] = level.key if level else None
+        return status, levels[score], score
 
     boundaries = set(event_days) | set(score_days)
-    boundaries |= {end + dt.timedelta(days=1) for end in ends}
+    boundaries |= {end + _DAY for end in ends}
     out: list[Period] = []
     before: tuple[str, str | None, Decimal | None] = (NOT_ISSUED, None, None)
     start: dt.date | None = None
     opened: Opening | None = None
     for day in sorted(boundaries):
         now = state_on(day)
-        moving = [i for i in moves if events[i].date == day
-                  and lifecycle.MOVES[events[i].kind].to is not None]
+        today = on_day.get(day, [])
+        moving = [i for i in today if lifecycle.MOVES[events[i].kind].to is not None]
         if now == before and not moving:
             continue
-        out.append(Period(start, day - dt.timedelta(days=1), *before, opened))
+        out.append(Period(start, day - _DAY, *before, opened))
+        opened = _opening(cert, day, now[0], before[0], today, moving, ends, scored)
         start, before = day, now
-        opened = _opening(cert, day, now, out[-1].status if out else NOT_ISSUED, moving, ends,
-                          scored)
     out.append(Period(start, None, *before, opened))
     return tuple(out)
 
 
-def _opening(cert: Certificate, day: dt.date, now: tuple[str, str | None, Decimal | None],
-             was: str, moving: list[int], ends: list[dt.date],
+def _opening(cert: Certificate, day: dt.date, status: str, was: str, today: list[int],
+             moving: list[int], ends: list[dt.date],
              scored: list[tuple[dt.date, int]]) -> Opening:
-    """The entry that decides the period starting on ``day`` (see the module docstring)."""
-    if now[0] == EXPIRED and was != EXPIRED:
-        end = day - dt.timedelta(days=1)
-        if end in ends:
-            return Opening(EXPIRY, None, None, end)
+    """The entry that decides the period starting on ``day`` (see the module docstring):
+    ``today`` are the events of the day, ``moving`` those that move the state machine."""
+    if status == EXPIRED and was != EXPIRED and day - _DAY in ends:
+        return Opening(EXPIRY, None, None, day - _DAY)
     if moving:
-        i = moving[-1]
-        return Opening(EVENT, i, cert.events[i].kind, day)
-    on_day = [i for i, e in enumerate(cert.events) if e.date == day]
-    changed = [i for i in on_day if cert.events[i].kind == "level-changed"]
+        return Opening(EVENT, moving[-1], cert.events[moving[-1]].kind, day)
+    changed = [i for i in today if cert.events[i].kind == "level-changed"]
     if changed:
         return Opening(EVENT, changed[-1], "level-changed", day)
     audits = [i for d, i in scored if d == day]
     if audits:
         audit = cert.audits[audits[-1]]
         return Opening(AUDIT, audits[-1], audit.kind, audit.date)
-    if on_day:
-        return Opening(EVENT, on_day[0], cert.events[on_day[0]].kind, day)
-    return Opening(EXPIRY, None, None, day - dt.timedelta(days=1))
+    if today:
+        return Opening(EVENT, today[0], cert.events[today[0]].kind, day)
+    return Opening(EXPIRY, None, None, day - _DAY)
 
 
 def on(found: Sequence[Period], day: dt.date) -> Period:
@@ -179,7 +185,7 @@ def as_json(found: Sequence[Period]) -> list[dict[str, Any]]:
             "score": _number(p.score),
             "opened_by": None if p.opened_by is None else {
                 "entry": p.opened_by.entry,
-                "index": p.opened_by.index,
+                "index": p.opened_by.at,
                 "kind": p.opened_by.kind,
                 "date": p.opened_by.date.isoformat(),
             },
@@ -216,7 +222,7 @@ def opening_label(cert: Certificate, opening: Opening | None) -> tuple[str, str,
 
         zh, en = AUDIT_KINDS[opening.kind or ""]
         return f"{zh}通过", f"{en} passed", None, None
-    event = cert.events[opening.index or 0]
+    event = cert.events[opening.at or 0]
     move = lifecycle.MOVES[event.kind]
     return move.zh, move.en, event.reason, event.reason_en
 
