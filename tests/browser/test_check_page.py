@@ -76,6 +76,13 @@ def check_page(browser: Any, base_url: str) -> Any:
         context.close()
 
 
+def paste(page: Any, text: str, day: dt.date) -> None:
+    """Paste a list and a day into the form, and ask."""
+    page.fill("#sm-check-q", text)
+    page.fill("#sm-check-on", day.isoformat())
+    page.click(".sm-check__form button[type=submit]")
+
+
 def expected(registry: Registry, number: str, day: dt.date) -> str:
     found = periods.periods(registry.get(number), registry.settings)
     return periods.on(found, day).status
@@ -83,9 +90,7 @@ def expected(registry: Registry, number: str, day: dt.date) -> str:
 
 def test_a_pasted_list_is_answered_for_the_day_and_today(check_page, registry, mixed) -> None:
     page = check_page()
-    page.fill("#sm-check-q", mixed["text"])
-    page.fill("#sm-check-on", ON.isoformat())
-    page.click(".sm-check__form button[type=submit]")
+    paste(page, mixed["text"], ON)
     page.wait_for_selector("[data-check-summary]", timeout=15_000)
     screenshot(page, "check-360x740")
     rows = page.locator(".sm-check__row")
@@ -140,9 +145,7 @@ def test_without_a_date_only_today_is_answered(check_page, registry) -> None:
 
 def test_csv_export_opens_in_excel_and_runs_no_formula(check_page, mixed, registry) -> None:
     page = check_page()
-    page.fill("#sm-check-q", mixed["text"])
-    page.fill("#sm-check-on", ON.isoformat())
-    page.click(".sm-check__form button[type=submit]")
+    paste(page, mixed["text"], ON)
     page.wait_for_selector("[data-check-csv]", timeout=15_000)
     with page.expect_download() as info:
         page.click("[data-check-csv]")

@@ -3,7 +3,7 @@
 // generator/check.py; splitList agrees with check.split_list, compactNumber and crc32 are the
 // search's own (search.js), and the periods are only looked up (periods.js), never derived here.
 
-import { compactNumber, crc32 } from "./search.js";
+import { compactNumber, crc32, indexReader } from "./search.js";
 import { isDay, localDay, periodOn } from "./periods.js";
 
 export const FORMAT = 1;
@@ -154,23 +154,7 @@ function bind(box) {
   const out = box.querySelector("[data-check-out]");
   if (!form || !textarea || !dateInput || !out) return;
   const root = new URL("../../", import.meta.url); // this file is <site>/assets/starmark/check.js
-  const index = new URL("api/v1/status/", root);
-  const cache = new Map();
-  const fetchJson = (path) => {
-    if (!cache.has(path)) {
-      const version = path === "meta.json" ? Promise.resolve(null) : fetchJson("meta.json").then((m) => m.version);
-      const loading = version.then(async (v) => {
-        const url = new URL(path, index);
-        if (v) url.searchParams.set("v", v); // a new build never mixes with cached old shards
-        const response = await fetch(url, path === "meta.json" ? { cache: "no-cache" } : {});
-        if (!response.ok) throw new Error(`${response.status} ${url}`);
-        return response.json();
-      });
-      loading.catch(() => cache.delete(path));
-      cache.set(path, loading);
-    }
-    return cache.get(path);
-  };
+  const fetchJson = indexReader(new URL("api/v1/status/", root));
   const checkpoint = () => fetch(new URL("api/v1/checkpoint.json", root), { cache: "no-cache" })
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status} checkpoint.json`))))
     .then(checkpointFields);
@@ -183,17 +167,17 @@ function bind(box) {
 
   async function run(text, day) {
     const mine = ++seq;
-    const meta = await fetchJson("meta.json");
-    const numbers = splitList(text, meta.example);
-    const url = new URL(window.location.href);
-    url.search = "";
-    if (day) url.searchParams.set("on", day);
-    if (numbers.length) url.searchParams.set("q", numbers.join(","));
-    window.history.replaceState(window.history.state, "", url);
-    out.replaceChildren();
-    if (!numbers.length) return;
     out.setAttribute("aria-busy", "true");
     try {
+      const meta = await fetchJson("meta.json");
+      const numbers = splitList(text, meta.example);
+      const url = new URL(window.location.href);
+      url.search = "";
+      if (day) url.searchParams.set("on", day);
+      if (numbers.length) url.searchParams.set("q", numbers.join(","));
+      window.history.replaceState(window.history.state, "", url);
+      out.replaceChildren();
+      if (!numbers.length) return;
       const now = new Date();
       const signed = await (point ?? (point = checkpoint()));
       let today = localDay(now);
