@@ -27,14 +27,12 @@ keep in agreement with it) cuts a pasted list into numbers; ``starmark status`` 
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import html
 import json
 import re
 import unicodedata
 import zlib
-from dataclasses import dataclass
 from typing import Any
 
 from . import counterfeits, periods
@@ -47,7 +45,6 @@ INDEX_DIR = "api/v1/status"
 MAX_NUMBERS = 1000  # numbers one check answers
 PER_SHARD = 24  # entries per shard, about: 100 numbers of 100,000 fetch ~100 small files
 PAGE = "check/index.md"
-PAGE_URL = "check/"
 PAGE_MARKDOWN = """---
 description: 批量核查证书编号在某日和今天的状态与星级，可导出和打印。Check a list of certificate \
 numbers on a given day and today; export and print the result.
@@ -164,28 +161,6 @@ def build_index(registry: Registry) -> dict[str, bytes]:
         **labels(settings),
     })
     return files
-
-
-@dataclass(frozen=True)
-class Answer:
-    """One status on one day: the period's status and level with their names, and its start."""
-
-    status: str
-    status_zh: str
-    status_en: str
-    level: str | None
-    level_zh: str
-    level_en: str
-    since: str | None
-
-
-def answer(found: tuple[periods.Period, ...], day: dt.date, settings: Settings) -> Answer:
-    """The answer for ``day`` from a certificate's periods (what the page and CLI show)."""
-    period = periods.on(found, day)
-    zh, en = periods.status_label(settings, period.status)
-    level_zh, level_en = periods.level_label(settings, period.level)
-    return Answer(period.status, zh, en, period.level, level_zh, level_en,
-                  period.start.isoformat() if period.start else None)
 
 
 def check_page_html(settings: Settings) -> str:

@@ -60,10 +60,6 @@ class Period(NamedTuple):
     score: Decimal | None
     opened_by: Opening | None
 
-    def covers(self, day: dt.date) -> bool:
-        """Whether ``day`` falls in this period."""
-        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
-
 
 def _effective(cert: Certificate) -> list[tuple[dt.date, int]]:
     """Each passed audit with a score: the day its score takes effect, and its index.

@@ -121,7 +121,7 @@ def _line(label: str, a: dict[str, Any]) -> str:
 def render(result: dict[str, Any]) -> str:
     """One number's answer as lines of text."""
     typed = ", ".join(result["input"])
-    if result["counterfeit"] if not result["found"] else False:
+    if not result["found"] and result["counterfeit"]:
         c = result["counterfeit"]
         note = f" {c['note']}" if c["note"] else ""
         return (f"{result['number']}  !! 假冒证书编号 REPORTED COUNTERFEIT: never issued by this "
