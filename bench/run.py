@@ -617,6 +617,9 @@ def main() -> None:
     if args.import_rows:
         subprocess.run([PYTHON, str(ROOT / "bench" / "bench_import.py"), "--rows",
                         str(args.import_rows)], check=True)
+    # The bulk check (/check/) against the largest registry built (its own section of results).
+    subprocess.run([PYTHON, str(ROOT / "bench" / "bench_check.py"), "--size", str(max(sizes)),
+                    "--results", str(args.results)], check=True)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 
 from tqdm import tqdm
 
-from . import data, feeds, listings, marks, pages, search, trust
+from . import check, data, feeds, listings, marks, pages, search, trust
 from .model import Certificate, Registry
 from .output import Manifest, Output, Previous, Record, digest_parts
 from .shell import Shell
@@ -430,6 +430,17 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             out.unit("search", search_inputs, sorted(index))
             report.search_entries = search.entry_count(index)
         clock.lap("search")
+
+        # The bulk check's status index (api/v1/status/): every record's periods, by number.
+        # Periods do not depend on the as-of date: a new day alone keeps the index.
+        status_inputs = _hash(settings_inputs(registry),
+                              *(repr(cert).encode("utf-8") for cert in certs))
+        if out.reuse("status", status_inputs) is None:
+            status_files = check.build_index(registry)
+            for rel, content in status_files.items():
+                out.write(rel, content)
+            out.unit("status", status_inputs, sorted(status_files))
+        clock.lap("status")
 
         with bar(len(stale), "listings", quiet) as stage:
             for done in listed:

@@ -233,6 +233,7 @@ from .commands import register as _register_commands  # noqa: E402
 from .deploy.command import deploy as _deploy  # noqa: E402
 from .deploy.command import hostcheck as _hostcheck  # noqa: E402
 from .spreadsheet.commands import COMMANDS as _SPREADSHEET_COMMANDS  # noqa: E402
+from .status import status as _status  # noqa: E402
 from .trust.cli import keygen as _keygen  # noqa: E402
 from .trust.cli import verify as _verify  # noqa: E402
 
@@ -243,6 +244,7 @@ cli.add_command(_deploy)
 cli.add_command(_hostcheck)
 for _command in _SPREADSHEET_COMMANDS:
     cli.add_command(_command)
+cli.add_command(_status)
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from . import periods
 from .model import Certificate, Registry
 from .output import Output
 
@@ -135,6 +136,7 @@ def derived_dict(cert: Certificate, registry: Registry) -> dict[str, Any]:
         "industry_en": industry.en,
         "first_issued": cert.first_issued.isoformat(),
         "last_changed": cert.last_changed.isoformat(),
+        "periods": periods.as_json(periods.periods(cert, settings)),
     }
 
 
@@ -459,7 +461,7 @@ def package_digest() -> bytes:
     lifecycle) and the Python that runs it."""
     h = hashlib.blake2b(CACHE_FORMAT, digest_size=12)
     h.update(sys.version.encode())
-    for name in ("data.py", "model.py", "settings.py", "lifecycle.py"):
+    for name in ("data.py", "model.py", "settings.py", "lifecycle.py", "periods.py"):
         h.update(name.encode() + b"\0" + (Path(__file__).parent / name).read_bytes() + b"\0")
     return h.digest()
 

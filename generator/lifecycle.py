@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .settings import Lifecycle
 
@@ -122,6 +122,8 @@ class Replay:
     state: str | None
     refusals: list[tuple[int, str]]
     suspended_since: dt.date | None = None
+    # The state after each event, in order (a refused event leaves the state as it was).
+    states: list[str | None] = field(default_factory=list)
 
 
 def replay(events: Iterable[EventIn], rules: Lifecycle) -> Replay:
@@ -136,6 +138,7 @@ def replay(events: Iterable[EventIn], rules: Lifecycle) -> Replay:
         why = refusal(result.state, event)
         if why:
             result.refusals.append((i, why))
+            result.states.append(result.state)
             continue
         if event.kind == "reinstated" and result.suspended_since is not None:
             deadline = suspension_deadline(result.suspended_since, rules)
@@ -153,6 +156,7 @@ def replay(events: Iterable[EventIn], rules: Lifecycle) -> Replay:
         elif event.kind == "reinstated":
             result.suspended_since = None
         result.state = after(result.state, event.kind)
+        result.states.append(result.state)
         last = event.date
     return result
 

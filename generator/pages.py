@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import lifecycle
+from . import lifecycle, periods
 from .model import Audit, Certificate, Event, Registry
 from .templating import render, score_text
 
@@ -110,6 +110,7 @@ def page_context(
         "first_issued": cert.first_issued,
         "last_changed": cert.last_changed,
         "reinstatable": standing.verdict == lifecycle.SUSPENDED,
+        "periods": periods.rows(cert, settings),
     }
 
 

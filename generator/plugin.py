@@ -24,7 +24,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, counterfeits, listings, notfound, scheme, search, shell, sitemap
+from . import build, check, counterfeits, listings, notfound, scheme, search, shell, sitemap
 from .errors import InputError
 from .load import as_of_default, load_registry
 from .model import Registry
@@ -62,6 +62,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.shells: dict[int, shell.Shell] = {}
         self.report: build.BuildReport | None = None
         self.own_search_page = False
+        self.own_check_page = False
         self.preloaded: Registry | None = None  # set by publish: the registry it checked
         # Set by publish for one build: the live site to link from, the folder to assemble the
         # site in (the spare tree) and the manifest of what that folder holds already.
@@ -144,6 +145,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.own_search_page = files.get_file_from_path(SEARCH_PAGE) is None
         if self.own_search_page:
             files.append(File.generated(config, SEARCH_PAGE, content="# 查询证书 Search\n"))
+        self.own_check_page = files.get_file_from_path(check.PAGE) is None
+        if self.own_check_page:
+            files.append(File.generated(config, check.PAGE, content=check.PAGE_MARKDOWN))
         if files.get_file_from_path(LIST_PAGE) is None:
             content = listings.index_markdown(self.registry, lambda slug: f"{slug}/")
             files.append(File.generated(config, LIST_PAGE, content=content))
@@ -170,7 +174,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             page.meta.update({"title": shell.TITLE, "description": shell.DESCRIPTION,
                               "starmark_head": shell.HEAD, "hide": ["navigation", "toc"]})
             return markdown
-        if page.file.src_uri == SEARCH_PAGE:
+        if page.file.src_uri in (SEARCH_PAGE, check.PAGE):
             page.meta.setdefault("hide", ["toc"])
         try:
             return scheme.expand_markers(markdown, self.registry.settings, self.stats())
@@ -185,6 +189,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             return shell.CONTENT
         if page.file.src_uri == SEARCH_PAGE and self.own_search_page:
             return html + search.search_page_html(self.registry.settings)
+        if page.file.src_uri == check.PAGE and self.own_check_page:
+            return html + check.check_page_html(self.registry.settings)
         return html
 
     def on_post_template(self, output_content: str, /, *, template_name: str,

@@ -23,9 +23,10 @@ from generator.settings import Settings, load
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 # The pages this suite is about; docs/marks.md belongs to the mark-usage work and is linked to.
-PAGES = ("index", "verify", "standard", "procedure", "statuses", "open-data", "about")
+PAGES = ("index", "verify", "standard", "procedure", "statuses", "open-data", "about", "tenders")
 LINKED_ELSEWHERE = {"marks.md"}  # docs pages owned by others
-GENERATED_PAGES = {"search/index.md", "list/index.md", "counterfeits/index.md"}  # added by the starmark plugin
+GENERATED_PAGES = {"search/index.md", "list/index.md", "counterfeits/index.md",
+                   "check/index.md"}  # added by the starmark plugin
 EXTENSIONS = ["attr_list", "md_in_html", "tables", "toc", "admonition"]
 STATS = {"total": 9, "valid": 5, "suspended": 1, "withdrawn": 1, "cancelled": 1, "expired": 1}
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -41,6 +41,7 @@ def allowed(message: dict) -> bool:
 def pages(site: Path, samples: dict) -> list[Path]:
     chosen = [site / "index.html", site / "list" / "index.html",
               site / "list" / "all" / "index.html", site / "search" / "index.html",
+              site / "check" / "index.html",
               site / "404.html"]
     chosen += [site / "c" / s.cert.number / "index.html" for s in samples.values()]
     return [p for p in chosen if p.exists()]

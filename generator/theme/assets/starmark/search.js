@@ -450,23 +450,17 @@ function resultItem(x, root, n) {
   return item;
 }
 
-function bind(box) {
-  if (box.dataset.starmarkBound) return;
-  box.dataset.starmarkBound = "1";
-  const form = box.querySelector("form");
-  const input = form?.querySelector('input[name="q"]');
-  const out = box.querySelector("[data-starmark-results]");
-  const hint = box.querySelector("template[data-starmark-number-hint]");
-  if (!form || !input || !out) return;
-  const root = new URL("../../", import.meta.url); // this file is <site>/assets/starmark/search.js
-  const index = new URL("search/idx/", root);
+/** fetchJson(path) for a sharded index under the URL `index` whose meta.json names the build's
+ * version: the other files are fetched with ?v=<version>, so that a new build never mixes with
+ * cached old ones; meta.json itself is revalidated. Each file is fetched once. */
+export function indexReader(index) {
   const cache = new Map();
   const fetchJson = (path) => {
     if (!cache.has(path)) {
       const version = path === "meta.json" ? Promise.resolve(null) : fetchJson("meta.json").then((m) => m.version);
       const loading = version.then(async (v) => {
         const url = new URL(path, index);
-        if (v) url.searchParams.set("v", v); // a new build never mixes with cached old shards
+        if (v) url.searchParams.set("v", v);
         const response = await fetch(url, path === "meta.json" ? { cache: "no-cache" } : {});
         if (!response.ok) throw new Error(`${response.status} ${url}`);
         return response.json();
@@ -476,6 +470,19 @@ function bind(box) {
     }
     return cache.get(path);
   };
+  return fetchJson;
+}
+
+function bind(box) {
+  if (box.dataset.starmarkBound) return;
+  box.dataset.starmarkBound = "1";
+  const form = box.querySelector("form");
+  const input = form?.querySelector('input[name="q"]');
+  const out = box.querySelector("[data-starmark-results]");
+  const hint = box.querySelector("template[data-starmark-number-hint]");
+  if (!form || !input || !out) return;
+  const root = new URL("../../", import.meta.url); // this file is <site>/assets/starmark/search.js
+  const fetchJson = indexReader(new URL("search/idx/", root));
 
   let seq = 0;
   let timer = 0;
