@@ -18,6 +18,7 @@ import re
 import shlex
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,7 +30,10 @@ from generator.cli import cli
 REPO = Path(__file__).resolve().parent.parent
 DOCUMENTS = ("README.md", "docs/publishing.md")
 DEFAULT_DAY = dt.date(2026, 11, 27)  # for an example that names no date
-PLACEHOLDER = re.compile(r"^(?:[A-Z]|NUMBER|REV|PATHS?|编号|命令)$|…|^\[|^~")
+PLACEHOLDER = re.compile(
+    r"^(?:[A-Z]|NUMBER|REV|PATHS?|编号|命令|托管方式)$|…|^\[|^~"
+    r"|\b(?:BUCKET|PREFIX|USER|HOST|PATH|DEST|FILE|LIST)\b"  # s3://BUCKET/PREFIX, USER@HOST:/PATH
+)
 FENCE = re.compile(r"^\s*```(\w*)\s*$")
 INLINE = re.compile(r"`(starmark [^`]+)`")
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
@@ -43,7 +47,7 @@ class Example:
 
     @property
     def argv(self) -> list[str]:
-        return shlex.split(self.command)[1:]
+        return shlex.split(self.command, comments=True)[1:]
 
     @property
     def day(self) -> dt.date:
@@ -79,7 +83,16 @@ def examples(document: str) -> list[Example]:
         elif not line.lstrip().startswith(("|", "#")):  # not a table row, not a heading
             found += [Example(document, number, span) for span in INLINE.findall(line)
                       if not _mention(span)]
-    return [e for e in found if not any(PLACEHOLDER.search(t) for t in shlex.split(e.command))]
+    return [e for e in found if not any(PLACEHOLDER.search(t) for t in shlex.split(e.command))
+            and not _over_ssh(e)]
+
+
+def _over_ssh(example: Example) -> bool:
+    """`starmark deploy USER@HOST:/PATH` needs a real SSH server: the rsync transport is tested
+    on a local folder in tests/test_deploy_e2e.py, and no test may reach another machine."""
+    words = example.argv
+    return (len(words) > 1 and words[0] == "deploy"
+            and re.match(r"^[^/]*@[^/]*:", words[1]) is not None)
 
 
 def _mention(span: str) -> bool:
@@ -141,7 +154,8 @@ def _run(root: Path, example: Example, monkeypatch: pytest.MonkeyPatch) -> Resul
 
 @pytest.mark.parametrize("example", ALL, ids=str)
 def test_every_documented_example_works_as_written(
-    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    example: Example, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
 ) -> None:
     root = _copy(tmp_path)
     if example.argv[0] == "check":
@@ -155,9 +169,42 @@ def test_every_documented_example_works_as_written(
         before = next(e for e in shown if e.argv[0] == "suspend")
         done = _run(root, before, monkeypatch)
         assert done.exit_code == 0, f"{before}\n{done.output}"
+    if example.argv[0] in ("deploy", "hostcheck"):
+        # What staff do first: build the site these commands publish or check.
+        built = CliRunner().invoke(cli, ["--root", str(root), "build", "--quiet", "--as-of",
+                                         example.day.isoformat()])
+        assert built.exit_code == 0, built.output
+    if example.argv[0] == "deploy" and example.argv[1].startswith("s3://"):
+        _s3_bucket(example.argv[1], request.getfixturevalue("s3_endpoint"), monkeypatch, tmp_path)
     result = _run(root, example, monkeypatch)
     assert result.exit_code == 0, f"{example}\n{result.output}"
     assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server (moto) on loopback, for the documented deploy examples."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+def _s3_bucket(dest: str, endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Credentials in the environment, as a CI job sets them, and the bucket the example names."""
+    import boto3
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "docs-example", "AWS_SECRET_ACCESS_KEY": "x",
+                        "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+                        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+                        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    bucket = dest.removeprefix("s3://").split("/")[0]
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
 
 
 def test_documented_output_is_what_the_command_prints(
