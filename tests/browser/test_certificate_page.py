@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
+    AS_OF,
     PHONES,
     VERDICTS,
+    YEAR_LATER,
     add_style,
     contrast,
     distance,
@@ -21,16 +23,21 @@ from browser_helpers import (
     is_green,
     is_red,
     parse,
+    pinned_context,
     screenshot,
 )
 
-BANNER = ".sm-cert .sm-verdict"
+from generator import pages
+from generator.model import standing
+
+BANNER = ".sm-cert .sm-verdict:not([hidden])"  # the shown one (see freshness.js)
 
 # What the shopper must be able to tell apart by colour as well as by word and icon.
 HUES = {
     "valid": ("green", is_green),
     "suspended": ("amber", is_amber),
     "withdrawn": ("red", is_red),
+    "cancelled": ("grey", lambda rgb: not is_green(rgb) and not is_red(rgb) and not is_amber(rgb)),
     "expired": ("not green", lambda rgb: not is_green(rgb)),
 }
 
@@ -122,6 +129,7 @@ LARGEST_BLOCK = """() => {
         if (!n.textContent.trim()) continue;
         let block = n.parentElement;
         if (block.closest('script, style, noscript, template')) continue;
+        if (getComputedStyle(block).visibility !== 'visible') continue;
         while (block !== document.body && getComputedStyle(block).display.startsWith('inline')
                && getComputedStyle(block).display !== 'inline-block') block = block.parentElement;
         const range = document.createRange();
@@ -152,8 +160,8 @@ def test_verdict_is_the_largest_block_on_the_first_screen(browser, base_url, reg
     """For every sample certificate, whatever the length of a name, a scope or a reason: the
     verdict is the largest thing on the first screen (what LCP measures)."""
     width, height = PHONES[phone]
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  device_scale_factor=1, is_mobile=True, java_script_enabled=False)
+    context = pinned_context(browser, viewport={"width": width, "height": height},
+                             device_scale_factor=1, is_mobile=True, java_script_enabled=False)
     try:
         page = context.new_page()
         wrong = {}
@@ -196,20 +204,62 @@ def test_skip_link_and_in_page_links_lead_somewhere(open_page, samples):
     assert header - 1 <= top <= header + 40, (top, header)
 
 
-def test_no_layout_shift_when_scripts_run(open_page, samples):
-    with_js = open_page(samples["suspended"].path)
-    with_js.wait_for_timeout(500)
-    shifts = with_js.evaluate("""() => new Promise(resolve => {
-        const total = [];
-        new PerformanceObserver(list => list.getEntries().forEach(e => total.push(e.value)))
-            .observe({type: 'layout-shift', buffered: true});
-        setTimeout(() => resolve(total), 200);
-    })""")
+# Every layout-shift entry since the page started loading.
+SHIFTS = """() => new Promise(resolve => {
+    const total = [];
+    new PerformanceObserver(list => list.getEntries().forEach(e => total.push(e.value)))
+        .observe({type: 'layout-shift', buffered: true});
+    setTimeout(() => resolve(total), 200);
+})"""
+
+BOX = "el => { const r = el.getBoundingClientRect(); return [r.top, r.height]; }"
+
+# The verdict banners a visitor sees (the page also holds hidden ones freshness.js may show).
+SHOWN_BANNERS = """() => [...document.querySelectorAll('.sm-verdict')]
+    .filter(b => getComputedStyle(b).visibility === 'visible')
+    .map(b => ({cls: b.className, top: b.getBoundingClientRect().top,
+                height: b.getBoundingClientRect().height, text: b.innerText}))"""
+
+
+@pytest.mark.parametrize("today", (AS_OF, YEAR_LATER), ids=("on-the-build-day", "a-year-later"))
+@pytest.mark.parametrize("verdict", VERDICTS)
+def test_no_layout_shift_when_scripts_run(open_page, samples, verdict, today):
+    """Whatever freshness.js changes for the viewer's date (a stale page, a verdict that has
+    expired since the build) moves nothing: no layout shift, the same boxes as without it."""
+    path = samples[verdict].path
+    with_js = open_page(path, today=today)
+    with_js.wait_for_timeout(300)
+    shifts = with_js.evaluate(SHIFTS)
     assert sum(shifts) == 0, f"layout shifts: {shifts}"
-    without_js = open_page(samples["suspended"].path, js=False)
-    box = "el => { const r = el.getBoundingClientRect(); return [r.top, r.height]; }"
-    assert with_js.eval_on_selector(BANNER, box) == without_js.eval_on_selector(BANNER, box)
+    without_js = open_page(path, js=False, today=today)
+    for selector in (".sm-cert > .sm-stack", ".sm-fresh", "h1.sm-org", ".sm-facts"):
+        assert with_js.eval_on_selector(selector, BOX) == without_js.eval_on_selector(selector, BOX)
+    assert len(with_js.evaluate(SHOWN_BANNERS)) == 1, "one verdict banner is shown"
     assert not with_js.problems, with_js.problems
+
+
+def test_a_year_after_the_build_every_page_says_what_a_build_that_day_would(
+        browser, base_url, registry):
+    """The viewer's clock a year after the build: each page shows the verdict a build on that
+    day would give, says that its data is old, and shows one banner."""
+    context = pinned_context(browser, YEAR_LATER, viewport={"width": 360, "height": 640},
+                             is_mobile=True)
+    try:
+        page = context.new_page()
+        wrong = {}
+        for cert in registry.certificates:
+            page.goto(f"{base_url}c/{cert.number}/")
+            expected = standing(cert, registry.settings, YEAR_LATER).verdict
+            live = page.eval_on_selector(".sm-cert", "el => el.dataset.liveVerdict")
+            banners = page.evaluate(SHOWN_BANNERS)
+            stale = page.eval_on_selector(
+                '[data-sm-show="stale"]', "el => getComputedStyle(el).visibility")
+            if (live != expected or len(banners) != 1
+                    or f"sm-verdict--{expected}" not in banners[0]["cls"] or stale != "visible"):
+                wrong[cert.number] = (expected, live, banners, stale)
+        assert not wrong, wrong
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("verdict", ("valid", "withdrawn"))
@@ -222,7 +272,7 @@ def test_works_with_javascript_off(open_page, samples, registry, verdict):
     assert sample.zh in banner.inner_text() and sample.en in banner.inner_text()
     assert page.locator("h1").inner_text().startswith(sample.cert.organization.name)
     history = page.locator(".sm-timeline li")
-    assert history.count() == len(sample.cert.audits) + len(sample.cert.events)
+    assert history.count() == len(pages.history(sample.cert))
     assert history.first.is_visible()
     # The details and the links are there and lead somewhere.
     assert page.locator(".sm-facts").first.is_visible()
@@ -263,11 +313,11 @@ def test_text_at_200_percent_loses_nothing(open_page, samples):
         return bad;
     }""")
     assert not overflow, overflow
-    word = page.locator(".sm-verdict__word")
+    word = page.locator(BANNER + " .sm-verdict__word")
     assert word.is_visible()
-    lines = page.eval_on_selector(".sm-verdict__zh", "el => el.getClientRects().length")
+    lines = page.eval_on_selector(BANNER + " .sm-verdict__zh", "el => el.getClientRects().length")
     assert lines == 1, "the verdict word is broken over lines"
-    size = page.eval_on_selector(".sm-verdict__word",
+    size = page.eval_on_selector(BANNER + " .sm-verdict__word",
                                  "el => parseFloat(getComputedStyle(el).fontSize)")
     assert size >= 40
 
