@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import lifecycle
+from . import counterfeits, lifecycle
 from .model import Audit, Certificate, Event, Registry
 from .templating import render, score_text
 
@@ -138,6 +138,7 @@ def page_context(
         "last_changed": cert.last_changed,
         "reinstatable": standing.verdict == lifecycle.SUSPENDED,
         "suspension": _lapsed_suspension(cert, standing.verdict),
+        "report_url": counterfeits.report_link(settings),
         # The page's clock may be later than the build's (freshness.js): what it may turn into.
         "may_expire": standing.verdict in (lifecycle.VALID, lifecycle.SUSPENDED),
         "may_be_overdue": bool(standing.next_surveillance and not standing.surveillance_overdue),

@@ -401,3 +401,89 @@ def test_menu_opens_without_javascript(open_page, samples):
     source = page.locator(".md-sidebar--primary .md-source__repository")
     if source.count():
         assert source.first.inner_text().strip() not in ("", "None")
+
+
+# Every colour a box paints in the first screen: text, background, borders, SVG fill.
+FIRST_SCREEN_PAINT = """height => {
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        const s = getComputedStyle(el);
+        if (!r.width || !r.height || r.top >= height || r.bottom <= 0) continue;
+        if (s.visibility !== 'visible' || s.display === 'none' || +s.opacity === 0) continue;
+        if (el.closest('.md-header, .md-sidebar, [hidden], .sm-visually-hidden')) continue;
+        const own = [...el.childNodes].filter(n => n.nodeType === 3)
+            .map(n => n.textContent).join('').trim();
+        const paints = [];
+        if (own) paints.push(['color', s.color]);
+        if (s.backgroundColor !== 'rgba(0, 0, 0, 0)')
+            paints.push(['background', s.backgroundColor]);
+        for (const side of ['Top', 'Right', 'Bottom', 'Left']) {
+            if (parseFloat(s['border' + side + 'Width']) > 0)
+                paints.push(['border', s['border' + side + 'Color']]);
+        }
+        if (el instanceof SVGElement && s.fill !== 'none') paints.push(['fill', s.fill]);
+        for (const [what, colour] of paints)
+            out.push({what, colour, text: own.slice(0, 30), tag: el.outerHTML.slice(0, 80)});
+    }
+    return out;
+}"""
+
+FIRST_SCREEN_TEXT = """height => {
+    const parts = [];
+    const walker = document.createTreeWalker(document.querySelector('.md-content'),
+                                             NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (getComputedStyle(el).visibility !== 'visible' || !el.getClientRects().length) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        if ([...range.getClientRects()].some(r => r.top < height && r.bottom > 0))
+            parts.push(n.textContent);
+    }
+    return parts.join('');
+}"""
+
+# The cases the issue looked at on a phone: every verdict, and a lapse after a suspension.
+FIRST_SCREENS = (*VERDICTS, "lapsed-while-suspended")
+
+
+@pytest.fixture(scope="session")
+def first_screen_samples(samples, registry):
+    found = {verdict: sample.cert for verdict, sample in samples.items()}
+    found["lapsed-while-suspended"] = next(
+        c for c in registry.certificates
+        if registry.standing(c).verdict == "expired" and c.status == "suspended")
+    return found
+
+
+@pytest.mark.parametrize("case", FIRST_SCREENS)
+def test_first_screen_is_honest(open_page, first_screen_samples, registry, case):
+    """At 360×640 the first screen holds the verdict, a short banner and the enterprise's name;
+    a page that is not valid paints nothing green, no star and no tick."""
+    cert = first_screen_samples[case]
+    page = open_page(f"c/{cert.number}/")
+    screenshot(page, f"first-screen-{case}-360x640", full_page=False)
+    banner = page.eval_on_selector(BANNER, BOX)
+    assert banner[1] <= 200, f"the banner is {banner[1]} px tall: keep it to the verdict"
+    org = page.eval_on_selector("h1.sm-org", "el => el.getBoundingClientRect().bottom")
+    assert org <= 640, f"the enterprise's name ends at {org} px, below the first screen"
+    text = page.evaluate(FIRST_SCREEN_TEXT, 640)
+    assert cert.organization.name in text
+    if case == "valid":
+        assert "★" in text or "✓" in text
+        return
+    assert "★" not in text and "✓" not in text, text
+    level = registry.level(cert)
+    assert level.zh in text and "前星级" in text, "the level is shown as the one held before"
+    painted = page.evaluate(FIRST_SCREEN_PAINT, 640)
+    green = [p for p in painted if is_green(parse(p["colour"]))]
+    assert not green, f"green on a page that is not valid: {green}"
+    gold = [p for p in painted if is_amber(parse(p["colour"])) and "sm-verdict" not in p["tag"]
+            and "sm-sample" not in p["tag"] and "sm-fresh" not in p["tag"]]
+    assert not gold, f"gold on a page that is not valid: {gold}"
+    if case == "lapsed-while-suspended":
+        assert "暂停" in text and "届满" in text, "a lapse after a suspension says both"
+    if case in ("withdrawn", "cancelled"):
+        validity = page.locator(".sm-facts > div").nth(1).inner_text()
+        assert "提前终止" in validity and "Ended early" in validity, validity

@@ -185,7 +185,7 @@ function inlinePage(attrs) {
       new Node_("section", { class: `sm-verdict sm-verdict--${attrs.verdict}`, "data-sm-hide": "expired" },
         ["有效 Valid"]),
       new Node_("section", { class: "sm-verdict sm-verdict--expired sm-keep", "data-sm-show": "expired",
-        hidden: "" }, [`按本设备的日期，有效期已于 ${attrs.expires} 届满`]),
+        hidden: "" }, [`已过期 Expired 按本设备的日期已届满`]),
     ]),
     new Node_("p", { class: "sm-fresh sm-stack" }, [
       new Node_("span", { class: "sm-keep", "data-sm-hide": "stale" }, ["数据截至 2026-11-27"]),
@@ -233,7 +233,8 @@ test("on the page: past expiry the expired banner replaces the verdict and the m
   const on = banners.filter(visible);
   assert.equal(on.length, 1, "exactly one verdict banner is shown");
   assert.match(on[0].className, /\bsm-verdict--expired\b/);
-  assert.match(on[0].textContent, /有效期已于 \d{4}-\d{2}-\d{2} 届满/);
+  assert.match(on[0].textContent, /已过期 Expired/);
+  assert.match(on[0].textContent, /按本设备的日期已届满/);
   const hidden = banners.filter((b) => !visible(b));
   assert.ok(hidden.every((b) => /\bsm-keep\b/.test(b.className)), "a hidden banner keeps its space");
   const downloads = cert.querySelector(".sm-downloads");
