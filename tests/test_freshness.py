@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup, NavigableString, Tag
+from needs import needs
 
 from generator import notfound, pages
 from generator.load import load_registry
@@ -27,7 +28,7 @@ ASSETS = REPO / "generator" / "theme" / "assets" / "starmark"
 AS_OF = dt.date(2026, 11, 27)
 NODE = shutil.which("node")
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+pytestmark = needs(NODE is not None, "node (Node.js)")
 
 # Load a classic script the way a browser does (its own global scope) and answer JSON cases.
 RUNNER = """
