@@ -26,6 +26,7 @@ from browser_helpers import (
     pinned_context,
     screenshot,
 )
+from PIL import Image
 
 from generator import pages
 from generator.model import standing
@@ -376,13 +377,6 @@ def test_no_console_errors_or_broken_requests(open_page, samples):
         assert not page.problems, page.problems
 
 
-def test_full_page_screenshots(open_page, samples):
-    for verdict in VERDICTS:
-        page = open_page(samples[verdict].path)
-        screenshot(page, f"certificate-{verdict}-360x640")
-        assert re.search(r"c/[^/]+/$", page.url)
-
-
 def test_menu_opens_without_javascript(open_page, samples):
     """The theme's drawer is a CSS checkbox: the site's pages are a tap away even with JS off."""
     page = open_page(samples["valid"].path, js=False)
@@ -487,3 +481,30 @@ def test_first_screen_is_honest(open_page, first_screen_samples, registry, case)
     if case in ("withdrawn", "cancelled"):
         validity = page.locator(".sm-facts > div").nth(1).inner_text()
         assert "提前终止" in validity and "Ended early" in validity, validity
+
+
+@pytest.mark.parametrize("case", FIRST_SCREENS)
+def test_full_page_screenshots(open_page, first_screen_samples, registry, case):
+    """The whole page as a PNG for people to look at, and checked by its pixels: the banner is
+    painted in its verdict's colour, and a page that is not valid has no green pixel in its
+    first screen."""
+    cert = first_screen_samples[case]
+    verdict = registry.standing(cert).verdict
+    page = open_page(f"c/{cert.number}/")
+    path = screenshot(page, f"certificate-{case}-360x640")
+    assert re.search(rf"c/{cert.number}/$", page.url)
+    assert page.locator("h1").inner_text().startswith(cert.organization.name)
+    scale = page.evaluate("devicePixelRatio")
+    with Image.open(path) as shot:
+        image = shot.convert("RGB")
+    assert image.width == round(360 * scale)
+    box = page.eval_on_selector(BANNER, "el => el.getBoundingClientRect().toJSON()")
+    # Inside the banner's padding, right of the icon: nothing but the banner's own colour.
+    x, y = round((box["right"] - 6) * scale), round((box["top"] + 4) * scale)
+    painted = image.getpixel((x, y))
+    expected = parse(page.eval_on_selector(BANNER, "el => getComputedStyle(el).backgroundColor"))
+    assert distance(painted, expected) < 10, (painted, expected)
+    if verdict != "valid":
+        first = image.crop((0, 0, image.width, round(640 * scale))).reduce(2)
+        green = [rgb for _count, rgb in first.getcolors(1 << 20) if is_green(rgb)]
+        assert not green, f"green pixels on a {case} page: {green[:5]}"
