@@ -323,7 +323,9 @@ def test_open_data_page_documents_the_published_json() -> None:
     from generator import data
     from generator.load import load_registry
 
-    registry = load_registry(REPO)
+    import datetime as dt
+
+    registry = load_registry(REPO, dt.date(2026, 11, 27))  # a fixed day, never the clock
     cert = registry.certificates[0]
     entry = data.certificate_json(cert, registry)
     everything = data.registry_json(registry, [entry])
