@@ -222,6 +222,11 @@ SHOWN_BANNERS = """() => [...document.querySelectorAll('.sm-verdict')]
                 height: b.getBoundingClientRect().height, text: b.innerText}))"""
 
 
+# Whether gold stars (or the tick of the compliant level) are on show.
+VISIBLE_STARS = """() => [...document.querySelectorAll('.sm-stars')]
+    .some(e => getComputedStyle(e).visibility === 'visible' && e.getClientRects().length > 0)"""
+
+
 @pytest.mark.parametrize("today", (AS_OF, YEAR_LATER), ids=("on-the-build-day", "a-year-later"))
 @pytest.mark.parametrize("verdict", VERDICTS)
 def test_no_layout_shift_when_scripts_run(open_page, samples, verdict, today):
@@ -255,9 +260,11 @@ def test_a_year_after_the_build_every_page_says_what_a_build_that_day_would(
             banners = page.evaluate(SHOWN_BANNERS)
             stale = page.eval_on_selector(
                 '[data-sm-show="stale"]', "el => getComputedStyle(el).visibility")
+            stars = page.evaluate(VISIBLE_STARS)
             if (live != expected or len(banners) != 1
-                    or f"sm-verdict--{expected}" not in banners[0]["cls"] or stale != "visible"):
-                wrong[cert.number] = (expected, live, banners, stale)
+                    or f"sm-verdict--{expected}" not in banners[0]["cls"] or stale != "visible"
+                    or stars != (expected == "valid")):
+                wrong[cert.number] = (expected, live, banners, stale, stars)
         assert not wrong, wrong
     finally:
         context.close()

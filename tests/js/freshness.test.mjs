@@ -239,6 +239,12 @@ test("on the page: past expiry the expired banner replaces the verdict and the m
   assert.ok(hidden.every((b) => /\bsm-keep\b/.test(b.className)), "a hidden banner keeps its space");
   const downloads = cert.querySelector(".sm-downloads");
   if (downloads) assert.equal(visible(downloads), false);
+  const levels = cert.querySelectorAll(".sm-level");
+  if (TREES) {
+    const shownLevels = levels.filter(visible);
+    assert.equal(shownLevels.length, 1, "one level row is shown");
+    assert.match(shownLevels[0].className, /sm-level--past/, "no stars once expired");
+  }
   const fresh = [...shown(cert, "stale")].filter(visible);
   assert.equal(fresh.length, 1);
   assert.match(fresh[0].textContent, /数据截至 2026-11-27/);
