@@ -95,6 +95,7 @@ def _row(cert: Certificate, registry: Registry) -> dict[str, Any]:
         "name": cert.organization.name,
         "verdict": verdict,
         "verdict_zh": s.status(verdict).zh,
+        "verdict_en": s.status(verdict).en,
         "level_zh": s.level(cert.level).zh,
         "region": s.region_name(cert.organization.region),
         "expires": cert.expires,

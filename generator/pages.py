@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import lifecycle, periods
+from . import counterfeits, lifecycle, periods
 from .model import Audit, Certificate, Event, Registry
 from .templating import render, score_text
 
@@ -39,15 +39,42 @@ class HistoryItem:
     kind: str
 
 
+# An event recorded on the day of the audit it follows (the "surveillance" event of a passed
+# surveillance audit, "renewed" after a recertification, "issued" after the initial audit) is
+# the same happening as the audit: the timeline shows it once.
+SAME_HAPPENING = {"surveillance": "surveillance", "renewed": "recertification", "issued": "initial"}
+
+
 def history(cert: Certificate) -> list[HistoryItem]:
-    """Audits and events together, newest first (events before audits on the same day)."""
+    """Audits and events together, newest first, one entry per happening (events before
+    audits on the same day)."""
     items: list[tuple[dt.date, int, int, HistoryItem]] = []
+    merged: set[int] = set()
     for i, audit in enumerate(cert.audits):
-        items.append((audit.date, 0, i, _audit_item(audit)))
-    for i, event in enumerate(cert.events):
-        items.append((event.date, 1, i, _event_item(event)))
+        item = _audit_item(audit)
+        for j, event in enumerate(cert.events):
+            if (j not in merged and event.date == audit.date and audit.result == "pass"
+                    and SAME_HAPPENING.get(event.kind) == audit.kind):
+                merged.add(j)
+                item = _merged_item(item, event)
+                break
+        items.append((audit.date, 0, i, item))
+    for j, event in enumerate(cert.events):
+        if j not in merged:
+            items.append((event.date, 1, j, _event_item(event)))
     items.sort(key=lambda t: (t[0], t[1], t[2]), reverse=True)
     return [item for *_, item in items]
+
+
+def _merged_item(item: HistoryItem, event: Event) -> HistoryItem:
+    """An audit's entry that also tells the event recorded with it (unless it says the same)."""
+    move = lifecycle.MOVES[event.kind]
+    zh, en = item.zh, item.en
+    if event.kind != "surveillance":
+        zh, en = f"{zh}；{move.zh}", f"{en}; {move.en.lower()}"
+    detail_zh = " ".join(t for t in (item.detail_zh, event.reason) if t) or None
+    detail_en = " ".join(t for t in (item.detail_en, event.reason_en) if t) or None
+    return HistoryItem(item.date, zh, en, detail_zh, detail_en, item.kind)
 
 
 def _audit_item(audit: Audit) -> HistoryItem:
@@ -111,7 +138,19 @@ def page_context(
         "last_changed": cert.last_changed,
         "reinstatable": standing.verdict == lifecycle.SUSPENDED,
         "periods": periods.rows(cert, settings),
+        "suspension": _lapsed_suspension(cert, standing.verdict),
+        "report_url": counterfeits.report_link(settings),
+        # The page's clock may be later than the build's (freshness.js): what it may turn into.
+        "may_expire": standing.verdict in (lifecycle.VALID, lifecycle.SUSPENDED),
+        "may_be_overdue": bool(standing.next_surveillance and not standing.surveillance_overdue),
     }
+
+
+def _lapsed_suspension(cert: Certificate, verdict: str) -> Event | None:
+    """The suspension a certificate was under when it lapsed (its page says both)."""
+    if verdict != "expired" or cert.status != lifecycle.SUSPENDED:
+        return None
+    return next((e for e in reversed(cert.events) if e.kind == lifecycle.SUSPENDED), None)
 
 
 def title(cert: Certificate, registry: Registry) -> str:

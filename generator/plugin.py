@@ -119,6 +119,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         dirs = config.theme.dirs
         dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         config.extra_css.append("assets/starmark/starmark.css")
+        # The footer of every page (theme/partials/copyright.html) is the body's.
+        config.extra["starmark"] = {"body": settings.body, "as_of": self.registry.as_of,
+                                    "report_url": counterfeits.report_link(settings)}
         self.cache_dir = self.cache_folder(root)
         return config
 

@@ -40,7 +40,7 @@ Building: :func:`build_index` reads every certificate once (:func:`read_inputs`)
 previous index when a record changed in fields the index does not read.
 
 The query logic (``theme/assets/starmark/search.js``) must agree with :func:`normalise`,
-:func:`run_grams`, :func:`compact_number`, :func:`encode_postings` and :func:`shard_of`; the tests
+the grams above, :func:`compact_number`, :func:`encode_postings` and :func:`shard_of`; the tests
 run it under Node against indexes built here.
 """
 
@@ -129,32 +129,6 @@ def compact_number(text: str) -> str:
     if text.isascii():  # NFKC leaves ASCII as it is; what else normalise does, the sub undoes
         return _NOT_ALNUM.sub("", text.lower())
     return _NOT_ALNUM.sub("", normalise(text))
-
-
-def run_grams(run: str) -> frozenset[str]:
-    """The grams of one run of normalised text (see the module docstring)."""
-    if run[0] in _ASCII_ALNUM:
-        grams = {run[i : i + 3] for i in range(len(run) - 2)}
-        grams.add("^" + run[:1])
-        if len(run) > 1:
-            grams.add("^" + run[:2])
-        return frozenset(grams)
-    grams = set(run)
-    grams.update(map(operator.add, run, run[1:]))
-    return frozenset(grams)
-
-
-def text_grams(text: str, cache: dict[str, frozenset[str]] | None = None) -> set[str]:
-    """Every gram of already normalised ``text``."""
-    grams: set[str] = set()
-    for run in _RUN.findall(text):
-        found = cache.get(run) if cache is not None else None
-        if found is None:
-            found = run_grams(run)
-            if cache is not None:
-                cache[run] = found
-        grams |= found
-    return grams
 
 
 def _encode_gap(gap: int) -> str:
@@ -653,8 +627,8 @@ _ALNUM_TABLE[np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", np.uint8)] =
 
 
 def _run_grams(cps: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The grams of every run (:func:`run_grams`), the runs' code points one after the other:
-    (gram, run) pairs, ordered and without repeats, and every gram's text."""
+    """The grams of every run (as the module docstring defines them), the runs' code points
+    one after the other: (gram, run) pairs, ordered and without repeats, and every gram's text."""
     cps = cps.astype(np.int64)
     runs = len(lengths)
     ends = np.cumsum(lengths)

@@ -106,6 +106,7 @@ class Body:
     email: str
     address: str
     report_url: str
+    icp: str = ""  # the website's ICP filing number (ICP备案号), shown in every page's footer
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ def load(root: Path) -> Settings:
         email=r.get(("body", "contact", "email"), ""),
         address=r.get(("body", "contact", "address"), ""),
         report_url=r.get(("body", "report_url"), ""),
+        icp=r.get(("body", "icp"), "") or "",
     )
     site_url = r.get(("site_url",))
     if site_url and not re.fullmatch(r"https?://[^\s]+/", site_url):

@@ -2,16 +2,22 @@
 Python step per distinct text, run and gram, lists of document ids merged per gram), kept as an
 oracle: the fast build must give the same bytes (tests/test_search_equivalence.py).
 
-Only the building is copied; normalising, gram cutting, the gap code's alphabets, sharding and
-JSON writing are the shared definitions of generator/search.py (search.js agrees with those).
+Written from the index format's definition (generator/search.py's module docstring and
+search.js), not from the code it judges: normalising, cutting runs and grams, compact numbers,
+the searched fields, sharding and JSON writing are all defined again here. Only the format's
+parameters (sizes, alphabets, the folder name) are imported.
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import operator
+import re
 import threading
+import unicodedata
+import zlib
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from itertools import chain, repeat
@@ -20,7 +26,6 @@ from typing import Any
 
 from generator.model import Certificate, Registry
 from generator.search import (
-    _RUN,
     COMMON_BYTES,
     DOC_CHUNK,
     FORMAT,
@@ -31,13 +36,61 @@ from generator.search import (
     SHARD_BYTES,
     STOP_MIN,
     TERMINAL,
-    _dump,
-    compact_number,
-    normalise_all,
-    run_grams,
-    searched_texts,
-    shard_of,
 )
+from generator.settings import Settings
+
+# The characters search.js drops (soft hyphen, zero-width and bidi controls, word joiners, BOM)
+# and the ones it reads as a space (controls, no-break and the other Unicode spaces).
+DROPPED = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+SPACES = re.compile(
+    "[\u0000-\u001f\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
+# Runs: ASCII letters and digits, or other letters and digits; anything else cuts a run.
+RUN = re.compile(r"[0-9a-z]+|[^\W_0-9a-z]+")
+
+
+def normalise(text: str) -> str:
+    """NFKC, lower case, dropped characters gone, any white space one space, trimmed."""
+    text = SPACES.sub(" ", DROPPED.sub("", unicodedata.normalize("NFKC", text).lower()))
+    return re.sub(" {2,}", " ", text).strip(" ")
+
+
+def grams(run: str) -> frozenset[str]:
+    """An ASCII run: every three adjacent characters, and ^ with its first one and two; any
+    other run: every character and every two adjacent characters."""
+    if run[0].isascii():
+        return frozenset({run[i:i + 3] for i in range(len(run) - 2)}
+                         | {"^" + run[:n] for n in (1, 2) if len(run) >= n})
+    return frozenset(set(run) | {a + b for a, b in zip(run, run[1:], strict=False)})
+
+
+def compact_number(text: str) -> str:
+    """A number reduced to the ASCII letters and digits of its normalised form."""
+    return re.sub("[^0-9a-z]+", "", normalise(text))
+
+
+def shard_of(gram: str, shards: int) -> int:
+    """CRC-32 of the gram's UTF-8 bytes, modulo the number of shards."""
+    return zlib.crc32(gram.encode("utf-8")) % shards
+
+
+def _dump(data: Any) -> bytes:
+    """Compact JSON, keys sorted, UTF-8 (not ASCII escapes)."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+def searched_texts(cert: Certificate, settings: Settings, region: str) -> tuple[str, ...]:
+    """Names, scope, region and industry, Chinese and English: what a query is matched with."""
+    org = cert.organization
+    industry = settings.industries.get(cert.industry)
+    return (org.name, org.name_en or "", cert.scope_zh, cert.scope_en or "", region,
+            industry.zh if industry else cert.industry,
+            industry.en if industry else cert.industry)
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    return [normalise(text) for text in texts]
+
 
 _GAPS: list[str] = []
 _GAPS_LOCK = threading.Lock()
@@ -91,7 +144,7 @@ def _postings(columns: list[list[str]], docs: int, stop: int) -> dict[str, list[
     for column in columns:
         docs_by_text: dict[str, list[int]] = defaultdict(list)
         _append_each(map(docs_by_text.__getitem__, column), range(docs))
-        runs = list(map(set, map(_RUN.findall, normalise_all(list(docs_by_text)))))
+        runs = list(map(set, map(RUN.findall, normalise_all(list(docs_by_text)))))
         _append_each(
             map(lists_by_run.__getitem__, chain.from_iterable(runs)),
             chain.from_iterable(map(repeat, docs_by_text.values(), map(len, runs))),
@@ -104,10 +157,10 @@ def _postings(columns: list[list[str]], docs: int, stop: int) -> dict[str, list[
     for run, lists in lists_by_run.items():
         size = sum(map(len, lists))
         if size > stop:
-            for gram in run_grams(run):
+            for gram in grams(run):
                 stop_sizes[gram] += size
         else:
-            kept_grams.append(run_grams(run))
+            kept_grams.append(grams(run))
             kept_docs.append(_merge(lists))
     lists_by_gram: dict[str, list[list[int]]] = defaultdict(list)
     _append_each(

@@ -17,13 +17,14 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner, Result
+from needs import needs
 
 from generator import history
 from generator import settings as settings_mod
 from generator.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+pytestmark = needs(shutil.which("git") is not None, "git")
 
 A = "ASC-2025-000900"
 B = "ASC-2024-000901"

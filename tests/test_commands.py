@@ -25,6 +25,9 @@ from generator.settings import Settings
 from generator.settings import load as load_settings
 
 REPO = Path(__file__).resolve().parent.parent
+# "Today" for every command run here (the commands refuse dates after it): pinned, so that the
+# tests mean the same on any day and under any SOURCE_DATE_EPOCH the caller set.
+TODAY = dt.date(2026, 11, 27)
 NUMBER = "ASC-2025-000900"
 RECORD = f"certificates/2025/{NUMBER}.yaml"
 CREDIT_CODE = "91370100MA3D900900"
@@ -91,6 +94,13 @@ events:
 
 
 _LOADED: dict[str, Settings] = {}
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands' today (``load.as_of_default``) is TODAY, whatever the clock says."""
+    noon = dt.datetime.combine(TODAY, dt.time(12), tzinfo=dt.UTC)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(noon.timestamp())))
 
 
 @pytest.fixture(autouse=True)
@@ -287,7 +297,7 @@ def test_surveil_refuses_a_date_before_the_last_event(root: Path) -> None:
 
 
 def test_surveil_refuses_a_future_date(root: Path) -> None:
-    later = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    later = (TODAY + dt.timedelta(days=1)).isoformat()
     refused_unchanged(root, ["surveil", NUMBER, "--date", later, "--score", "96"], "future")
 
 

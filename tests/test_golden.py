@@ -73,7 +73,7 @@ def test_markup_in_a_name_is_shown_as_text(registry) -> None:
 def test_suspended_page_says_since_when_and_why_and_offers_no_mark(registry) -> None:
     page = pages.render_page(registry.get("ASC-2024-000042"), registry, (("mark.svg", "矢量标志", "Vector mark"),))
     assert "sm-verdict--suspended" in page.content
-    assert "自 2026-05-20 起暂停" in page.content
+    assert "自 <time>2026-05-20</time> 起暂停" in page.content
     assert "监督审核未通过" in page.content
     assert 'href="mark.svg"' not in page.content
     assert "无权使用认证标志" in page.content

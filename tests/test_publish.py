@@ -26,29 +26,6 @@ WORKFLOW = REPO / ".github" / "workflows" / "publish.yml"
 AS_OF = "2026-06-01"
 
 
-def _missing_pieces() -> list[str]:
-    """What the build calls in the modules other engineers are finishing (search, marks) and
-    is not there yet. The build tests are skipped only while this list is not empty."""
-    try:
-        importlib.import_module("generator.build")
-    except ImportError as exc:
-        return [f"generator.{exc.name}" if exc.name and "." not in exc.name else str(exc)]
-    used = re.findall(r"\b(search|marks)\.([A-Za-z_]\w*)",
-                      (REPO / "generator" / "build.py").read_text(encoding="utf-8"))
-    missing = []
-    for module, name in sorted(set(used)):
-        if not hasattr(importlib.import_module(f"generator.{module}"), name):
-            missing.append(f"generator.{module}.{name}")
-    return missing
-
-
-MISSING = _missing_pieces()
-needs_full_build = pytest.mark.skipif(
-    bool(MISSING),
-    reason=f"a full build needs {', '.join(MISSING)}, which another engineer is finishing",
-)
-
-
 # --- the workflow -------------------------------------------------------------------------
 
 
@@ -169,7 +146,6 @@ def epoch(day: dt.date) -> str:
 
 
 @pytest.mark.slow
-@needs_full_build
 def test_same_input_and_as_of_give_byte_identical_sites(
     warm: Warm, site_root: Path, tmp_path: Path
 ) -> None:
@@ -182,7 +158,6 @@ def test_same_input_and_as_of_give_byte_identical_sites(
 
 
 @pytest.mark.slow
-@needs_full_build
 def test_source_date_epoch_is_the_as_of_day(warm: Warm, site_root: Path, tmp_path: Path) -> None:
     by_epoch, year_later = tmp_path / "epoch" / "site", tmp_path / "later" / "site"
     built(site_root, by_epoch, env={"SOURCE_DATE_EPOCH": epoch(dt.date.fromisoformat(AS_OF))})
@@ -192,7 +167,6 @@ def test_source_date_epoch_is_the_as_of_day(warm: Warm, site_root: Path, tmp_pat
 
 
 @pytest.mark.slow
-@needs_full_build
 def test_an_invalid_record_leaves_the_previous_site(site_root: Path) -> None:
     site = site_root / "site"
     built(site_root, site, "--as-of", AS_OF)
@@ -209,7 +183,6 @@ def test_an_invalid_record_leaves_the_previous_site(site_root: Path) -> None:
 
 
 @pytest.mark.slow
-@needs_full_build
 @pytest.mark.parametrize("module, renderer", [("pages", "render_page"), ("data", "write_data")])
 def test_a_crash_mid_build_leaves_the_previous_site(
     site_root: Path, monkeypatch: pytest.MonkeyPatch, module: str, renderer: str

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from needs import needs, skip_unless
 
 from generator import search as search_mod
 from generator import settings as settings_mod
@@ -38,9 +39,7 @@ CLI = ROOT / "tests" / "js" / "search_cli.mjs"
 SCRIPT = ROOT / "generator" / "theme" / "assets" / "starmark" / "search.js"
 AS_OF = dt.date(2026, 11, 27)
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None, reason="needs Node.js to run search.js"
-)
+pytestmark = needs(shutil.which("node") is not None, "node (Node.js, to run search.js)")
 
 
 def record(
@@ -717,11 +716,9 @@ def page(served: str) -> Any:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("playwright is not installed")
-    if not Path(chromium).exists():
-        if os.environ.get("CI"):
-            pytest.fail("CI: no Chromium for the search page test")
-        pytest.skip("no Chromium (apt-get install chromium, or set STARMARK_CHROMIUM)")
+        skip_unless(False, "the playwright Python package")
+    skip_unless(Path(chromium).exists(),
+                "Chromium (apt-get install chromium, or set STARMARK_CHROMIUM)")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=chromium,

@@ -19,7 +19,7 @@ import search_reference
 from generator import search
 from generator import settings as settings_mod
 from generator.model import Certificate, Registry
-from generator.search import build_index, run_grams, searched_texts
+from generator.search import build_index, searched_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF_YEAR = 2026
@@ -234,14 +234,14 @@ def test_inputs_digest_tells_apart_what_the_index_shows(settings: settings_mod.S
     assert search.read_inputs(registry(settings, 0, seed=0)).digest() != digest
 
 
-def test_grams_of_runs_as_run_grams_cuts_them() -> None:
+def test_grams_of_runs_as_the_format_defines_them() -> None:
     runs = ["青岛海润", "青", "a", "ab", "abc", "abcabc", "海海海", "x1y2", "𠀀𠀁𠀀", "ß", "ας"]
     cps = np.frombuffer("".join(runs).encode("utf-32-le"), np.uint32)
     gram, run, texts = search._run_grams(cps, np.array([len(r) for r in runs]))
     found: dict[int, set[str]] = {}
     for g, r in zip(gram.tolist(), run.tolist(), strict=True):
         found.setdefault(r, set()).add(texts[g])
-    assert found == {i: set(run_grams(r)) for i, r in enumerate(runs)}
+    assert found == {i: set(search_reference.grams(r)) for i, r in enumerate(runs)}
     assert len(set(zip(gram.tolist(), run.tolist(), strict=True))) == len(gram)  # no repeats
     assert len(set(texts)) == len(texts)
 

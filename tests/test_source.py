@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from needs import skip_unless
 from recordkit import VALID_RECORD, edit_record
 
 from generator import schema, source
@@ -21,8 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run a test with the C parser (when PyYAML has it) and with the pure-Python one."""
     if request.param == "libyaml":
-        if not hasattr(yaml, "CSafeLoader"):
-            pytest.skip("PyYAML built without libyaml")
+        skip_unless(hasattr(yaml, "CSafeLoader"), "libyaml (PyYAML's C parser)")
         monkeypatch.setattr(source, "LOADER", yaml.CSafeLoader)
     else:
         monkeypatch.setattr(source, "LOADER", yaml.SafeLoader)
@@ -102,10 +101,9 @@ def billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
-def test_alias_bomb_is_refused_fast(loader: str, tmp_path: Path) -> None:
-    started = time.perf_counter()
+def test_alias_bomb_is_refused(loader: str, tmp_path: Path) -> None:
+    # How fast: bench/bench_alias_bomb.py (a timing here would fail on a loaded machine).
     problems = read(tmp_path, billion_laughs().encode())
-    assert time.perf_counter() - started < 1.0
     assert problems[0] == (1, "YAML anchor &a is not allowed")
     assert problems[1] == (2, "YAML anchor &b is not allowed")
     assert [line for line, _ in problems] == list(range(1, 11))  # one problem a line, no flood

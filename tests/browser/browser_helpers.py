@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-AS_OF = dt.date(2026, 11, 27)
+AS_OF = dt.date(2026, 11, 27)  # the test site's build date, and the browsers' clock
+YEAR_LATER = AS_OF + dt.timedelta(days=365)  # a registry whose daily rebuild stopped a year ago
+TIMEZONE = "Asia/Shanghai"
 SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
 NODE_MODULES = REPO / "node_modules"
 PHONES = {"360x640": (360, 640), "390x844": (390, 844)}
-VERDICTS = ("valid", "suspended", "withdrawn", "expired")
+VERDICTS = ("valid", "suspended", "withdrawn", "cancelled", "expired")
 
 missing: list[str] = []
 
@@ -35,6 +37,15 @@ def unavailable(what: str) -> None:
         missing.append(message)
         warnings.warn(message, stacklevel=2)
     pytest.skip(message)
+
+
+def pinned_context(browser: Any, today: dt.date = AS_OF, **options: Any) -> Any:
+    """A browser context whose clock reads noon of ``today`` in China, never the real clock:
+    the pages judge dates on the viewer's device (freshness.js). Timers still run."""
+    context = browser.new_context(timezone_id=TIMEZONE, locale="zh-CN", **options)
+    noon = dt.datetime.combine(today, dt.time(12), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    context.clock.set_fixed_time(noon)
+    return context
 
 
 def add_style(page: Any, css: str) -> None:

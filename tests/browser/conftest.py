@@ -8,6 +8,7 @@ developer's machine and fail under CI (the ``CI`` environment variable is set).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import shutil
@@ -21,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_helpers import AS_OF, REPO, VERDICTS, missing, unavailable
+from browser_helpers import AS_OF, REPO, VERDICTS, missing, pinned_context, unavailable
 
 from generator.load import load_registry
 from generator.model import Certificate, Registry
@@ -160,16 +161,17 @@ OpenPage = Callable[..., Any]
 
 @pytest.fixture
 def open_page(browser: Any, base_url: str) -> Iterator[OpenPage]:
-    """``open_page(path, width=360, height=640, js=True)``: a fresh phone-sized context, loaded.
+    """``open_page(path, width=360, height=640, js=True, today=AS_OF)``: a fresh phone-sized
+    context, its clock pinned to ``today``, loaded.
 
     ``page.problems`` collects console errors, page errors and failed or 4xx/5xx requests."""
     contexts: list[Any] = []
 
     def open_(path: str, *, width: int = 360, height: int = 640, js: bool = True,
-              scale: float = 2, wait: str = "load") -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height},
-                                      device_scale_factor=scale, java_script_enabled=js,
-                                      is_mobile=True, has_touch=True, locale="zh-CN")
+              scale: float = 2, wait: str = "load", today: dt.date = AS_OF) -> Any:
+        context = pinned_context(browser, today, viewport={"width": width, "height": height},
+                                 device_scale_factor=scale, java_script_enabled=js,
+                                 is_mobile=True, has_touch=True)
         contexts.append(context)
         page = context.new_page()
         problems: list[str] = []

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
+    AS_OF,
     PHONES,
     VERDICTS,
+    YEAR_LATER,
     add_style,
     contrast,
     distance,
@@ -21,16 +23,22 @@ from browser_helpers import (
     is_green,
     is_red,
     parse,
+    pinned_context,
     screenshot,
 )
+from PIL import Image
 
-BANNER = ".sm-cert .sm-verdict"
+from generator import pages
+from generator.model import standing
+
+BANNER = ".sm-cert .sm-verdict:not([hidden])"  # the shown one (see freshness.js)
 
 # What the shopper must be able to tell apart by colour as well as by word and icon.
 HUES = {
     "valid": ("green", is_green),
     "suspended": ("amber", is_amber),
     "withdrawn": ("red", is_red),
+    "cancelled": ("grey", lambda rgb: not is_green(rgb) and not is_red(rgb) and not is_amber(rgb)),
     "expired": ("not green", lambda rgb: not is_green(rgb)),
 }
 
@@ -122,6 +130,7 @@ LARGEST_BLOCK = """() => {
         if (!n.textContent.trim()) continue;
         let block = n.parentElement;
         if (block.closest('script, style, noscript, template')) continue;
+        if (getComputedStyle(block).visibility !== 'visible') continue;
         while (block !== document.body && getComputedStyle(block).display.startsWith('inline')
                && getComputedStyle(block).display !== 'inline-block') block = block.parentElement;
         const range = document.createRange();
@@ -152,8 +161,8 @@ def test_verdict_is_the_largest_block_on_the_first_screen(browser, base_url, reg
     """For every sample certificate, whatever the length of a name, a scope or a reason: the
     verdict is the largest thing on the first screen (what LCP measures)."""
     width, height = PHONES[phone]
-    context = browser.new_context(viewport={"width": width, "height": height},
-                                  device_scale_factor=1, is_mobile=True, java_script_enabled=False)
+    context = pinned_context(browser, viewport={"width": width, "height": height},
+                             device_scale_factor=1, is_mobile=True, java_script_enabled=False)
     try:
         page = context.new_page()
         wrong = {}
@@ -196,20 +205,69 @@ def test_skip_link_and_in_page_links_lead_somewhere(open_page, samples):
     assert header - 1 <= top <= header + 40, (top, header)
 
 
-def test_no_layout_shift_when_scripts_run(open_page, samples):
-    with_js = open_page(samples["suspended"].path)
-    with_js.wait_for_timeout(500)
-    shifts = with_js.evaluate("""() => new Promise(resolve => {
-        const total = [];
-        new PerformanceObserver(list => list.getEntries().forEach(e => total.push(e.value)))
-            .observe({type: 'layout-shift', buffered: true});
-        setTimeout(() => resolve(total), 200);
-    })""")
+# Every layout-shift entry since the page started loading.
+SHIFTS = """() => new Promise(resolve => {
+    const total = [];
+    new PerformanceObserver(list => list.getEntries().forEach(e => total.push(e.value)))
+        .observe({type: 'layout-shift', buffered: true});
+    setTimeout(() => resolve(total), 200);
+})"""
+
+BOX = "el => { const r = el.getBoundingClientRect(); return [r.top, r.height]; }"
+
+# The verdict banners a visitor sees (the page also holds hidden ones freshness.js may show).
+SHOWN_BANNERS = """() => [...document.querySelectorAll('.sm-verdict')]
+    .filter(b => getComputedStyle(b).visibility === 'visible')
+    .map(b => ({cls: b.className, top: b.getBoundingClientRect().top,
+                height: b.getBoundingClientRect().height, text: b.innerText}))"""
+
+
+# Whether gold stars (or the tick of the compliant level) are on show.
+VISIBLE_STARS = """() => [...document.querySelectorAll('.sm-stars')]
+    .some(e => getComputedStyle(e).visibility === 'visible' && e.getClientRects().length > 0)"""
+
+
+@pytest.mark.parametrize("today", (AS_OF, YEAR_LATER), ids=("on-the-build-day", "a-year-later"))
+@pytest.mark.parametrize("verdict", VERDICTS)
+def test_no_layout_shift_when_scripts_run(open_page, samples, verdict, today):
+    """Whatever freshness.js changes for the viewer's date (a stale page, a verdict that has
+    expired since the build) moves nothing: no layout shift, the same boxes as without it."""
+    path = samples[verdict].path
+    with_js = open_page(path, today=today)
+    with_js.wait_for_timeout(300)
+    shifts = with_js.evaluate(SHIFTS)
     assert sum(shifts) == 0, f"layout shifts: {shifts}"
-    without_js = open_page(samples["suspended"].path, js=False)
-    box = "el => { const r = el.getBoundingClientRect(); return [r.top, r.height]; }"
-    assert with_js.eval_on_selector(BANNER, box) == without_js.eval_on_selector(BANNER, box)
+    without_js = open_page(path, js=False, today=today)
+    for selector in (".sm-cert > .sm-stack", ".sm-fresh", "h1.sm-org", ".sm-facts"):
+        assert with_js.eval_on_selector(selector, BOX) == without_js.eval_on_selector(selector, BOX)
+    assert len(with_js.evaluate(SHOWN_BANNERS)) == 1, "one verdict banner is shown"
     assert not with_js.problems, with_js.problems
+
+
+def test_a_year_after_the_build_every_page_says_what_a_build_that_day_would(
+        browser, base_url, registry):
+    """The viewer's clock a year after the build: each page shows the verdict a build on that
+    day would give, says that its data is old, and shows one banner."""
+    context = pinned_context(browser, YEAR_LATER, viewport={"width": 360, "height": 640},
+                             is_mobile=True)
+    try:
+        page = context.new_page()
+        wrong = {}
+        for cert in registry.certificates:
+            page.goto(f"{base_url}c/{cert.number}/")
+            expected = standing(cert, registry.settings, YEAR_LATER).verdict
+            live = page.eval_on_selector(".sm-cert", "el => el.dataset.liveVerdict")
+            banners = page.evaluate(SHOWN_BANNERS)
+            stale = page.eval_on_selector(
+                '[data-sm-show="stale"]', "el => getComputedStyle(el).visibility")
+            stars = page.evaluate(VISIBLE_STARS)
+            if (live != expected or len(banners) != 1
+                    or f"sm-verdict--{expected}" not in banners[0]["cls"] or stale != "visible"
+                    or stars != (expected == "valid")):
+                wrong[cert.number] = (expected, live, banners, stale, stars)
+        assert not wrong, wrong
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("verdict", ("valid", "withdrawn"))
@@ -222,7 +280,7 @@ def test_works_with_javascript_off(open_page, samples, registry, verdict):
     assert sample.zh in banner.inner_text() and sample.en in banner.inner_text()
     assert page.locator("h1").inner_text().startswith(sample.cert.organization.name)
     history = page.locator(".sm-timeline li")
-    assert history.count() == len(sample.cert.audits) + len(sample.cert.events)
+    assert history.count() == len(pages.history(sample.cert))
     assert history.first.is_visible()
     # The details and the links are there and lead somewhere.
     assert page.locator(".sm-facts").first.is_visible()
@@ -263,11 +321,11 @@ def test_text_at_200_percent_loses_nothing(open_page, samples):
         return bad;
     }""")
     assert not overflow, overflow
-    word = page.locator(".sm-verdict__word")
+    word = page.locator(BANNER + " .sm-verdict__word")
     assert word.is_visible()
-    lines = page.eval_on_selector(".sm-verdict__zh", "el => el.getClientRects().length")
+    lines = page.eval_on_selector(BANNER + " .sm-verdict__zh", "el => el.getClientRects().length")
     assert lines == 1, "the verdict word is broken over lines"
-    size = page.eval_on_selector(".sm-verdict__word",
+    size = page.eval_on_selector(BANNER + " .sm-verdict__word",
                                  "el => parseFloat(getComputedStyle(el).fontSize)")
     assert size >= 40
 
@@ -326,13 +384,6 @@ def test_no_console_errors_or_broken_requests(open_page, samples):
         assert not page.problems, page.problems
 
 
-def test_full_page_screenshots(open_page, samples):
-    for verdict in VERDICTS:
-        page = open_page(samples[verdict].path)
-        screenshot(page, f"certificate-{verdict}-360x640")
-        assert re.search(r"c/[^/]+/$", page.url)
-
-
 def test_menu_opens_without_javascript(open_page, samples):
     """The theme's drawer is a CSS checkbox: the site's pages are a tap away even with JS off."""
     page = open_page(samples["valid"].path, js=False)
@@ -351,3 +402,116 @@ def test_menu_opens_without_javascript(open_page, samples):
     source = page.locator(".md-sidebar--primary .md-source__repository")
     if source.count():
         assert source.first.inner_text().strip() not in ("", "None")
+
+
+# Every colour a box paints in the first screen: text, background, borders, SVG fill.
+FIRST_SCREEN_PAINT = """height => {
+    const out = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const r = el.getBoundingClientRect();
+        const s = getComputedStyle(el);
+        if (!r.width || !r.height || r.top >= height || r.bottom <= 0) continue;
+        if (s.visibility !== 'visible' || s.display === 'none' || +s.opacity === 0) continue;
+        if (el.closest('.md-header, .md-sidebar, [hidden], .sm-visually-hidden')) continue;
+        const own = [...el.childNodes].filter(n => n.nodeType === 3)
+            .map(n => n.textContent).join('').trim();
+        const paints = [];
+        if (own) paints.push(['color', s.color]);
+        if (s.backgroundColor !== 'rgba(0, 0, 0, 0)')
+            paints.push(['background', s.backgroundColor]);
+        for (const side of ['Top', 'Right', 'Bottom', 'Left']) {
+            if (parseFloat(s['border' + side + 'Width']) > 0)
+                paints.push(['border', s['border' + side + 'Color']]);
+        }
+        if (el instanceof SVGElement && s.fill !== 'none') paints.push(['fill', s.fill]);
+        for (const [what, colour] of paints)
+            out.push({what, colour, text: own.slice(0, 30), tag: el.outerHTML.slice(0, 80)});
+    }
+    return out;
+}"""
+
+FIRST_SCREEN_TEXT = """height => {
+    const parts = [];
+    const walker = document.createTreeWalker(document.querySelector('.md-content'),
+                                             NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const el = n.parentElement;
+        if (getComputedStyle(el).visibility !== 'visible' || !el.getClientRects().length) continue;
+        const range = document.createRange();
+        range.selectNodeContents(n);
+        if ([...range.getClientRects()].some(r => r.top < height && r.bottom > 0))
+            parts.push(n.textContent);
+    }
+    return parts.join('');
+}"""
+
+# The cases the issue looked at on a phone: every verdict, and a lapse after a suspension.
+FIRST_SCREENS = (*VERDICTS, "lapsed-while-suspended")
+
+
+@pytest.fixture(scope="session")
+def first_screen_samples(samples, registry):
+    found = {verdict: sample.cert for verdict, sample in samples.items()}
+    found["lapsed-while-suspended"] = next(
+        c for c in registry.certificates
+        if registry.standing(c).verdict == "expired" and c.status == "suspended")
+    return found
+
+
+@pytest.mark.parametrize("case", FIRST_SCREENS)
+def test_first_screen_is_honest(open_page, first_screen_samples, registry, case):
+    """At 360×640 the first screen holds the verdict, a short banner and the enterprise's name;
+    a page that is not valid paints nothing green, no star and no tick."""
+    cert = first_screen_samples[case]
+    page = open_page(f"c/{cert.number}/")
+    screenshot(page, f"first-screen-{case}-360x640", full_page=False)
+    banner = page.eval_on_selector(BANNER, BOX)
+    assert banner[1] <= 200, f"the banner is {banner[1]} px tall: keep it to the verdict"
+    org = page.eval_on_selector("h1.sm-org", "el => el.getBoundingClientRect().bottom")
+    assert org <= 640, f"the enterprise's name ends at {org} px, below the first screen"
+    text = page.evaluate(FIRST_SCREEN_TEXT, 640)
+    assert cert.organization.name in text
+    if case == "valid":
+        assert "★" in text or "✓" in text
+        return
+    assert "★" not in text and "✓" not in text, text
+    level = registry.level(cert)
+    assert level.zh in text and "前星级" in text, "the level is shown as the one held before"
+    painted = page.evaluate(FIRST_SCREEN_PAINT, 640)
+    green = [p for p in painted if is_green(parse(p["colour"]))]
+    assert not green, f"green on a page that is not valid: {green}"
+    gold = [p for p in painted if is_amber(parse(p["colour"])) and "sm-verdict" not in p["tag"]
+            and "sm-sample" not in p["tag"] and "sm-fresh" not in p["tag"]]
+    assert not gold, f"gold on a page that is not valid: {gold}"
+    if case == "lapsed-while-suspended":
+        assert "暂停" in text and "届满" in text, "a lapse after a suspension says both"
+    if case in ("withdrawn", "cancelled"):
+        validity = page.locator(".sm-facts > div").nth(1).inner_text()
+        assert "提前终止" in validity and "Ended early" in validity, validity
+
+
+@pytest.mark.parametrize("case", FIRST_SCREENS)
+def test_full_page_screenshots(open_page, first_screen_samples, registry, case):
+    """The whole page as a PNG for people to look at, and checked by its pixels: the banner is
+    painted in its verdict's colour, and a page that is not valid has no green pixel in its
+    first screen."""
+    cert = first_screen_samples[case]
+    verdict = registry.standing(cert).verdict
+    page = open_page(f"c/{cert.number}/")
+    path = screenshot(page, f"certificate-{case}-360x640")
+    assert re.search(rf"c/{cert.number}/$", page.url)
+    assert page.locator("h1").inner_text().startswith(cert.organization.name)
+    scale = page.evaluate("devicePixelRatio")
+    with Image.open(path) as shot:
+        image = shot.convert("RGB")
+    assert image.width == round(360 * scale)
+    box = page.eval_on_selector(BANNER, "el => el.getBoundingClientRect().toJSON()")
+    # Inside the banner's padding, right of the icon: nothing but the banner's own colour.
+    x, y = round((box["right"] - 6) * scale), round((box["top"] + 4) * scale)
+    painted = image.getpixel((x, y))
+    expected = parse(page.eval_on_selector(BANNER, "el => getComputedStyle(el).backgroundColor"))
+    assert distance(painted, expected) < 10, (painted, expected)
+    if verdict != "valid":
+        first = image.crop((0, 0, image.width, round(640 * scale))).reduce(2)
+        green = [rgb for _count, rgb in first.getcolors(1 << 20) if is_green(rgb)]
+        assert not green, f"green pixels on a {case} page: {green[:5]}"

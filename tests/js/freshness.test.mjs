@@ -181,18 +181,22 @@ function inlinePage(attrs) {
     "as-of": attrs.asOf, "stale-days": attrs.staleDays,
   }).map(([k, v]) => [`data-${k}`, v]));
   return new Node_("div", { class: "sm-cert", ...data }, [
-    new Node_("section", { class: `sm-verdict sm-verdict--${attrs.verdict}` }, [
-      new Node_("svg", { class: "sm-verdict__icon" }),
-      new Node_("div", { class: "sm-verdict__text" }, [
-        new Node_("p", { class: "sm-verdict__word" }, [
-          new Node_("span", { class: "sm-verdict__zh" }, ["有效"]), " ",
-          new Node_("span", { lang: "en" }, ["Valid"])]),
-        new Node_("p", { class: "sm-verdict__line" }, ["证书有效"]),
-        new Node_("p", { class: "sm-verdict__live", "data-sm-live": "", hidden: "" }),
-      ]),
+    new Node_("div", { class: "sm-stack" }, [
+      new Node_("section", { class: `sm-verdict sm-verdict--${attrs.verdict}`, "data-sm-hide": "expired" },
+        ["有效 Valid"]),
+      new Node_("section", { class: "sm-verdict sm-verdict--expired sm-keep", "data-sm-show": "expired",
+        hidden: "" }, [`已过期 Expired 按本设备的日期已届满`]),
     ]),
-    new Node_("p", { class: "sm-asof" }, ["数据截至 2026-11-27"]),
-    new Node_("ul", { class: "sm-downloads" }, [new Node_("li", {}, ["mark.svg"])]),
+    new Node_("p", { class: "sm-fresh sm-stack" }, [
+      new Node_("span", { class: "sm-keep", "data-sm-hide": "stale" }, ["数据截至 2026-11-27"]),
+      new Node_("span", { class: "sm-keep", "data-sm-show": "stale", hidden: "" },
+        ["数据截至 2026-11-27，已超过 7 天未更新 Data as of 2026-11-27, over 7 days old"]),
+    ]),
+    new Node_("span", { class: "sm-stack" }, [
+      new Node_("strong", { class: "sm-warn sm-keep", "data-sm-show": "overdue", hidden: "" },
+        ["已逾期 Overdue"]),
+    ]),
+    new Node_("ul", { class: "sm-downloads", "data-sm-hide": "expired" }, [new Node_("li", {}, ["mark.svg"])]),
   ]);
 }
 
@@ -205,53 +209,70 @@ function page(kind) {
   return inlinePage(kind === "valid" ? VALID : SUSPENDED);
 }
 
-test("on the page: unchanged before expiry, the live line stays hidden", () => {
+const shown = (cert, name) => cert.querySelectorAll(`[data-sm-show="${name}"]`);
+const kept = (cert, name) => cert.querySelectorAll(`[data-sm-hide="${name}"]`);
+const visible = (el) => !el.hasAttribute("hidden");
+
+test("on the page: unchanged before expiry, every alternative stays hidden", () => {
   const cert = page("valid");
   const r = starmarkApply(documentFor(cert), cert.getAttribute("data-as-of"));
   assert.equal(r.changed, false);
-  assert.ok(cert.querySelector("[data-sm-live]").hasAttribute("hidden"));
+  for (const name of ["expired", "overdue", "stale"]) {
+    assert.ok(shown(cert, name).length > 0, `the page has no ${name} text`);
+    assert.ok([...shown(cert, name)].every((el) => !visible(el)), name);
+    assert.ok([...kept(cert, name)].every(visible), name);
+  }
   assert.equal(cert.getAttribute("data-live-verdict"), "valid");
 });
 
-test("on the page: past expiry the banner says 已过期 Expired and the marks are hidden", () => {
+test("on the page: past expiry the expired banner replaces the verdict and the marks go", () => {
   const cert = page("valid");
   const r = starmarkApply(documentFor(cert), "2040-01-01");
   assert.equal(r.verdict, "expired");
-  const banner = cert.querySelector(".sm-verdict");
-  assert.match(banner.className, /\bsm-verdict--expired\b/);
-  assert.doesNotMatch(banner.className, /sm-verdict--valid/);
-  assert.equal(cert.querySelector(".sm-verdict__zh").textContent, "已过期");
-  assert.equal(cert.querySelector('.sm-verdict__word [lang="en"]').textContent, "Expired");
-  assert.equal(cert.querySelector(".sm-verdict__icon").style.display, "none");
-  assert.equal(cert.querySelector(".sm-verdict__line").style.display, "none");
+  const banners = cert.querySelectorAll(".sm-verdict");
+  const on = banners.filter(visible);
+  assert.equal(on.length, 1, "exactly one verdict banner is shown");
+  assert.match(on[0].className, /\bsm-verdict--expired\b/);
+  assert.match(on[0].textContent, /已过期 Expired/);
+  assert.match(on[0].textContent, /按本设备的日期已届满/);
+  const hidden = banners.filter((b) => !visible(b));
+  assert.ok(hidden.every((b) => /\bsm-keep\b/.test(b.className)), "a hidden banner keeps its space");
   const downloads = cert.querySelector(".sm-downloads");
-  if (downloads) assert.equal(downloads.style.display, "none");
-  const live = cert.querySelector("[data-sm-live]");
-  assert.equal(live.hasAttribute("hidden"), false);
-  assert.match(live.textContent, /有效期已于 \d{4}-\d{2}-\d{2} 届满/);
-  assert.match(live.textContent, /数据截至 2026-11-27/);
-  assert.match(live.textContent, /Data as of 2026-11-27/);
-  assert.match(cert.querySelector(".sm-asof").className, /sm-asof--stale/);
+  if (downloads) assert.equal(visible(downloads), false);
+  const levels = cert.querySelectorAll(".sm-level");
+  if (TREES) {
+    const shownLevels = levels.filter(visible);
+    assert.equal(shownLevels.length, 1, "one level row is shown");
+    assert.match(shownLevels[0].className, /sm-level--past/, "no stars once expired");
+  }
+  const fresh = [...shown(cert, "stale")].filter(visible);
+  assert.equal(fresh.length, 1);
+  assert.match(fresh[0].textContent, /数据截至 2026-11-27/);
+  assert.match(fresh[0].textContent, /Data as of 2026-11-27/);
+  assert.equal(cert.getAttribute("data-live-verdict"), "expired");
 });
 
-test("on the page: overdue surveillance is said in the banner", () => {
+test("on the page: overdue surveillance is said where the due date is", () => {
   const cert = page("valid");
   const due = cert.getAttribute("data-next-surveillance");
   assert.ok(due, "a valid certificate page names its next surveillance");
   const late = new Date(Date.parse(due) + 31 * 86400000).toISOString().slice(0, 10);
   const r = starmarkApply(documentFor(cert), late);
   assert.equal(r.overdue, true);
-  assert.match(cert.querySelector("[data-sm-live]").textContent,
-    /监督审核已逾期，请向认证机构核实 Surveillance overdue — check with the certification body/);
-  assert.match(cert.querySelector(".sm-verdict").className, /sm-verdict--valid/);
+  const warn = [...shown(cert, "overdue")].filter(visible);
+  assert.equal(warn.length, 1);
+  assert.match(warn[0].textContent, /已逾期/);
+  assert.match(warn[0].textContent, /Overdue/);
+  assert.equal(cert.querySelectorAll(".sm-verdict").filter(visible)[0].className.includes("sm-verdict--valid"), true);
 });
 
 test("on the page: a suspended certificate stays suspended", () => {
   const cert = page("suspended");
   const r = starmarkApply(documentFor(cert), cert.getAttribute("data-as-of"));
   assert.equal(r.verdict, "suspended");
-  assert.match(cert.querySelector(".sm-verdict").className, /sm-verdict--suspended/);
-  assert.ok(cert.querySelector("[data-sm-live]").hasAttribute("hidden"));
+  const on = cert.querySelectorAll(".sm-verdict").filter(visible);
+  assert.equal(on.length, 1);
+  assert.match(on[0].className, /sm-verdict--suspended/);
 });
 
 // --- the not-found page ------------------------------------------------------------------------

@@ -2,8 +2,9 @@
  *
  * A static page can outlive its certificate: it was built on data-as-of and may be read months
  * later. This script compares the dates on .sm-cert with today's date on the viewer's device and,
- * when the page's verdict no longer holds, says so in the banner. ES5, no modules, no framework,
- * so that it runs on old phones; without it the page still shows the build-time verdict and dates.
+ * when the page's verdict no longer holds or its data is old, shows what the page says then.
+ * ES5, no modules, no framework, so that it runs on old phones; without it the page still shows
+ * the build-time verdict and dates.
  * starmarkVerdict is pure and is tested under Node (tests/js/freshness.test.mjs). The file is
  * UTF-8; a classic script without a charset is decoded with the page's encoding, which is UTF-8.
  */
@@ -54,64 +55,26 @@ function starmarkReadAttrs(el) {
   return {
     verdict: get('verdict'), status: get('status'), expires: get('expires'),
     nextSurveillance: get('next-surveillance'), graceDays: get('grace-days'),
-    asOf: get('as-of'), staleDays: get('stale-days'),
-    expiredZh: get('label-expired-zh') || '已过期',
-    expiredEn: get('label-expired-en') || 'Expired'
+    asOf: get('as-of'), staleDays: get('stale-days')
   };
 }
 
-/* Apply the verdict on `now` to the certificate page in `doc`; returns the verdict or null. */
+/* Apply the verdict on `now` to the certificate page in `doc`; returns the verdict or null.
+ * The page carries every text this may show, rendered at build time: an element with
+ * data-sm-show="C" is shown and one with data-sm-hide="C" hidden when condition C holds
+ * (expired, overdue, stale). The two sides of a switch share one grid cell (class sm-keep keeps
+ * a hidden one's space), so nothing already on the screen moves. */
 function starmarkApply(doc, now) {
   var el = doc.querySelector('.sm-cert');
   if (!el) return null;
-  var attrs = starmarkReadAttrs(el);
-  var r = starmarkVerdict(attrs, now);
-  var lines = [];
-  function hide(selector) {
-    var found = el.querySelectorAll(selector);
-    for (var i = 0; i < found.length; i++) found[i].style.display = 'none';
-  }
-  function setText(selector, text) {
-    var node = el.querySelector(selector);
-    if (node) node.textContent = text;
-  }
-  if (r.changed && r.verdict === 'expired') {
-    var banner = el.querySelector('.sm-verdict');
-    if (banner) banner.className = banner.className.replace(/\bsm-verdict--[a-z]+/, 'sm-verdict--expired');
-    setText('.sm-verdict__zh', attrs.expiredZh);
-    setText('.sm-verdict__word [lang="en"]', attrs.expiredEn);
-    hide('.sm-verdict__icon, .sm-verdict__line, .sm-verdict__reason, .sm-downloads, .sm-mark-preview');
-    lines.push([
-      '有效期已于 ' + attrs.expires + ' 届满（按本设备的日期），证书和认证标志不得再使用。如已再认证，请以认证机构的最新信息为准。',
-      'The validity ended on ' + attrs.expires + " (by this device's date): the certificate and the mark may no longer be used. If it was renewed, the certification body's current record prevails."
-    ]);
-  }
-  if (r.overdue) {
-    lines.push([
-      '监督审核已逾期，请向认证机构核实',
-      'Surveillance overdue — check with the certification body'
-    ]);
-  }
-  if (r.stale) {
-    lines.push([
-      '数据截至 ' + r.asOf + '（' + r.age + ' 天前），此后的变化未包含在本页中。',
-      'Data as of ' + r.asOf + ' (' + r.age + ' days ago): later changes are not shown on this page.'
-    ]);
-    var asof = el.querySelector('.sm-asof');
-    if (asof) asof.className += ' sm-asof--stale';
-  }
-  var live = el.querySelector('[data-sm-live]');
-  if (live && lines.length) {
-    while (live.firstChild) live.removeChild(live.firstChild);
-    for (var i = 0; i < lines.length; i++) {
-      if (i) live.appendChild(doc.createElement('br'));
-      live.appendChild(doc.createTextNode(lines[i][0] + ' '));
-      var en = doc.createElement('span');
-      en.setAttribute('lang', 'en');
-      en.appendChild(doc.createTextNode(lines[i][1]));
-      live.appendChild(en);
-    }
-    live.removeAttribute('hidden');
+  var r = starmarkVerdict(starmarkReadAttrs(el), now);
+  var holds = { expired: r.changed && r.verdict === 'expired', overdue: r.overdue, stale: r.stale };
+  for (var name in holds) {
+    if (!holds[name]) continue;
+    var show = el.querySelectorAll('[data-sm-show="' + name + '"]');
+    for (var i = 0; i < show.length; i++) show[i].removeAttribute('hidden');
+    var hide = el.querySelectorAll('[data-sm-hide="' + name + '"]');
+    for (var j = 0; j < hide.length; j++) hide[j].setAttribute('hidden', '');
   }
   el.setAttribute('data-live-verdict', r.verdict);
   return r;

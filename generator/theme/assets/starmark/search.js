@@ -434,9 +434,10 @@ function resultItem(x, root, n) {
   const facts = el(
     "p",
     { class: "sm-search__facts" },
+    // The status as a coloured badge with its words, for every status (listings do the same).
+    el("span", { class: `sm-badge sm-badge--${x.verdict.key} sm-search__verdict sm-search__verdict--${x.verdict.key}` }, x.verdict.zh, " ", en(x.verdict.en)),
+    " ",
     el("span", { class: "sm-search__level" }, x.level.zh, " ", en(x.level.en)),
-    " · ",
-    el("span", { class: `sm-search__verdict sm-search__verdict--${x.verdict.key}` }, "状态：", x.verdict.zh, " ", en(x.verdict.en)),
     " · ",
     el("span", { class: "sm-search__region" }, x.field === "region" ? marked(x.region, n) : x.region),
   );
