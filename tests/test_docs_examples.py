@@ -149,6 +149,7 @@ def _git(root: Path, *args: str) -> None:
 
 def _run(root: Path, example: Example, monkeypatch: pytest.MonkeyPatch) -> Result:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(calendar.timegm(example.day.timetuple())))
+    monkeypatch.chdir(root)  # files an example names (export --xlsx FILE) land in the copy
     return CliRunner().invoke(cli, ["--root", str(root), *example.argv])
 
 
