@@ -60,7 +60,7 @@ def export(obj: Any, xlsx: Path | None, csv_file: Path | None, template: bool,
     \b
     Examples:
       starmark export --xlsx registry.xlsx
-      starmark export --csv registry.csv      (also writes registry.history.csv)
+      starmark export --csv registry.csv   # also writes registry.history.csv
       starmark export --template --xlsx 模板.xlsx
     """
     from .export import write_csv, write_xlsx
