@@ -28,3 +28,20 @@ class InputError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OutputError(Exception):
+    """The operating system refused what a command must write: one line, the path and cause."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        self.path, self.cause = path, cause
+        super().__init__(f"{path}: {cause}")
+
+    @classmethod
+    def of(cls, exc: OSError, what: str = "") -> OutputError:
+        """An :class:`OSError` said as the path it concerns and why (``what`` tells the step)."""
+        path = exc.filename if exc.filename is not None else "starmark"
+        if exc.filename2 is not None:
+            path = f"{exc.filename} → {exc.filename2}"
+        cause = exc.strerror or str(exc)
+        return cls(str(path), f"{what}: {cause}" if what else cause)

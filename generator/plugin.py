@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +22,13 @@ import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort, BuildError, PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import build, counterfeits, listings, notfound, scheme, search, shell, sitemap
-from .errors import InputError
+from .errors import InputError, OutputError
 from .load import as_of_default, load_registry
 from .model import Registry
 from .output import Manifest, Output, Previous
@@ -35,6 +38,8 @@ THEME_DIR = Path(__file__).parent / "theme"
 SHELL_DEPTHS = (2, 3)
 SEARCH_PAGE = "search/index.md"
 LIST_PAGE = "list/index.md"
+STILL_SERVING = ("starmark: the site was not rebuilt (see above); the last good site is still "
+                 "served. Fix the problems and save: it rebuilds.")
 
 
 class StarmarkConfig(base.Config):
@@ -70,9 +75,22 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.spare: Manifest | None = None
         self.dirty = False
         self.outputs: set[str] = set()
+        self.failure: InputError | None = None  # the problems that stopped the last build
+        # Under serve every build goes to a new folder, served only once it is complete: a
+        # build that fails leaves the last good site served (see on_serve).
+        self.serving = False
+        self.staged: Path | None = None
+        self.good: Previous | None = None
+        self.server: Any = None
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.dirty = dirty
+        self.serving = command == "serve"
+
+    def _fail(self, exc: InputError, what: str) -> PluginError:
+        """Keep ``exc`` for ``publish`` and say it as mkdocs prints errors: a line a problem."""
+        self.failure = exc
+        return PluginError(f"starmark: {what}:\n{exc}")
 
     def _root(self, config: MkDocsConfig) -> Path:
         root = self.config.root or os.environ.get("STARMARK_ROOT")
@@ -99,6 +117,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         return self._as_of()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.failure = None
         root = self._root(config)
         preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
         if preloaded is not None and preloaded.as_of == self._as_of():
@@ -109,7 +128,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 self.registry = load_registry(root, self._as_of(),
                                               cache_dir=self.cache_folder(root))
             except InputError as exc:
-                raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
+                raise self._fail(exc, "the registry has problems") from None
         settings = self.registry.settings
         # One place for the address: registry/registry.yaml, not mkdocs.yml.
         config.site_url = settings.site_url
@@ -119,6 +138,10 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_DIR))
         config.extra_css.append("assets/starmark/starmark.css")
         self.cache_dir = self.cache_folder(root)
+        if self.serving:
+            self.staged = Path(tempfile.mkdtemp(prefix="starmark-serve-"))
+            config.site_dir = str(self.staged)
+            self.previous = self.good  # link what did not change from the served site
         return config
 
     def on_env(self, env: jinja2.Environment, /, *, config: MkDocsConfig,
@@ -134,7 +157,46 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         for folder in ("certificates", "registry"):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
+        self.server = server
+        if self.good is not None:
+            server.root = str(self.good.site_dir)
+        server.error_handler = self._error_page
+        server.builder = self._guarded(server.builder)
         return server
+
+    def _guarded(self, rebuild: Any) -> Any:
+        """``rebuild``, but a failed rebuild is told and the last good site stays served:
+        mkdocs would otherwise hold every request until the build works again."""
+
+        def guarded() -> None:
+            try:
+                rebuild()
+            except OSError as exc:
+                print(OutputError.of(exc), file=sys.stderr)  # noqa: T201
+                print(STILL_SERVING, file=sys.stderr)  # noqa: T201
+            except Exception as exc:  # noqa: BLE001 - any failure: keep serving, say why
+                if not isinstance(exc, (BuildError, Abort)):  # mkdocs printed those
+                    traceback.print_exc()
+                print(STILL_SERVING, file=sys.stderr)  # noqa: T201
+
+        return guarded
+
+    def _error_page(self, code: int) -> bytes | None:
+        """The served site's own 404 page (mkdocs would look in its unused folder)."""
+        if self.good is None:
+            return None
+        page = self.good.site_dir / f"{code}.html"
+        return page.read_bytes() if page.is_file() else None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self.staged is not None:  # under serve: the served site stays as it was
+            shutil.rmtree(self.staged, ignore_errors=True)
+            self.staged = None
+
+    def on_shutdown(self) -> None:
+        for folder in (self.staged, self.good.site_dir if self.good else None):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         assert self.registry is not None
@@ -151,7 +213,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             try:
                 content = counterfeits.page_markdown(self.registry)
             except InputError as exc:
-                raise PluginError(f"starmark: {exc}") from None
+                raise self._fail(exc, "the counterfeits list has problems") from None
             files.append(File.generated(config, counterfeits.PAGE, content=content))
         self.outputs = {f.dest_uri for f in files}
         return files
@@ -193,7 +255,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             try:
                 return notfound.fill(output_content, self.registry)
             except InputError as exc:
-                raise PluginError(f"starmark: not-found page:\n{exc}") from None
+                raise self._fail(exc, "cannot make the not-found page") from None
         return output_content
 
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
@@ -219,10 +281,17 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 finish=lambda out: self._write_sitemap(site_dir, out),
                 prune=self.dirty, keep=self.outputs, inputs=inputs)
         except InputError as exc:
-            raise PluginError(f"starmark: cannot build:\n{exc}") from None
+            raise self._fail(exc, "cannot build") from None
         mismatches = self.report.mismatches()
         if mismatches:
             raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
+        if self.staged is not None and self.report.manifest is not None:
+            replaced, self.good = self.good, Previous(self.staged, self.report.manifest)
+            self.staged = None
+            if self.server is not None:
+                self.server.root = str(self.good.site_dir)
+            if replaced is not None:
+                shutil.rmtree(replaced.site_dir, ignore_errors=True)
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
 
