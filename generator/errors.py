@@ -45,3 +45,18 @@ class OutputError(Exception):
             path = f"{exc.filename} → {exc.filename2}"
         cause = exc.strerror or str(exc)
         return cls(str(path), f"{what}: {cause}" if what else cause)
+
+
+# What one file reports at most: a file with 60,000 unknown keys needs the first few fixed, not
+# 60,000 lines (the rest are usually the same mistake repeated).
+MAX_PER_FILE = 50
+
+
+def capped(problems: list[Problem], limit: int = MAX_PER_FILE) -> list[Problem]:
+    """The first ``limit`` problems of one file (sorted), and a line saying how many more."""
+    if len(problems) <= limit + 1:  # a line saying "one more" would hide nothing
+        return problems
+    hidden = problems[limit:]
+    more = Problem(hidden[0].path, hidden[0].line,
+                   f"… and {len(hidden)} more problems in this file, not listed: fix these first")
+    return [*problems[:limit], more]
