@@ -41,9 +41,9 @@ class OutputError(Exception):
     def of(cls, exc: OSError, what: str = "") -> OutputError:
         """An :class:`OSError` said as the path it concerns and why (``what`` tells the step)."""
         path = exc.filename if exc.filename is not None else "starmark"
-        if exc.filename2 is not None:
-            path = f"{exc.filename} → {exc.filename2}"
         cause = exc.strerror or str(exc)
+        if exc.filename2 is not None:  # a copy or a rename: the place it was going to
+            path, cause = exc.filename2, f"{cause} (from {exc.filename})"
         return cls(str(path), f"{what}: {cause}" if what else cause)
 
 

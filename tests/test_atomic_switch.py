@@ -15,23 +15,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_incremental as small
 from test_incremental import (
     AS_OF,
     CODE,
     assert_same_as_clean,
     build,
-    fixed_code,  # noqa: F401 - autouse: the code digest stays fixed while tests run
     move,
     records,
-    registry_root,  # noqa: F401 - fixture
     tree,
 )
-from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixture
 
 from generator import build as build_module
 from generator import load, publish
 from generator.output import Manifest
 from generator.publish import build_site, leftovers
+
+# The five-record registry of test_incremental, its cache folder, and its fixed code digest.
+registry_root = small.registry_root
+cache_dir = small.cache_dir
+fixed_code = small.fixed_code
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from recordkit import REPO, VALID_RECORD
 
 from generator import load, model
