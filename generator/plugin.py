@@ -27,7 +27,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, counterfeits, listings, notfound, scheme, search, shell, sitemap
+from . import build, counterfeits, csp, listings, notfound, scheme, search, shell, sitemap
 from .errors import InputError, OutputError
 from .load import as_of_default, load_registry
 from .model import Registry
@@ -82,6 +82,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.staged: Path | None = None
         self.good: Previous | None = None
         self.server: Any = None
+        self.script_hashes: set[str] = set()  # of every page's inline scripts, for _headers
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.dirty = dirty
@@ -118,6 +119,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.failure = None
+        self.script_hashes = set()
         root = self._root(config)
         preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
         if preloaded is not None and preloaded.as_of == self._as_of():
@@ -253,12 +255,22 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                          config: MkDocsConfig) -> str:
         if template_name == "404.html" and self.registry is not None:
             try:
-                return notfound.fill(output_content, self.registry)
+                return self._protect(notfound.fill(output_content, self.registry))
             except InputError as exc:
                 raise self._fail(exc, "cannot make the not-found page") from None
         return output_content
 
+    def _protect(self, page: str) -> str:
+        """The page with its Content-Security-Policy. Not under serve: mkdocs' live-reload
+        script is inline and new on every request."""
+        if self.serving:
+            return page
+        page, hashes = csp.protect(page)
+        self.script_hashes.update(hashes)
+        return page
+
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        output = self._protect(output)
         depth = self._shell_depth(page)
         if depth:
             self.shells[depth] = shell.Shell.from_html(output, depth)
@@ -278,7 +290,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
                 quiet=self.config.quiet, previous=previous, spare=spare,
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
-                finish=lambda out: self._write_sitemap(site_dir, out),
+                finish=lambda out: self._finish(site_dir, out),
                 prune=self.dirty, keep=self.outputs, inputs=inputs)
         except InputError as exc:
             raise self._fail(exc, "cannot build") from None
@@ -294,6 +306,12 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 shutil.rmtree(replaced.site_dir, ignore_errors=True)
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
+
+    def _finish(self, mkdocs_dir: Path, out: Output) -> None:
+        """What is written last: the sitemap, and the security headers of every page."""
+        self._write_sitemap(mkdocs_dir, out)
+        if not self.serving:
+            out.write(csp.HEADERS_FILE, csp.headers_file(self.script_hashes))
 
     def _write_sitemap(self, mkdocs_dir: Path, out: Output) -> None:
         """Replace mkdocs' sitemap (read from ``mkdocs_dir``) by one with every certificate."""
