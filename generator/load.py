@@ -63,6 +63,8 @@ def misnamed(name: str) -> str | None:
     stem, dot, suffix = name.rpartition(".")
     if not dot or suffix.lower() not in ("yaml", "yml") or dot + suffix == RECORD_SUFFIX:
         return None
+    if suffix == "yml":
+        return f"record files must end in {RECORD_SUFFIX}, not .yml"
     return (f"record files must end in {RECORD_SUFFIX} (lower case), not .{suffix}: "
             f"rename it to {stem}{RECORD_SUFFIX}")
 
@@ -344,8 +346,8 @@ Progress = Callable[[Sequence[Path]], Iterable[Path]]
 # The modules of the package whose code decides what checking a record gives and what the
 # record cache holds: this one and every module it imports, directly or not (a test keeps the
 # list whole). A change to any other module (pages, the build...) keeps the cache.
-CHECKING_MODULES = ("creditcode", "errors", "history", "lifecycle", "load", "model", "rules",
-                    "schema", "settings", "source")
+CHECKING_MODULES = ("creditcode", "errors", "history", "horizon", "lifecycle", "load", "model",
+                    "rules", "schema", "settings", "source")
 
 
 def checking_code() -> bytes:

@@ -28,7 +28,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
 from . import build, counterfeits, csp, listings, notfound, scheme, search, shell, sitemap
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, Problem
 from .load import as_of_default, load_registry
 from .model import Registry
 from .output import Manifest, Output, Previous
@@ -239,7 +239,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         try:
             return scheme.expand_markers(markdown, self.registry.settings, self.stats())
         except ValueError as exc:
-            raise PluginError(f"starmark: {page.file.src_uri}: {exc}") from None
+            docs = Path(config.docs_dir).name
+            problem = Problem(f"{docs}/{page.file.src_uri}", 0, str(exc))
+            raise self._fail(InputError([problem]), "a page cannot be filled in") from None
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -296,7 +298,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             raise self._fail(exc, "cannot build") from None
         mismatches = self.report.mismatches()
         if mismatches:
-            raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
+            problem = Problem(str(build_dir), 0, "output count check failed: "
+                              + "; ".join(mismatches))
+            raise self._fail(InputError([problem]), "the build is incomplete")
         if self.staged is not None and self.report.manifest is not None:
             replaced, self.good = self.good, Previous(self.staged, self.report.manifest)
             self.staged = None

@@ -171,7 +171,7 @@ def check_folders(target: Path, cache_dir: Path) -> None:
     if target.exists() and not target.is_dir():
         raise OutputError(str(target), "the site path is a file, not a folder")
     try:
-        probe = tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent)
+        probe = tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=target.parent)
         os.rmdir(probe)
     except OSError as exc:
         raise _os_problem(target.parent, "cannot write beside the site (a build is assembled "

@@ -84,9 +84,10 @@ def test_a_record_file_in_any_case_of_yaml_is_never_skipped(
     result = validate(sample_root)
     assert result.exit_code == 1
     suffix = name.rpartition(".")[2]
-    assert lines(result) == [
-        f"certificates/2025/{name}:1: record files must end in .yaml (lower case), not "
-        f".{suffix}: rename it to ASC-2025-000124.yaml"]
+    why = ("record files must end in .yaml, not .yml" if suffix == "yml" else
+           f"record files must end in .yaml (lower case), not .{suffix}: rename it to "
+           "ASC-2025-000124.yaml")
+    assert lines(result) == [f"certificates/2025/{name}:1: {why}"]
 
 
 def test_a_tab_in_the_indentation_says_tab(make_record: MakeRecord, sample_root: Path) -> None:
