@@ -1,6 +1,6 @@
 """Every generated page carries a Content-Security-Policy that allows exactly its own scripts.
 
-(The browser tests in ``tests/browser/test_csp.py`` check that the pages work under it.)
+(The browser tests in ``tests/browser/test_policy_enforced.py`` check that the pages work under it.)
 """
 
 from __future__ import annotations
