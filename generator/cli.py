@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import InputError, Problem
+from .errors import InputError, OutputError, Problem
 from .load import validate as validate_records
 
 
@@ -253,6 +253,12 @@ def main() -> None:
         cli(prog_name="starmark")
     except InputError as exc:
         report(exc.problems)
+        sys.exit(1)
+    except OSError as exc:  # disk full, read-only folder…: the path and why, not a traceback
+        click.echo(str(OutputError.of(exc)), err=True)
+        sys.exit(1)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
         sys.exit(1)
 
 

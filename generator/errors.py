@@ -28,3 +28,35 @@ class InputError(Exception):
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class OutputError(Exception):
+    """The operating system refused what a command must write: one line, the path and cause."""
+
+    def __init__(self, path: str, cause: str) -> None:
+        self.path, self.cause = path, cause
+        super().__init__(f"{path}: {cause}")
+
+    @classmethod
+    def of(cls, exc: OSError, what: str = "") -> OutputError:
+        """An :class:`OSError` said as the path it concerns and why (``what`` tells the step)."""
+        path = exc.filename if exc.filename is not None else "starmark"
+        cause = exc.strerror or str(exc)
+        if exc.filename2 is not None:  # a copy or a rename: the place it was going to
+            path, cause = exc.filename2, f"{cause} (from {exc.filename})"
+        return cls(str(path), f"{what}: {cause}" if what else cause)
+
+
+# What one file reports at most: a file with 60,000 unknown keys needs the first few fixed, not
+# 60,000 lines (the rest are usually the same mistake repeated).
+MAX_PER_FILE = 50
+
+
+def capped(problems: list[Problem], limit: int = MAX_PER_FILE) -> list[Problem]:
+    """The first ``limit`` problems of one file (sorted), and a line saying how many more."""
+    if len(problems) <= limit + 1:  # a line saying "one more" would hide nothing
+        return problems
+    hidden = problems[limit:]
+    more = Problem(hidden[0].path, hidden[0].line,
+                   f"… and {len(hidden)} more problems in this file, not listed: fix these first")
+    return [*problems[:limit], more]

@@ -24,9 +24,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import rules, schema, source
+from . import horizon, rules, schema, source
 from . import settings as settings_mod
-from .errors import InputError, Problem
+from .errors import InputError, Problem, capped
 from .model import Certificate, Registry
 from .settings import Settings
 from .source import PathKey
@@ -55,6 +55,18 @@ def record_stem(path: Path) -> str:
     """The certificate number a record file is named for."""
     name = path.name
     return name[: -len(RECORD_SUFFIX)] if name.endswith(RECORD_SUFFIX) else path.stem
+
+
+def misnamed(name: str) -> str | None:
+    """Why a file named like a YAML record is not read as one (``X.yml``, ``X.YAML``), or
+    None: any case of ``.yaml``/``.yml`` is a record or a problem, never silently skipped."""
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or suffix.lower() not in ("yaml", "yml") or dot + suffix == RECORD_SUFFIX:
+        return None
+    if suffix == "yml":
+        return f"record files must end in {RECORD_SUFFIX}, not .yml"
+    return (f"record files must end in {RECORD_SUFFIX} (lower case), not .{suffix}: "
+            f"rename it to {stem}{RECORD_SUFFIX}")
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -118,11 +130,9 @@ def _find_records(root: Path, paths: Iterable[Path] = ()) -> tuple[list[Path], l
                 path = here / name
                 if name.startswith("."):
                     continue
-                if name.endswith(".yml"):
-                    problems.append(
-                        Problem(display_path(root, path), 1,
-                                "record files must end in .yaml, not .yml")
-                    )
+                wrong = misnamed(name)
+                if wrong:
+                    problems.append(Problem(display_path(root, path), 1, wrong))
                 elif name.endswith(RECORD_SUFFIX):
                     found.append(path)
     safe = []
@@ -217,9 +227,9 @@ def _walk_records(root: Path) -> tuple[list[_Found], list[Problem]]:
             name = entry.name
             if name.startswith("."):
                 continue
-            if name.endswith(".yml"):
-                problems.append(Problem(display_path(root, Path(entry.path)), 1,
-                                        "record files must end in .yaml, not .yml"))
+            wrong = misnamed(name)
+            if wrong:
+                problems.append(Problem(display_path(root, Path(entry.path)), 1, wrong))
             elif name.endswith(RECORD_SUFFIX):
                 path = entry.path
                 if _is_link(entry):
@@ -249,21 +259,27 @@ def _walk_records(root: Path) -> tuple[list[_Found], list[Problem]]:
 
 
 def check_file(
-    path: Path, display: str, settings: Settings
+    path: Path, display: str, settings: Settings, as_of: dt.date | None = None
 ) -> tuple[dict[str, Any] | None, source.Document | None, list[Problem]]:
     """Read, type and check one record file; returns its data only when it has no problem.
 
     Every rule whose fields are usable runs even when the file has other problems (a
-    duplicate key, a schema error), so that one run reports everything wrong with it.
+    duplicate key, a schema error), so that one run reports everything wrong with it; but no
+    rule computes with a date the scheme cannot use (see :mod:`horizon`; ``as_of``: the day
+    its limit counts from, by default today or SOURCE_DATE_EPOCH's day).
     """
     doc, problems = source.read_file(path, display)
     if doc is None:
-        return None, None, problems
+        return None, None, capped(problems)
     typed = schema.check(doc, settings.schema)
     problems = problems + typed.problems
     if typed.data is not None:
-        problems += rules.check_record(typed.data, doc, settings, record_stem(path), typed.broken)
-    return (typed.data if not problems else None), doc, sorted(set(problems))
+        unusable = horizon.problems(typed.data, doc, settings, as_of or as_of_default())
+        problems += unusable
+        if not unusable:
+            problems += rules.check_record(typed.data, doc, settings, record_stem(path),
+                                           typed.broken)
+    return (typed.data if not problems else None), doc, capped(sorted(set(problems)))
 
 
 _check_file_here = check_file
@@ -330,8 +346,8 @@ Progress = Callable[[Sequence[Path]], Iterable[Path]]
 # The modules of the package whose code decides what checking a record gives and what the
 # record cache holds: this one and every module it imports, directly or not (a test keeps the
 # list whole). A change to any other module (pages, the build...) keeps the cache.
-CHECKING_MODULES = ("creditcode", "errors", "history", "lifecycle", "load", "model", "rules",
-                    "schema", "settings", "source")
+CHECKING_MODULES = ("creditcode", "errors", "history", "horizon", "lifecycle", "load", "model",
+                    "rules", "schema", "settings", "source")
 
 
 def checking_code() -> bytes:

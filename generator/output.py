@@ -117,6 +117,29 @@ def _relative(rel: str) -> str:
     return rel if os.sep == "/" else rel.replace("/", os.sep)
 
 
+def link_over(source: str, target: str) -> None:
+    """Make ``target`` a hard link to ``source``, replacing whatever ``target`` was.
+
+    The replaced file is never written into (it may be linked from the live site): a link is
+    made beside it and renamed over it. When the two are already the same inode, rename(2)
+    does nothing and succeeds, leaving the temporary name behind: it is removed, so that no
+    stray name is ever published.
+    """
+    try:
+        os.link(source, target)
+        return
+    except FileExistsError:
+        if os.path.samefile(source, target):
+            return
+    tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.lnk"
+    os.link(source, tmp)
+    try:
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
 @dataclass
 class Record:
     """What an :class:`Output` did (see :meth:`Output.record`)."""
@@ -226,12 +249,7 @@ class Output:
                 pass
         self._mkdir(os.path.dirname(target))
         try:
-            try:
-                os.link(source, target)
-            except FileExistsError:
-                tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.lnk"
-                os.link(source, tmp)
-                os.replace(tmp, target)  # never into an existing inode
+            link_over(source, target)
         except OSError:  # another file system, or links not allowed: copy the bytes
             with open(source, "rb") as handle:
                 data = handle.read()
@@ -330,12 +348,7 @@ class Output:
             return False
         try:
             self._mkdir(os.path.dirname(target))
-            try:
-                os.link(source, target)
-            except FileExistsError:
-                tmp = f"{target}.{os.getpid()}.{threading.get_ident()}.lnk"
-                os.link(source, tmp)
-                os.replace(tmp, target)
+            link_over(source, target)
         except OSError:
             return False
         with self._lock:

@@ -12,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
+import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +22,13 @@ import jinja2
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
+from mkdocs.exceptions import Abort, BuildError, PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, check, counterfeits, listings, notfound, scheme, search, shell, sitemap
-from .errors import InputError
+from . import build, check, counterfeits, csp, listings, notfound, scheme, search, shell, sitemap
+from .errors import InputError, OutputError, Problem
 from .load import as_of_default, load_registry
 from .model import Registry
 from .output import Manifest, Output, Previous
@@ -35,6 +38,8 @@ THEME_DIR = Path(__file__).parent / "theme"
 SHELL_DEPTHS = (2, 3)
 SEARCH_PAGE = "search/index.md"
 LIST_PAGE = "list/index.md"
+STILL_SERVING = ("starmark: the site was not rebuilt (see above); the last good site is still "
+                 "served. Fix the problems and save: it rebuilds.")
 
 
 class StarmarkConfig(base.Config):
@@ -71,9 +76,23 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.spare: Manifest | None = None
         self.dirty = False
         self.outputs: set[str] = set()
+        self.failure: InputError | None = None  # the problems that stopped the last build
+        # Under serve every build goes to a new folder, served only once it is complete: a
+        # build that fails leaves the last good site served (see on_serve).
+        self.serving = False
+        self.staged: Path | None = None
+        self.good: Previous | None = None
+        self.server: Any = None
+        self.script_hashes: set[str] = set()  # of every page's inline scripts, for _headers
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.dirty = dirty
+        self.serving = command == "serve"
+
+    def _fail(self, exc: InputError, what: str) -> PluginError:
+        """Keep ``exc`` for ``publish`` and say it as mkdocs prints errors: a line a problem."""
+        self.failure = exc
+        return PluginError(f"starmark: {what}:\n{exc}")
 
     def _root(self, config: MkDocsConfig) -> Path:
         root = self.config.root or os.environ.get("STARMARK_ROOT")
@@ -100,6 +119,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         return self._as_of()
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.failure = None
+        self.script_hashes = set()
         root = self._root(config)
         preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
         if preloaded is not None and preloaded.as_of == self._as_of():
@@ -110,7 +131,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 self.registry = load_registry(root, self._as_of(),
                                               cache_dir=self.cache_folder(root))
             except InputError as exc:
-                raise PluginError(f"starmark: the registry has problems:\n{exc}") from None
+                raise self._fail(exc, "the registry has problems") from None
         settings = self.registry.settings
         # One place for the address: registry/registry.yaml, not mkdocs.yml.
         config.site_url = settings.site_url
@@ -123,6 +144,10 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         config.extra["starmark"] = {"body": settings.body, "as_of": self.registry.as_of,
                                     "report_url": counterfeits.report_link(settings)}
         self.cache_dir = self.cache_folder(root)
+        if self.serving:
+            self.staged = Path(tempfile.mkdtemp(prefix="starmark-serve-"))
+            config.site_dir = str(self.staged)
+            self.previous = self.good  # link what did not change from the served site
         return config
 
     def on_env(self, env: jinja2.Environment, /, *, config: MkDocsConfig,
@@ -138,7 +163,46 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         for folder in ("certificates", "registry"):
             if (root / folder).is_dir():
                 server.watch(str(root / folder))
+        self.server = server
+        if self.good is not None:
+            server.root = str(self.good.site_dir)
+        server.error_handler = self._error_page
+        server.builder = self._guarded(server.builder)
         return server
+
+    def _guarded(self, rebuild: Any) -> Any:
+        """``rebuild``, but a failed rebuild is told and the last good site stays served:
+        mkdocs would otherwise hold every request until the build works again."""
+
+        def guarded() -> None:
+            try:
+                rebuild()
+            except OSError as exc:
+                print(OutputError.of(exc), file=sys.stderr)  # noqa: T201
+                print(STILL_SERVING, file=sys.stderr)  # noqa: T201
+            except Exception as exc:  # noqa: BLE001 - any failure: keep serving, say why
+                if not isinstance(exc, (BuildError, Abort)):  # mkdocs printed those
+                    traceback.print_exc()
+                print(STILL_SERVING, file=sys.stderr)  # noqa: T201
+
+        return guarded
+
+    def _error_page(self, code: int) -> bytes | None:
+        """The served site's own 404 page (mkdocs would look in its unused folder)."""
+        if self.good is None:
+            return None
+        page = self.good.site_dir / f"{code}.html"
+        return page.read_bytes() if page.is_file() else None
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if self.staged is not None:  # under serve: the served site stays as it was
+            shutil.rmtree(self.staged, ignore_errors=True)
+            self.staged = None
+
+    def on_shutdown(self) -> None:
+        for folder in (self.staged, self.good.site_dir if self.good else None):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files:
         assert self.registry is not None
@@ -158,7 +222,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             try:
                 content = counterfeits.page_markdown(self.registry)
             except InputError as exc:
-                raise PluginError(f"starmark: {exc}") from None
+                raise self._fail(exc, "the counterfeits list has problems") from None
             files.append(File.generated(config, counterfeits.PAGE, content=content))
         self.outputs = {f.dest_uri for f in files}
         return files
@@ -182,7 +246,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         try:
             return scheme.expand_markers(markdown, self.registry.settings, self.stats())
         except ValueError as exc:
-            raise PluginError(f"starmark: {page.file.src_uri}: {exc}") from None
+            docs = Path(config.docs_dir).name
+            problem = Problem(f"{docs}/{page.file.src_uri}", 0, str(exc))
+            raise self._fail(InputError([problem]), "a page cannot be filled in") from None
 
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
@@ -200,12 +266,22 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                          config: MkDocsConfig) -> str:
         if template_name == "404.html" and self.registry is not None:
             try:
-                return notfound.fill(output_content, self.registry)
+                return self._protect(notfound.fill(output_content, self.registry))
             except InputError as exc:
-                raise PluginError(f"starmark: not-found page:\n{exc}") from None
+                raise self._fail(exc, "cannot make the not-found page") from None
         return output_content
 
+    def _protect(self, page: str) -> str:
+        """The page with its Content-Security-Policy. Not under serve: mkdocs' live-reload
+        script is inline and new on every request."""
+        if self.serving:
+            return page
+        page, hashes = csp.protect(page)
+        self.script_hashes.update(hashes)
+        return page
+
     def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str:
+        output = self._protect(output)
         depth = self._shell_depth(page)
         if depth:
             self.shells[depth] = shell.Shell.from_html(output, depth)
@@ -225,15 +301,30 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
                 quiet=self.config.quiet, previous=previous, spare=spare,
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
-                finish=lambda out: self._write_sitemap(site_dir, out),
+                finish=lambda out: self._finish(site_dir, out),
                 prune=self.dirty, keep=self.outputs, inputs=inputs)
         except InputError as exc:
-            raise PluginError(f"starmark: cannot build:\n{exc}") from None
+            raise self._fail(exc, "cannot build") from None
         mismatches = self.report.mismatches()
         if mismatches:
-            raise PluginError("starmark: output count check failed: " + "; ".join(mismatches))
+            problem = Problem(str(build_dir), 0, "output count check failed: "
+                              + "; ".join(mismatches))
+            raise self._fail(InputError([problem]), "the build is incomplete")
+        if self.staged is not None and self.report.manifest is not None:
+            replaced, self.good = self.good, Previous(self.staged, self.report.manifest)
+            self.staged = None
+            if self.server is not None:
+                self.server.root = str(self.good.site_dir)
+            if replaced is not None:
+                shutil.rmtree(replaced.site_dir, ignore_errors=True)
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
+
+    def _finish(self, mkdocs_dir: Path, out: Output) -> None:
+        """What is written last: the sitemap, and the security headers of every page."""
+        self._write_sitemap(mkdocs_dir, out)
+        if not self.serving:
+            out.write(csp.HEADERS_FILE, csp.headers_file(self.script_hashes))
 
     def _write_sitemap(self, mkdocs_dir: Path, out: Output) -> None:
         """Replace mkdocs' sitemap (read from ``mkdocs_dir``) by one with every certificate."""

@@ -9,8 +9,11 @@ so the next build links from exactly what is live.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
+import errno
 import fcntl
+import glob
 import json
 import logging
 import os
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import BuildReport, manifest_path, progress
-from .errors import InputError, Problem
+from .errors import InputError, OutputError, Problem
 from .load import load_registry
 from .output import Manifest, Previous
 
@@ -69,20 +72,74 @@ def _quiet_logs(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
-def swap_into_place(new: Path, target: Path, *, keep_old: bool = False) -> Path | None:
-    """Replace ``target`` by ``new``: two renames, so a reader sees the old or the new site.
+_RENAME_EXCHANGE = 2  # linux/fs.h: swap two names in one step
 
-    The old site is deleted, or with ``keep_old`` returned for the caller to delete.
-    """
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(new, target)
-    if old is not None and not keep_old:
-        shutil.rmtree(old, ignore_errors=True)
+
+def _renameat2() -> Any:
+    """libc's renameat2(2), or None where the C library has none (not Linux, old glibc)."""
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
         return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_uint]
+    return function
+
+
+_AT_FDCWD = -100
+_EXCHANGE = _renameat2()
+
+
+def exchange(new: Path, target: Path) -> bool:
+    """Swap the folders ``new`` and ``target`` in one step (renameat2 RENAME_EXCHANGE).
+
+    Every path lookup sees either the old tree or the new one, never none: a web server
+    serving ``target`` always serves a whole site. False when the system or the file system
+    cannot exchange (then nothing was changed).
+    """
+    if _EXCHANGE is None:
+        return False
+    if _EXCHANGE(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(target),
+                 _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(target))
+
+
+def swap_into_place(new: Path, target: Path) -> Path | None:
+    """Put the folder ``new`` where ``target`` is; return where the replaced site is now.
+
+    One atomic exchange where the system has it; elsewhere two renames (target → old,
+    new → target), so a reader may find no site for that instant, and a build killed
+    between them leaves the old site beside it for the next build to put back.
+    """
+    if not target.exists():
+        os.rename(new, target)
+        return None
+    if exchange(new, target):
+        return new
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    os.replace(target, old)
+    os.replace(new, target)
     return old
+
+
+def leftovers(target: Path) -> list[Path]:
+    """Folders that killed builds left beside ``target``: half-built sites and replaced ones."""
+    return sorted(target.parent.glob(f".{glob.escape(target.name)}.build-*")) + sorted(
+        target.parent.glob(f".{glob.escape(target.name)}.old-*"))
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Remove what killed builds left (only while holding the site's lock: no build is on)."""
+    if not target.exists():
+        for old in sorted(target.parent.glob(f".{glob.escape(target.name)}.old-*")):
+            os.replace(old, target)  # killed between the two renames of a swap: put it back
+            break
+    for folder in leftovers(target):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -97,31 +154,72 @@ def _exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _os_problem(path: Path, what: str, exc: OSError) -> OutputError:
+    return OutputError(str(path), f"{what}: {exc.strerror or exc}")
+
+
+def check_folders(target: Path, cache_dir: Path) -> None:
+    """Before building: the site, its parent and the cache folder can be written.
+
+    Found here, a read-only folder or a cache path that is a file costs a second, not a whole
+    build that then fails at the switch. Raises :class:`OutputError` (the path and the cause).
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_problem(target.parent, "cannot create the site's folder", exc) from None
+    if target.exists() and not target.is_dir():
+        raise OutputError(str(target), "the site path is a file, not a folder")
+    try:
+        probe = tempfile.mkdtemp(prefix=f".{target.name}.probe-", dir=target.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise _os_problem(target.parent, "cannot write beside the site (a build is assembled "
+                          "there and switched in)", exc) from None
+    if target.is_dir() and not os.access(target, os.W_OK):
+        # Moving a folder to another parent rewrites its ".." entry: it must be writable.
+        raise _os_problem(target, "the site folder cannot be replaced",
+                          PermissionError(errno.EACCES, "it is not writable"))
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise OutputError(str(cache_dir), "the cache folder is a file; remove it or set the "
+                          "starmark plugin's cache_dir")
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=cache_dir)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise _os_problem(cache_dir, "cannot write the cache folder", exc) from None
+
+
 def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | None = None,
                config_file: Path | None = None, quiet: bool = False) -> BuildReport:
-    """Validate, build into a folder that is not the live site, check, then swap it in.
+    """Validate, build into a folder that is not the live site, check, then switch it in.
 
     The folder is the spare tree kept in the cache folder (the site that was live before the
     last build), updated to this build: what did not change is kept there or linked from the
-    live site. After the swap the replaced site becomes the spare tree. When the cache folder
-    is on another file system than the site, a new folder is used and the old site deleted.
+    live site. The switch exchanges the two trees in one step, so the replaced site becomes
+    the spare tree. When the cache folder is on another file system than the site, a new
+    folder beside the site is used and the old site deleted.
     """
     from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     started = time.perf_counter()
     target = (site_dir or root / "site").resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
     config_path = _config_file(root, config_file)
+    with _quiet_logs(quiet):
+        config = _load_config(root, config_path, as_of, quiet, site_dir=str(target))
+    plugin = config.plugins["starmark"]
+    cache_dir = plugin.cache_folder(root)
+    check_folders(target, cache_dir)
     with contextlib.ExitStack() as held:
+        held.enter_context(_exclusive(manifest_path(cache_dir, target).with_suffix(".lock")))
+        _remove_leftovers(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
         held.callback(shutil.rmtree, tmp, True)  # mkdocs' own output, moved out when it worked
+        config.site_dir = str(tmp)
         try:
-            with _quiet_logs(quiet):
-                config = _load_config(root, config_path, as_of, quiet, site_dir=str(tmp))
-            plugin = config.plugins["starmark"]
-            cache_dir = plugin.cache_folder(root)
-            held.enter_context(_exclusive(manifest_path(cache_dir, target).with_suffix(".lock")))
             loading = time.perf_counter()
             # Every record problem, before mkdocs says anything; the plugin reuses this registry.
             plugin.preloaded = load_registry(
@@ -141,6 +239,8 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
             report.timings["mkdocs"] = (time.perf_counter() - building
                                         - report.timings.get("render_site", 0.0))
         except (MkDocsException, BuildFailed) as exc:
+            if plugin.failure is not None:  # the registry's own problems, path:line each
+                raise plugin.failure from None
             message = f"build failed, site left as it was: {exc}"
             raise InputError([Problem(str(config_path), 0, message)]) from None
         swapping = time.perf_counter()
@@ -158,6 +258,8 @@ class Trees:
     ``<cache>/sites/<key>.manifest`` describes the live site, ``.spare-manifest`` the spare
     tree ``<cache>/trees/<key>/spare``. The spare's manifest is removed while a build changes
     the spare tree, so a build that fails leaves a spare tree that the next one discards.
+    The new site's manifest waits as ``.next-<inode of the new site's folder>`` until the
+    switch: a build killed around it is recognised by whether the live folder is that inode.
     """
 
     def __init__(self, cache_dir: Path, target: Path) -> None:
@@ -168,15 +270,31 @@ class Trees:
         self.spare_dir: Path | None = None
         self.spare: Manifest | None = None
 
+    def _pending(self) -> list[Path]:
+        return sorted(self.live_path.parent.glob(f"{self.live_path.stem}.next-*"))
+
+    def _finish_switch(self) -> None:
+        """Settle the manifests of a build killed during its switch."""
+        try:
+            live_inode = os.stat(self.target).st_ino
+        except FileNotFoundError:
+            live_inode = None
+        for pending in self._pending():
+            if pending.suffix == f".next-{live_inode}":
+                os.replace(pending, self.live_path)  # the switch happened
+            else:
+                pending.unlink()
+
     def prepare(self) -> Manifest | None:
         """Make the spare tree ready to build in; return the live site's manifest."""
         self.folder.mkdir(parents=True, exist_ok=True)
         old = self.folder / "old"
-        if old.exists():  # a swap was interrupted between its two renames
+        if old.exists():  # a two-rename swap was interrupted between its renames
             if not self.target.exists():
                 os.replace(old, self.target)
             else:
                 shutil.rmtree(old, ignore_errors=True)
+        self._finish_switch()
         live = Manifest.load(self.live_path) if self.target.is_dir() else None
         if os.stat(self.folder).st_dev != os.stat(self.target.parent).st_dev:
             return live  # no renames across file systems: build in a new folder
@@ -189,22 +307,26 @@ class Trees:
         return live
 
     def swap(self, built: Path, report: BuildReport, live: Manifest | None) -> None:
-        """Put ``built`` in place of the live site, keep the replaced site as the spare tree."""
+        """Switch ``built`` in as the live site; keep the replaced site as the spare tree."""
         os.chmod(built, 0o755)
-        if self.spare_dir is None:
-            swap_into_place(built, self.target)
-        else:
-            old = self.folder / "old"
-            had_site = self.target.exists()
-            if had_site:
-                os.replace(self.target, old)
-            os.replace(built, self.target)
-            if had_site:
-                os.replace(old, self.spare_dir)
-                if live is not None:
-                    live.save(self.spare_path)
+        pending = self.live_path.with_suffix(f".next-{os.stat(built).st_ino}")
         if report.manifest is not None:
-            report.manifest.save(self.live_path)
+            report.manifest.save(pending)
+        if self.spare_dir is None:
+            replaced = swap_into_place(built, self.target)
+        elif self.target.exists() and exchange(built, self.target):
+            replaced = built  # the spare tree's folder now holds the replaced site
+        else:
+            replaced = swap_into_place(built, self.target)
+            if replaced is not None:
+                os.replace(replaced, self.spare_dir)
+                replaced = self.spare_dir
+        if report.manifest is not None:
+            os.replace(pending, self.live_path)
+        if replaced is not None and replaced != self.spare_dir:
+            shutil.rmtree(replaced, ignore_errors=True)
+        elif replaced is not None and live is not None:
+            live.save(self.spare_path)
 
 
 def _save_report(report: BuildReport, cache_dir: Path, site: Path) -> None:
@@ -222,5 +344,11 @@ def serve_site(root: Path, *, as_of: dt.date | None, dev_addr: str,
     if as_of:
         os.environ["STARMARK_AS_OF"] = as_of.isoformat()
     os.environ["STARMARK_ROOT"] = str(root)
+    # What `mkdocs serve` prints (the address, each rebuild, each problem) is mkdocs' log.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     serve(str(config_path), livereload=True, dev_addr=dev_addr,
           watch=[str(root / "certificates"), str(root / "registry")])

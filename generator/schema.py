@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 from jsonschema import Draft202012Validator, FormatChecker
 
-from .errors import Problem
+from .errors import MAX_PER_FILE, Problem
 from .source import Document, PathKey
 
 NUMBER_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
@@ -142,7 +142,14 @@ def _message(error: jsonschema.ValidationError, doc: Document) -> list[tuple[int
         allowed = sorted(schema.get("properties", {}))
         absent = [k for k in allowed if k not in value]
         out = []
-        for key in sorted(set(value) - set(allowed)):
+        unknown = sorted(set(value) - set(allowed), key=lambda k: doc.key_line((*path, k)))
+        if len(unknown) > MAX_PER_FILE:  # suggesting a field costs: only for those shown
+            hidden = len(unknown) - MAX_PER_FILE
+            first = doc.key_line((*path, unknown[MAX_PER_FILE]))
+            where = f"under '{name}'" if path else "in this file"
+            out.append((first, f"… and {hidden} more unknown fields {where}, not listed"))
+            unknown = unknown[:MAX_PER_FILE]
+        for key in unknown:
             hint = suggest(key, allowed, prefer=absent)
             more = f" (did you mean '{hint}'?)" if hint else f"; allowed here: {', '.join(allowed)}"
             out.append(
@@ -502,7 +509,7 @@ def check(doc: Document, schema: dict[str, Any]) -> Typed:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = sorted(error.schema.get("properties", {}))
             absent = [k for k in allowed if k not in error.instance]
-            for key in set(error.instance) - set(allowed):
+            for key in sorted(set(error.instance) - set(allowed))[:MAX_PER_FILE]:
                 explained.add((tuple(error.absolute_path), suggest(key, allowed, prefer=absent)))
     problems: list[Problem] = []
     for error in errors:

@@ -79,6 +79,8 @@ class Lifecycle:
     surveillance_grace_days: int = 30
     surveillance_due_soon_days: int = 60
     max_suspension_months: int = 6
+    earliest_year: int = 2000  # no record date before this year (see horizon)
+    max_years_ahead: int = 5  # no record date more years than this after the as-of date
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,15 @@ def _offset_line(text: str, position: int) -> int:
     return text.encode("utf-8")[:position].count(b"\n") + 1
 
 
+def _tab_indented(text: str, mark: Any) -> int | None:
+    """The line of the first tab in an indentation up to where the parser gave up, if any."""
+    last = _mark_line(mark)
+    for number, line in enumerate(text.splitlines()[:last], 1):
+        if "\t" in line[: len(line) - len(line.lstrip(" \t"))]:
+            return number
+    return None
+
+
 def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
     """A parser error as a problem at the line where the parser gave up."""
     if isinstance(exc, yaml.reader.ReaderError):
@@ -100,6 +109,10 @@ def _yaml_problem(exc: yaml.YAMLError, text: str, display: str) -> Problem:
         return Problem(display, line, f"character U+{char:04X} is not allowed in YAML; remove it")
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
+        tabbed = _tab_indented(text, mark)
+        if tabbed:
+            return Problem(display, tabbed, "a tab in the indentation: YAML indents with "
+                           "spaces only; replace the tab by spaces")
         what = exc.problem or exc.context or "malformed YAML"
         context_line = _mark_line(exc.context_mark) if exc.context_mark else None
         if exc.context and exc.problem and context_line not in (None, _mark_line(mark)):

@@ -157,6 +157,8 @@ def samples(registry: Registry) -> dict[str, Sample]:
 
 
 OpenPage = Callable[..., Any]
+CSP_LISTENER = """document.addEventListener('securitypolicyviolation', e =>
+  console.error('CSP violation: ' + e.violatedDirective + ' ' + (e.blockedURI || 'inline')));"""
 
 
 @pytest.fixture
@@ -173,6 +175,8 @@ def open_page(browser: Any, base_url: str) -> Iterator[OpenPage]:
                                  device_scale_factor=scale, java_script_enabled=js,
                                  is_mobile=True, has_touch=True)
         contexts.append(context)
+        # A blocked script or style is a console error too: the page's policy is enforced.
+        context.add_init_script(CSP_LISTENER)
         page = context.new_page()
         problems: list[str] = []
         page.problems = problems
