@@ -21,7 +21,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks
+from generator import marks, qr
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.model import Registry
@@ -225,7 +225,7 @@ def test_pngs_decode_to_the_layered_image_exactly(
             palette = decoded.getpalette("RGBA") or []
             entries = {tuple(palette[i : i + 4]) for i in range(0, len(palette), 4)}
             for key in ("primary", "accent", "paper", "text"):
-                assert (*marks._rgb(style.colour(key)), 255) in entries, (name, key)
+                assert (*marks.raster.rgb(style.colour(key)), 255) in entries, (name, key)
 
 
 def test_vector_files_are_paths_with_physical_size(
@@ -350,15 +350,16 @@ def test_published_files_are_links_to_the_cache_not_copies(
     registry, site, cache, _stats = built
     cert = next(marks.marked(registry))
     info = marks.MarkInfo.of(cert, registry)
-    bundle = marks.bundle_dir(cache, marks.cache_key(info, marks.load_style(registry.settings.root)))
+    style = marks.load_style(registry.settings.root)
+    bundle = marks.bundle_dir(cache, marks.cache_key(info, style))
     for name, _zh, _en in marks.MARK_FILES:
         published = site / "c" / cert.number / name
         assert published.samefile(bundle / name), name
-    assert marks._read_bundle(bundle) is not None
+    assert marks.cache._read_bundle(bundle) is not None
     unfinished = bundle.with_name("unfinished")
     shutil.copytree(bundle, unfinished)
     (unfinished / marks.BUNDLE_INDEX).unlink()
-    assert marks._read_bundle(unfinished) is None
+    assert marks.cache._read_bundle(unfinished) is None
 
 
 def test_style_change_re_renders(
@@ -427,7 +428,7 @@ def test_usage_page_agrees_with_the_style_and_the_qr_code() -> None:
     assert f"**标志宽度的 {sizes['clear_space'] * 100:g}%**" in page
     assert f"{sizes['print_dpi']:g} dpi" in page and f"{sizes['web_png_px']:g} 像素" in page
     assert f"**{marks.qr_minimum_mm(info, style):g} mm**（含空白区）" in page
-    code = marks.qr.symbol(info.url)
+    code = qr.symbol(info.url)
     module = sizes["minimum_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
     assert f"约 {module:.2f} mm" in page
     smallest_text = min(style.layout[k] for k in ("level_en_size", "standard_size", "body_size"))
