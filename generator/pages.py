@@ -85,7 +85,7 @@ class CertificatePage:
 
 
 def page_context(
-    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]]
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, ...]]
 ) -> dict[str, Any]:
     """The template context of one certificate page."""
     settings = registry.settings
@@ -184,7 +184,7 @@ def json_ld(cert: Certificate, registry: Registry) -> str:
 
 
 def render_page(
-    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]] = ()
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, ...]] = ()
 ) -> CertificatePage:
     """Render one certificate page's parts."""
     context = page_context(cert, registry, mark_files)

@@ -62,8 +62,36 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Registry, Path, Pat
     root = make_root(tmp_path_factory.mktemp("root"))
     registry = load_registry(root, as_of=AS_OF)
     site, cache = root / "site", root / ".starmark-cache" / "marks"
-    stats = marks.render_marks(registry, Output(site), cache, workers=2)
+    out = Output(site)
+    stats = marks.render_marks(registry, out, cache, workers=2)
+    marks.link_parts(registry, out, cache)
     return registry, site, cache, stats
+
+
+def downloaded(site: Path, number: str) -> dict[str, bytes]:
+    """Every artwork file of one certificate as an enterprise gets it from the published site:
+    the files published whole, and the others assembled from parts.bin and the shared parts (as
+    marks.js does; tests/browser/test_marks_js.py checks the script against this)."""
+    folder = site / "c" / number
+    static = {name: (folder / name).read_bytes() for name in marks.STATIC}
+    parts_bin = (folder / marks.PARTS_FILE).read_bytes()
+    shared = {p.name: p.read_bytes() for p in (site / marks.PARTS_DIR).iterdir()}
+    return {**static, **marks.assemble(parts_bin, static, shared, AS_OF)}
+
+
+@pytest.fixture(scope="module")
+def got(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A folder per certificate holding what an enterprise downloads (see :func:`downloaded`)."""
+    registry, site, _cache, _stats = built
+    folder = tmp_path_factory.mktemp("downloads")
+    for cert in marks.marked(registry):
+        (folder / cert.number).mkdir()
+        for name, data in downloaded(site, cert.number).items():
+            (folder / cert.number / name).write_bytes(data)
+    return folder
 
 
 def test_small_registry_covers_every_case(
@@ -86,6 +114,9 @@ def test_every_file_for_every_marked_certificate_and_none_for_others(
         folder = site / "c" / cert.number
         if registry.verdict(cert).mark_allowed:
             assert sorted(p.name for p in folder.iterdir()) == sorted(
+                [*marks.STATIC, marks.PARTS_FILE]
+            )
+            assert sorted(downloaded(site, cert.number)) == sorted(
                 n for n, _zh, _en in marks.MARK_FILES
             )
         else:
@@ -114,11 +145,12 @@ def _svg_at(svg: bytes, width_px: int) -> Image.Image:
 
 def test_qr_decodes_from_every_artwork_file(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
         url = registry.settings.certificate_url(cert.number)
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         print_png = Image.open(folder / "mark-print.png")
         at_15mm = print_png.resize(
             (DPI_300_AT_15_MM, round(print_png.height * DPI_300_AT_15_MM / print_png.width)),
@@ -150,11 +182,12 @@ def test_qr_decodes_from_every_artwork_file(
 
 def test_own_raster_matches_an_independent_svg_renderer(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
     """mark-print.png (drawn here) and mark.svg (drawn by cairo) are the same picture."""
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         for name, tolerance in (("mark-print.png", 2.0), ("mark.png", 6.0)):
             ours = Image.open(folder / name)
             theirs = _svg_at((folder / "mark.svg").read_bytes(), ours.width).resize(ours.size)
@@ -198,9 +231,10 @@ def test_cached_layers_equal_a_render_from_scratch(
 
 def test_pngs_decode_to_the_layered_image_exactly(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
     """The PNGs whose rows are compressed in parts are valid and hold exactly the drawn image."""
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     art = marks.Artwork(style)
     for cert in marks.marked(registry):
@@ -211,7 +245,7 @@ def test_pngs_decode_to_the_layered_image_exactly(
             ("mark.png", art.raster(info.level, int(style.sizes["web_png_px"]))),
             ("mark-print.png", art.raster(info.level, print_px, int(style.sizes["print_dpi"]))),
         ):
-            data = (site / "c" / cert.number / name).read_bytes()
+            data = (got / cert.number / name).read_bytes()
             Image.open(io.BytesIO(data)).verify()  # chunk CRCs
             drawn = np.asarray(marks.layered_image(layer, own).convert("RGBA"))
             decoded = Image.open(io.BytesIO(data))
@@ -230,41 +264,47 @@ def test_pngs_decode_to_the_layered_image_exactly(
 
 def test_vector_files_are_paths_with_physical_size(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     for cert in marks.marked(registry):
         for name in ("mark.svg", "mark-mono.svg", "mark-reverse.svg"):
-            svg = (site / "c" / cert.number / name).read_text("utf-8")
+            svg = (got / cert.number / name).read_text("utf-8")
             assert "<text" not in svg and "font" not in svg
-            assert re.search(r'viewBox="0 0 100 [\d.]+"', svg)
-            assert f'width="{style.sizes["recommended_mm"]:g}mm"' in svg
+            size = re.search(
+                r'width="([\d.]+)mm" height="([\d.]+)mm" viewBox="0 0 (\d+) (\d+)"', svg
+            )
+            assert size, (cert.number, name)
+            width_mm, height_mm, width, height = map(float, size.groups())
+            assert width_mm == style.sizes["recommended_mm"]
+            assert abs(width / height - width_mm / height_mm) < 1e-3  # the physical size is exact
         colours = set(
             re.findall(
-                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark.svg").read_text()
+                r'fill="(#[0-9A-F]{6})"', (got / cert.number / "mark.svg").read_text()
             )
         )
         assert colours <= {c.hex for c in style.colours.values()}
         mono = set(
             re.findall(
-                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-mono.svg").read_text()
+                r'fill="(#[0-9A-F]{6})"', (got / cert.number / "mark-mono.svg").read_text()
             )
         )
         assert mono == {style.colour("mono")}
         reverse = set(
             re.findall(
                 r'fill="(#[0-9A-F]{6})"',
-                (site / "c" / cert.number / "mark-reverse.svg").read_text(),
+                (got / cert.number / "mark-reverse.svg").read_text(),
             )
         )
         assert reverse == {style.colour("reverse")}
 
 
-def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
-    registry, site, _cache, _stats = built
+def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats], got: Path) -> None:
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         web = Image.open(folder / "mark.png")
         assert web.width == style.sizes["web_png_px"]
         printed = Image.open(folder / "mark-print.png")
@@ -277,10 +317,11 @@ def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) 
 
 def test_display_pdf_is_a4_vector_without_dates(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        data = (site / "c" / cert.number / "display.pdf").read_bytes()
+        data = (got / cert.number / "display.pdf").read_bytes()
         assert data.startswith(b"%PDF-")
         for absent in (b"CreationDate", b"ModDate", b"/Image", b"/Font"):
             assert absent not in data, absent  # no dates; vector paths only, no fonts
@@ -295,10 +336,11 @@ def test_display_pdf_is_a4_vector_without_dates(
 
 def test_zip_holds_every_file_and_the_usage_sheet(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         with zipfile.ZipFile(folder / "marks.zip") as archive:
             names = archive.namelist()
             assert names == sorted(names)
@@ -307,7 +349,7 @@ def test_zip_holds_every_file_and_the_usage_sheet(
             }
             assert {n.split("/", 1)[1] for n in names} == expected
             for info in archive.infolist():
-                assert info.date_time == marks.ZIP_DATE
+                assert info.date_time == (*AS_OF.timetuple()[:3], 0, 0, 0)  # the as-of date
                 name = info.filename.split("/", 1)[1]
                 if name != marks.USAGE_FILE:
                     assert archive.read(info) == (folder / name).read_bytes()
@@ -352,14 +394,15 @@ def test_published_files_are_links_to_the_cache_not_copies(
     info = marks.MarkInfo.of(cert, registry)
     style = marks.load_style(registry.settings.root)
     bundle = marks.bundle_dir(cache, marks.cache_key(info, style))
-    for name, _zh, _en in marks.MARK_FILES:
+    names = {*marks.STATIC, marks.PARTS_FILE}
+    for name in names:
         published = site / "c" / cert.number / name
         assert published.samefile(bundle / name), name
-    assert marks.cache._read_bundle(bundle) is not None
+    assert marks.cache._read_bundle(bundle, names) is not None
     unfinished = bundle.with_name("unfinished")
     shutil.copytree(bundle, unfinished)
     (unfinished / marks.BUNDLE_INDEX).unlink()
-    assert marks.cache._read_bundle(unfinished) is None
+    assert marks.cache._read_bundle(unfinished, names) is None
 
 
 def test_style_change_re_renders(

@@ -13,6 +13,8 @@ One module per job, so that a designer who wants to move the stars finds the one
 * :mod:`.svg`, :mod:`.raster` and :mod:`.png` write it as SVG, draw it and encode PNGs;
 * :mod:`.sheet` is the A4 display sheet; :mod:`.bundle` is marks.zip and the list of files;
 * :mod:`.artwork` keeps what is drawn once and makes every file of one certificate;
+* :mod:`.assembly` cuts files into shared parts and a certificate's own bytes, which the
+  browser puts together again;
 * :mod:`.cache` names each certificate's files by a hash of their inputs and renders the missing
   ones in a pool of worker processes.
 
@@ -33,7 +35,16 @@ Missing bundles are drawn in a pool of worker processes.
 from __future__ import annotations
 
 from .artwork import Artwork, LevelArt, artwork, render_files
-from .bundle import MARK_FILES, USAGE_FILE, ZIP_DATE, qr_minimum_mm, usage_text
+from .assembly import ASSEMBLED, PARTS_DIR, PARTS_FILE, STATIC, assemble, split
+from .bundle import (
+    ARTWORK_TREE,
+    MARK_FILES,
+    USAGE_FILE,
+    dated,
+    downloads,
+    qr_minimum_mm,
+    usage_text,
+)
 from .cache import (
     BUNDLE_INDEX,
     LIBRARIES,
@@ -42,9 +53,11 @@ from .cache import (
     bundle_dir,
     cache_key,
     check_glyphs,
+    link_parts,
     mark_files_of,
     marked,
     render_marks,
+    render_tree,
 )
 from .design import (
     VARIANTS,
@@ -72,7 +85,17 @@ __all__ = [
     "STYLE_FILE",
     "USAGE_FILE",
     "VARIANTS",
-    "ZIP_DATE",
+    "ARTWORK_TREE",
+    "downloads",
+    "ASSEMBLED",
+    "PARTS_DIR",
+    "PARTS_FILE",
+    "STATIC",
+    "assemble",
+    "split",
+    "dated",
+    "link_parts",
+    "render_tree",
     "Artwork",
     "CertificateArt",
     "Colour",

@@ -3,11 +3,12 @@ certificate made from it plus the certificate's own QR code and number."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .. import pdf, qr
-from .bundle import USAGE_FILE, usage_text, zip_files
+from .bundle import USAGE_FILE, dated, usage_text, zip_files
 from .design import CertificateArt, Geometry, Level, MarkInfo, level_scenes, mark_title
 from .raster import RasterLayer, layered_png, raster_layer
 from .shapes import Scene
@@ -39,6 +40,7 @@ class Artwork(SheetForms):
     def __init__(self, style: MarkStyle) -> None:
         super().__init__(style)
         self._levels: dict[Level, LevelArt] = {}
+        self._last_forms: tuple[str, list[pdf.Form]] = ("", [])  # the last sheet's, its number
 
     def level(self, level: Level) -> LevelArt:
         """The art every certificate of ``level`` shares, drawn on first use."""
@@ -94,22 +96,48 @@ class Artwork(SheetForms):
         web = self.raster(info.level, int(sizes["web_png_px"]))
         made["mark.png"] = layered_png(web, own)
         yield "mark.png", made["mark.png"]
-        print_px = round(width_mm / 25.4 * sizes["print_dpi"])
-        printed = self.raster(info.level, print_px, int(sizes["print_dpi"]))
+        printed = self.raster(info.level, *self.print_size())
         made["mark-print.png"] = layered_png(printed, own)
         yield "mark-print.png", made["mark-print.png"]
-        made["qr.svg"] = qr.qr_svg(info.url).encode("utf-8")
+        made["qr.svg"] = qr.qr_svg(info.url, sizes["qr_mm"]).encode("utf-8")
         yield "qr.svg", made["qr.svg"]
-        made["qr.png"] = qr.qr_png(info.url, module_px=10, dpi=300)
+        made["qr.png"] = qr.qr_png(info.url, 10, sizes["qr_mm"])
         yield "qr.png", made["qr.png"]
-        made["display.pdf"] = display_pdf(info, style, self, own)
+        forms: list[pdf.Form] = []
+        made["display.pdf"] = display_pdf(info, style, self, own, forms)
+        self._last_forms = (info.number, forms)
         yield "display.pdf", made["display.pdf"]
         made[USAGE_FILE] = usage_text(info, style).encode("utf-8")
         yield "marks.zip", zip_files(made, info.number)
 
-    def render(self, info: MarkInfo) -> dict[str, bytes]:
-        """Every artwork file of one certificate, by file name."""
-        return {name: data for name, data in self.files(info) if name}
+    def render(self, info: MarkInfo, as_of: dt.date | None = None) -> dict[str, bytes]:
+        """Every artwork file of one certificate, by file name: the reference. marks.zip's
+        entries are dated ``as_of`` (else :data:`~.assembly.PLACEHOLDER_DATE`)."""
+        files = {name: data for name, data in self.files(info) if name}
+        if as_of is not None:
+            files["marks.zip"] = dated(files["marks.zip"], as_of)
+        return files
+
+    def shared_parts(self, info: MarkInfo) -> dict[str, list[bytes]]:
+        """What the files of ``info`` share with other certificates', in pieces that
+        :func:`~.assembly.split` cuts out: the mono and reversed level art, the print PNG's rows
+        around the QR code, and the display sheet's forms (its frame, labels, notice and the
+        outline of each character it shows)."""
+        if self._last_forms[0] != info.number:
+            self.render(info)
+        level = self.level(info.level)
+        printed = self.raster(info.level, *self.print_size())
+        forms = {form.data for form in self._last_forms[1]}  # with its glyphs
+        return {
+            "svg": [level.svg["mono"].encode(), level.svg["reverse"].encode()],
+            "png": [printed.head, printed.above, printed.below],
+            "pdf": sorted(forms),
+        }
+
+    def print_size(self) -> tuple[int, int]:
+        """mark-print.png's width in pixels and its resolution."""
+        sizes = self.style.sizes
+        return round(sizes["recommended_mm"] / 25.4 * sizes["print_dpi"]), int(sizes["print_dpi"])
 
 
 _ARTWORK: dict[str, Artwork] = {}
@@ -123,6 +151,9 @@ def artwork(style: MarkStyle) -> Artwork:
     return found
 
 
-def render_files(info: MarkInfo, style: MarkStyle, art: Artwork | None = None) -> dict[str, bytes]:
-    """Every artwork file of one certificate, by file name (``art``: what is drawn already)."""
-    return (art or artwork(style)).render(info)
+def render_files(
+    info: MarkInfo, style: MarkStyle, art: Artwork | None = None, as_of: dt.date | None = None
+) -> dict[str, bytes]:
+    """Every artwork file of one certificate, by file name (``art``: what is drawn already;
+    ``as_of``: the date of marks.zip's entries)."""
+    return (art or artwork(style)).render(info, as_of)

@@ -1,21 +1,24 @@
 """Bundling: marks.zip (every file of one certificate and its usage sheet) and the list of files.
 
-marks.zip: SVG and text deflated by zipfile (CPython's zlib) at ZIP_LEVEL 1: 1.5 ms for the three
-SVGs, where level 6 takes 9 ms for 13 % fewer bytes. PNG and PDF are compressed already and are
-stored.
+Every file is stored in marks.zip as it is, byte for byte, so that the zip is those files plus
+a few headers and the usage sheet (deflated by zipfile at ZIP_LEVEL 1), and the browser can
+assemble it from the files it has (:mod:`.assembly`). Its entries are dated with the registry's
+as-of date (:func:`dated`): the zip made here carries a placeholder date, and the date is set
+where the zip is published or downloaded.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 import zipfile
 
 from .. import qr
+from .assembly import ASSEMBLED, PLACEHOLDER_DATE, dos_date, zip_date_offsets
 from .design import MarkInfo
 from .style import MarkStyle
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 ZIP_LEVEL = 1
 
 MARK_FILES: tuple[tuple[str, str, str], ...] = (
@@ -30,22 +33,44 @@ MARK_FILES: tuple[tuple[str, str, str], ...] = (
     ("marks.zip", "全部文件及使用说明（ZIP）", "All files with the usage sheet (ZIP)"),
 )
 USAGE_FILE = "usage.txt"
+ARTWORK_TREE = "site-artwork"  # beside site/: the whole files, for an artwork origin
+
+
+def downloads(style: MarkStyle) -> tuple[tuple[str, str, str, str], ...]:
+    """What a certificate page offers: each file's name, its labels, and where it comes from:
+    "file" (the page's folder), "assembled" (made in the browser, :mod:`.assembly`), or the
+    artwork origin's ``<artwork_base_url>c/`` (then the number)."""
+    if style.artwork_base_url:
+        base = f"{style.artwork_base_url}c/"
+        return tuple((name, zh, en, base) for name, zh, en in MARK_FILES)
+    return tuple(
+        (name, zh, en, "assembled" if name in ASSEMBLED else "file") for name, zh, en in MARK_FILES
+    )
 
 
 def zip_files(files: dict[str, bytes], folder: str) -> bytes:
-    """A zip with sorted entries, fixed dates and modes: the same files give the same bytes."""
+    """A zip with sorted entries, fixed modes and the placeholder date: the same files give the
+    same bytes. Everything but the usage sheet is stored."""
     buffer = io.BytesIO()
+    date = (*PLACEHOLDER_DATE.timetuple()[:3], 0, 0, 0)
     with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
-            entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_DATE)
-            # PNG and PDF are compressed already: storing them saves time and costs no bytes.
-            packed = name.endswith((".png", ".pdf"))
+            entry = zipfile.ZipInfo(f"{folder}/{name}", date_time=date)
+            packed = name != USAGE_FILE
             entry.compress_type = zipfile.ZIP_STORED if packed else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             entry.create_system = 3
             archive.writestr(entry, files[name], compresslevel=None if packed else ZIP_LEVEL)
     return buffer.getvalue()
 
+
+def dated(archive: bytes, day: dt.date) -> bytes:
+    """``archive`` (from :func:`zip_files`) with every entry dated ``day``."""
+    data = bytearray(archive)
+    stamp = dos_date(day)
+    for at in zip_date_offsets(archive):
+        data[at : at + 4] = stamp
+    return bytes(data)
 
 
 def usage_text(info: MarkInfo, style: MarkStyle) -> str:

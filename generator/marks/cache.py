@@ -13,7 +13,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -24,22 +24,33 @@ from ..errors import InputError, Problem
 from ..model import Certificate, Registry
 from ..output import Output
 from ..output import digest as output_digest
-from .artwork import render_files
-from .bundle import MARK_FILES
+from .artwork import artwork
+from .assembly import (
+    ASSEMBLED,
+    PARTS_DIR,
+    PARTS_FILE,
+    PLACEHOLDER_DATE,
+    STATIC,
+    assemble,
+    split,
+)
+from .bundle import MARK_FILES, dated
 from .design import MarkInfo
 from .style import STYLE_FILE, MarkStyle, load_style
 from .text import font_digests, missing_characters
 
 # Bump when a change to this package (or qr.py, pdf.py) changes any output byte.
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 
 
 @dataclass(frozen=True)
 class MarkStats:
-    """What :func:`render_marks` did: certificates drawn now, and those taken from the cache."""
+    """What :func:`render_marks` did: certificates drawn now, those taken from the cache, and
+    the site paths published for each certificate."""
 
     rendered: int
     cached: int
+    published: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def certificates(self) -> int:
@@ -94,7 +105,15 @@ def bundle_dir(cache_dir: Path, key: str) -> Path:
     return cache_dir / "marks" / key[:2] / key
 
 
-def _read_bundle(folder: Path) -> dict[str, bytes] | None:
+def _bundle_names(style: MarkStyle) -> set[str]:
+    """The files a cached bundle holds: every file when the artwork goes to its own origin,
+    else those published whole and the certificate's parts."""
+    if style.artwork_base_url:
+        return {name for name, _zh, _en in MARK_FILES}
+    return {*STATIC, PARTS_FILE}
+
+
+def _read_bundle(folder: Path, names: set[str]) -> dict[str, bytes] | None:
     """The digest of every file of a complete cached bundle, or None (absent, or unfinished)."""
     try:
         lines = (folder / BUNDLE_INDEX).read_text("ascii").split()
@@ -105,7 +124,7 @@ def _read_bundle(folder: Path) -> dict[str, bytes] | None:
                                                                     strict=True)}
     except ValueError:
         return None
-    return found if set(found) == {name for name, _zh, _en in MARK_FILES} else None
+    return found if set(found) == names else None
 
 
 def _write_bundle(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -128,12 +147,42 @@ def _write_bundle(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
     return digests
 
 
+def _store(path: Path, data: bytes) -> None:
+    """Write a cache file that is named by its content, once (renamed into place)."""
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _render_one(
+    info: MarkInfo, folder: Path, style: MarkStyle, cache_dir: Path
+) -> dict[str, bytes]:
+    """Draw one certificate's files and store its bundle: whole, or split into the files
+    published whole and its parts (checked: the parts give back every byte of the reference)."""
+    art = artwork(style)
+    files = art.render(info)
+    if style.artwork_base_url:
+        return _write_bundle(folder, files)
+    shared = art.shared_parts(info)
+    parts_bin, parts = split(files, shared)
+    static = {name: files[name] for name in STATIC}
+    again = assemble(parts_bin, static, parts, PLACEHOLDER_DATE)
+    if any(again[name] != files[name] for name in ASSEMBLED):
+        raise RuntimeError(f"{info.number}: the assembled artwork differs from the reference")
+    for name, part in parts.items():
+        _store(parts_dir(cache_dir, style) / name, part)
+    return _write_bundle(folder, {**static, PARTS_FILE: parts_bin})
+
+
 def _render_job(
-    jobs: list[tuple[MarkInfo, Path]], style: MarkStyle
+    jobs: list[tuple[MarkInfo, Path]], style: MarkStyle, cache_dir: Path
 ) -> list[tuple[MarkInfo, dict[str, bytes]]]:
     """Draw a few certificates' files and store each bundle (in a worker, or in this process);
     only the digests travel back."""
-    return [(info, _write_bundle(folder, render_files(info, style))) for info, folder in jobs]
+    return [(info, _render_one(info, folder, style, cache_dir)) for info, folder in jobs]
 
 
 def marked(registry: Registry) -> Iterator[Certificate]:
@@ -186,38 +235,124 @@ def render_marks(
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> MarkStats:
-    """Write ``c/<NUMBER>/<file>`` for every certificate that may use the mark, using the cache."""
+    """Put the artwork of every certificate that may use the mark into the site, drawing only
+    what the cache lacks: ``c/<NUMBER>/`` gets the files published whole and ``parts.bin``, and
+    ``assets/marks/`` the shared parts (see :mod:`.assembly`). When ``registry/mark.yaml`` names
+    an ``artwork_base_url``, use :func:`render_tree` instead."""
     style = load_style(registry.settings.root)
+    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
+    published: dict[str, tuple[str, ...]] = {}
+    for info, folder, digests in bundles:
+        base = os.fspath(folder)
+        rels = []
+        for name in sorted(digests):
+            rel = f"c/{info.number}/{name}"
+            out.link_from(rel, os.path.join(base, name), digests[name])
+            rels.append(rel)
+        published[info.number] = tuple(rels)
+    return MarkStats(stats.rendered, stats.cached, published)
+
+
+def parts_dir(cache_dir: Path, style: MarkStyle) -> Path:
+    """Where the shared parts of this style, renderer, fonts and libraries are kept."""
+    return cache_dir / "marks" / "parts" / _shared_key(style.source).hex()[:32]
+
+
+def link_parts(registry: Registry, out: Output, cache_dir: Path) -> list[str]:
+    """Link every shared part that a certificate's ``parts.bin`` may name into
+    ``assets/marks/`` (each build: they are shared by many certificates' units). Parts are
+    named by their content and kept per style, renderer and font (:func:`parts_dir`)."""
+    style = load_style(registry.settings.root)
+    folder = parts_dir(cache_dir, style)
+    if style.artwork_base_url or not folder.is_dir():
+        return []
+    rels = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        with open(entry.path, "rb") as handle:
+            content = output_digest(handle.read())
+        rel = PARTS_DIR + entry.name
+        out.link_from(rel, entry.path, content)
+        rels.append(rel)
+    return rels
+
+
+def render_tree(
+    registry: Registry,
+    folder: Path,
+    cache_dir: Path,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> MarkStats:
+    """Write the whole artwork tree for the artwork origin that ``registry/mark.yaml`` names
+    (``artwork_base_url``): ``<folder>/c/<NUMBER>/<file>`` for every certificate that may use
+    the mark, every file whole, marks.zip dated with the as-of date. The tree is made beside
+    ``folder`` and swapped in when complete."""
+    style = load_style(registry.settings.root)
+    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
+    new = folder.with_name(f".{folder.name}.{os.getpid()}.new")
+    shutil.rmtree(new, ignore_errors=True)
+    for info, bundle, _digests in bundles:
+        target = new / "c" / info.number
+        target.mkdir(parents=True)
+        for name, _zh, _en in MARK_FILES:
+            if name == "marks.zip":
+                data = dated((bundle / name).read_bytes(), registry.as_of)
+                (target / name).write_bytes(data)
+                continue
+            try:
+                os.link(bundle / name, target / name)
+            except OSError:
+                shutil.copyfile(bundle / name, target / name)
+    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    if folder.exists():
+        os.rename(folder, old)
+    os.rename(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return stats
+
+
+def _bundles(
+    registry: Registry,
+    style: MarkStyle,
+    cache_dir: Path,
+    workers: int | None,
+    progress: Callable[[int], None] | None,
+) -> tuple[MarkStats, list[tuple[MarkInfo, Path, dict[str, bytes]]]]:
+    """The cached bundle of every certificate that may use the mark, drawing the missing."""
     problems = check_glyphs(registry)
     if problems:
         raise InputError(problems)
+    names = _bundle_names(style)
     jobs: list[tuple[MarkInfo, Path]] = []
-    cached = 0
+    found = []
     for cert in marked(registry):
         info = MarkInfo.of(cert, registry)
         folder = bundle_dir(cache_dir, cache_key(info, style))
-        digests = _read_bundle(folder)
-        if digests is None:
+        bundle = _read_bundle(folder, names)
+        if bundle is None:
             jobs.append((info, folder))
             continue
-        _publish(out, info.number, folder, digests)
-        cached += 1
+        found.append((info, folder, bundle))
         if progress:
             progress(1)
+    cached = len(found)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
-    for info, digests in _run(jobs, style, workers):
-        _publish(out, info.number, bundle_dir(cache_dir, cache_key(info, style)), digests)
+    for info, digests in _run(jobs, style, workers, cache_dir):
+        folder = bundle_dir(cache_dir, cache_key(info, style))
+        found.append((info, folder, digests))
         if progress:
             progress(1)
-    return MarkStats(rendered=len(jobs), cached=cached)
+    return MarkStats(rendered=len(jobs), cached=cached), found
 
 
 def _run(
-    jobs: list[tuple[MarkInfo, Path]], style: MarkStyle, workers: int
+    jobs: list[tuple[MarkInfo, Path]], style: MarkStyle, workers: int, cache_dir: Path
 ) -> Iterator[tuple[MarkInfo, dict[str, bytes]]]:
     if workers == 1 or len(jobs) < 3:
         for job in jobs:
-            yield from _render_job([job], style)
+            yield from _render_job([job], style, cache_dir)
         return
     # Processes, not threads: drawing is mostly Python. "spawn" is safe inside a threaded host
     # (mkdocs serve) where forking could copy a held lock. A few certificates per task: fewer
@@ -226,17 +361,13 @@ def _run(
     chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        for future in as_completed([pool.submit(_render_job, chunk, style) for chunk in chunks]):
+        futures = [pool.submit(_render_job, chunk, style, cache_dir) for chunk in chunks]
+        for future in as_completed(futures):
             yield from future.result()
 
 
-def _publish(out: Output, number: str, folder: Path, digests: dict[str, bytes]) -> None:
-    """Link one certificate's cached files into the site (no bytes copied)."""
-    base = os.fspath(folder)
-    for name, _zh, _en in MARK_FILES:
-        out.link_from(f"c/{number}/{name}", os.path.join(base, name), digests[name])
-
-
-def mark_files_of(number: str) -> list[str]:
-    """Site paths of one certificate's artwork (for pages that link to them)."""
-    return [f"c/{number}/{name}" for name, _zh, _en in MARK_FILES]
+def mark_files_of(number: str, style: MarkStyle) -> list[str]:
+    """Site paths of one certificate's artwork files on the registry's own site."""
+    if style.artwork_base_url:
+        return []
+    return [f"c/{number}/{name}" for name in (*STATIC, PARTS_FILE)]

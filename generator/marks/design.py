@@ -12,7 +12,7 @@ from .. import qr
 from ..model import Certificate, Registry
 from .shapes import Fill, Op, Scene, circle, polygon, rect, reverse, rounded_rect, star
 from .style import MarkStyle
-from .svg import path_data, path_number, svg_element
+from .svg import grid, join_numbers, path_data, svg_element
 from .text import Run, fit_size, set_text, text_ops
 
 
@@ -225,8 +225,8 @@ class QrGrid:
 
     xs: tuple[float, ...]  # column edges
     ys: tuple[float, ...]  # row edges
-    svg_xs: tuple[str, ...]  # the same as SVG path data writes them
-    svg_ys: tuple[str, ...]
+    grid_xs: tuple[int, ...]  # the same in SVG grid steps
+    grid_ys: tuple[int, ...]
     pdf_xs: tuple[str, ...]  # and as PDF operators write them
     pdf_ys: tuple[str, ...]
     pdf_widths: tuple[str, ...]  # of a run of n modules
@@ -241,8 +241,8 @@ def qr_grid(left: float, top: float, module: float, side: int) -> QrGrid:
     return QrGrid(
         xs,
         ys,
-        tuple(path_number(v) for v in xs),
-        tuple(path_number(v) for v in ys),
+        tuple(grid(v) for v in xs),
+        tuple(grid(v) for v in ys),
         tuple(f"{v:.3f}" for v in xs),
         tuple(f"{v:.3f}" for v in ys),
         tuple(f"{n * module:.3f}" for n in range(side + 1)),
@@ -328,20 +328,29 @@ class CertificateArt:
         ink = style.colour("text" if variant == "colour" else variant)
         data, reverse = self._module_data, variant == "reverse"
         if reverse:
-            data = path_data(qr_box(style)) + data  # path data of a sum is the sum of the parts
+            box = qr_box(style)
+            data = path_data(box) + self._modules_after((grid(box[0][1]), grid(box[0][2])))
         modules, number = Fill((), ink, reverse, "qr"), Fill((), ink, name="number")
         return svg_element(modules, data) + svg_element(number, self._number_data)
 
     @cached_property
     def _module_data(self) -> str:
-        """``path_data(module_ops)``, from the grid's numbers formatted once."""
-        xs, ys = self.grid.svg_xs, self.grid.svg_ys
-        return "".join(
-            [
-                f"M{xs[c]} {ys[r]}L{xs[c + n]} {ys[r]}L{xs[c + n]} {ys[r + 1]}L{xs[c]} {ys[r + 1]}Z"
-                for r, c, n in self.runs
-            ]
-        )
+        """``path_data(module_ops)``, written straight from the grid (one rectangle a run)."""
+        return self._modules_after(None)
+
+    def _modules_after(self, start: tuple[int, int] | None) -> str:
+        """The modules' path data, the first run moved to from ``start`` (grid steps; the start
+        of the subpath before them), or from nothing (an absolute move)."""
+        xs, ys = self.grid.grid_xs, self.grid.grid_ys
+        parts = []
+        x, y = start or (0, 0)
+        for i, (r, c, n) in enumerate(self.runs):
+            x0, y0, width, height = xs[c], ys[r], xs[c + n] - xs[c], ys[r + 1] - ys[r]
+            absolute = i == 0 and start is None
+            move = f"M{x0} {y0}" if absolute else "m" + join_numbers([x0 - x, y0 - y])
+            parts.append(f"{move}h{width}v{height}h{-width}z")
+            x, y = x0, y0
+        return "".join(parts)
 
     @cached_property
     def _number_data(self) -> str:

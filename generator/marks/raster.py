@@ -81,6 +81,7 @@ class RasterLayer:
     ramp: int  # palette index of the blend with no ink; coverage c takes ramp + c // 8
     head: bytes  # the PNG up to its image data: signature, IHDR, pHYs, PLTE, tRNS
     rows: np.ndarray  # the box's rows as PNG scanlines: filter byte 0, then the indices
+    prior: np.ndarray  # the indices of the row above the box (zeros at the top of the image)
     above: bytes  # the rows above the box, deflated and flushed
     above_adler: int  # their Adler-32
     below: bytes  # the rows below the box, deflated to the end of the stream
@@ -152,6 +153,7 @@ def raster_layer(
         ramp=ramp,
         head=whole[: whole.index(b"IDAT") - 4],
         rows=scanlines[top:bottom],
+        prior=scanlines[top - 1, 1:].copy() if top else np.zeros(width_px, np.uint8),
         above=deflate(above, SHARED_LEVEL),
         above_adler=zlib_ng.adler32(above),
         below=deflate(below, SHARED_LEVEL, last=True),
@@ -194,6 +196,12 @@ def layered_png(layer: RasterLayer, own: CertificateArt) -> bytes:
     left, _top, right, _bottom = layer.box
     rows = layer.rows.copy()
     _draw_box(layer, own, rows[:, 1 + left : 1 + right])
+    # PNG's "Up" filter on the box's rows: a QR module is many rows alike, which then become
+    # zeros. At level 2 that halves the box's bytes (7 kB instead of 15 at print size) in half
+    # the time; level 9 without a filter takes 25 times as long for 5 kB.
+    above = np.vstack([layer.prior[np.newaxis], rows[:-1, 1:]])
+    np.subtract(rows[:, 1:], above, out=rows[:, 1:])
+    rows[:, 0] = 2
     return spliced_png(
         layer.head, layer.above, layer.above_adler, rows.tobytes(), layer.below, layer.below_rows
     )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .. import pdf
 from .design import CertificateArt, MarkInfo
 from .style import MarkStyle
-from .text import Run, fit_size, measure, set_text, wrap
+from .text import Run, face, fit_size, measure, set_text, wrap
 
 if TYPE_CHECKING:
     from .artwork import Artwork
@@ -31,20 +31,30 @@ _NOTICE_EN = (
 class _Page:
     """A display sheet being written: its own drawing operators and the forms it shows."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: SheetForms) -> None:
         self.content: list[bytes] = []
         self.forms: dict[str, pdf.Form] = {}
         self._names: dict[pdf.Form, str] = {}
+        self._shared = shared
 
     def show(self, form: pdf.Form, x: float = 0.0, y: float = 0.0, scale: float = 1.0) -> None:
+        self.place(form, (scale, 0, 0, scale, x, y))
+
+    def place(self, form: pdf.Form, matrix: pdf.Matrix) -> None:
         name = self._names.get(form)
         if name is None:
             name = self._names[form] = f"F{len(self._names)}"
             self.forms[name] = form
-        self.content.append(pdf.show(name, (scale, 0, 0, scale, x, y)))
+        self.content.append(pdf.show(name, matrix))
 
     def text(self, run: Run, colour: str) -> None:
-        self.content.append(pdf.colour(colour) + run.pdf())
+        """The run's characters as glyph forms: each outline is stored once in the file, and is
+        the same bytes in every sheet, so the browser takes it from a shared part."""
+        self.content.append(pdf.colour(colour))
+        scale = run.size / face(run.weight).upm
+        for char, x in run.glyphs:
+            glyph = self._shared.glyph_form(run.weight, char)
+            self.place(glyph, (scale, 0, 0, -scale, x, run.baseline))
 
     def rect(self, x: float, y: float, w: float, h: float, colour: str) -> None:
         self.content.append(pdf.colour(colour) + pdf.rects([(x, y, w, h)]))
@@ -57,7 +67,11 @@ def _text_bbox(run: Run, width: float) -> tuple[float, float, float, float]:
 
 
 def display_pdf(
-    info: MarkInfo, style: MarkStyle, art: Artwork, own: CertificateArt | None = None
+    info: MarkInfo,
+    style: MarkStyle,
+    art: Artwork,
+    own: CertificateArt | None = None,
+    forms: list[pdf.Form] | None = None,
 ) -> bytes:
     """The A4 sheet for service premises: the mark, who holds it, for what, until when.
 
@@ -68,7 +82,7 @@ def display_pdf(
     width, height = A4
     margin = SHEET_MARGIN
     text_width = width - 2 * margin
-    page = _Page()
+    page = _Page(art)
     page.show(art.sheet_header(info.standard))
 
     y = 56.0
@@ -141,6 +155,8 @@ def display_pdf(
     page.text(Run(verify_run.weight, verify_run.size, verify_run.baseline, rest), c("primary"))
 
     title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
+    if forms is not None:  # what the sheet shows alike with others: shared parts (assembly.py)
+        forms += page.forms.values()
     return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
 
 
@@ -170,6 +186,15 @@ class SheetForms:
             return pdf.Form.of(content, _text_bbox(run, measure(text, weight, size, tracking)))
 
         return self._form(("text", text, weight, size, colour, tracking), make)
+
+    def glyph_form(self, weight: str, char: str) -> pdf.Form:
+        """One character's outline as a form, in font units (y up), filled in the current colour."""
+
+        def make() -> pdf.Form:
+            font = face(weight)
+            return pdf.Form.of(font.glyph(char).pdf, font.bbox)
+
+        return self._form(("glyph", weight, char), make)  # type: ignore[no-any-return]
 
     def sheet_label(self, zh: str, en: str) -> pdf.Form:
         """A row label of the display sheet, Chinese over English, at (0, 0)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ class MarkStyle:
     sizes: dict[str, float]
     layout: dict[str, float]
     source: str = field(repr=False, default="")
+    artwork_base_url: str = ""  # "": on the registry's own site; else the artwork's own origin
 
     def colour(self, name: str) -> str:
         return self.colours[name].hex
@@ -38,7 +40,9 @@ class MarkStyle:
 
 _COLOUR_NAMES = ("primary", "accent", "paper", "text", "mono", "reverse")
 _WORD_NAMES = ("scheme", "scheme_en", "standard", "scan", "scan_en")
-_SIZE_NAMES = ("minimum_mm", "recommended_mm", "clear_space", "web_png_px", "print_dpi")
+_SIZE_NAMES = (
+    "minimum_mm", "recommended_mm", "clear_space", "web_png_px", "print_dpi", "qr_mm"
+)
 _LAYOUT_NAMES = (
     "corner",
     "border",
@@ -114,10 +118,20 @@ def load_style(root: Path) -> MarkStyle:
         words[key] = value or ""
     sizes = {key: number("sizes", key, section("sizes").get(key)) for key in _SIZE_NAMES}
     layout = {key: number("layout", key, section("layout").get(key)) for key in _LAYOUT_NAMES}
+    base = data.get("artwork_base_url") or ""
+    if base and not (isinstance(base, str) and re.fullmatch(r"https?://[^\s]+/", base)):
+        problems.append(
+            Problem(
+                STYLE_FILE,
+                doc.line(("artwork_base_url",)),
+                "artwork_base_url must be empty or an absolute URL ending in '/'",
+            )
+        )
     if problems:
         raise InputError(problems)
     return MarkStyle(
-        colours, words, sizes, layout, json.dumps(data, sort_keys=True, ensure_ascii=False)
+        colours, words, sizes, layout, json.dumps(data, sort_keys=True, ensure_ascii=False),
+        base,
     )
 
 

@@ -65,7 +65,9 @@ class Face:
         self.digest = hashlib.sha256(data).hexdigest()
         self._font = TTFont(io.BytesIO(data))
         self.cmap: dict[int, str] = self._font.getBestCmap()
-        self.upm = float(self._font["head"].unitsPerEm)
+        head = self._font["head"]
+        self.upm = float(head.unitsPerEm)
+        self.bbox = (float(head.xMin), float(head.yMin), float(head.xMax), float(head.yMax))
         self._hmtx = self._font["hmtx"]
         self._glyphs = self._font.getGlyphSet()
         self._cache: dict[str, Glyph] = {}
