@@ -29,7 +29,9 @@ from generator.output import Output
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
-DPI_300_AT_15_MM = round(15 / 25.4 * 300)  # 177 px
+QR_TESTED_MM = 15  # registry/mark.yaml sizes.qr_tested_mm (test_qr_is_tested_where_the_style_says)
+DPI_300_AT_15_MM = round(QR_TESTED_MM / 25.4 * 300)  # 177 px
+LEGIBLE_MM = 1.2  # the floor for a printed capital's height (issue 11)
 
 
 def _pick(registry: Registry) -> list[str]:
@@ -467,13 +469,40 @@ def test_usage_page_agrees_with_the_style_and_the_qr_code() -> None:
         c, m, y, k = style.colours[key].cmyk.split()
         assert f"C{c} M{m} Y{y} K{k}" in page
     assert f"**{sizes['minimum_mm']:g} mm**" in page
+    assert f"不小于 {sizes['letter_mm']:g} mm" in page
+    assert f"{sizes['qr_tested_mm']:g} mm 宽时" in page
     assert f"{sizes['recommended_mm']:g} mm 及以上" in page
     assert f"**标志宽度的 {sizes['clear_space'] * 100:g}%**" in page
     assert f"{sizes['print_dpi']:g} dpi" in page and f"{sizes['web_png_px']:g} 像素" in page
     assert f"**{marks.qr_minimum_mm(info, style):g} mm**（含空白区）" in page
     code = qr.symbol(info.url)
-    module = sizes["minimum_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
+    module = sizes["qr_tested_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
     assert f"约 {module:.2f} mm" in page
     smallest_text = min(style.layout[k] for k in ("level_en_size", "standard_size", "body_size"))
     assert smallest_text * sizes["recommended_mm"] / 100 / 25.4 * 72 >= 5.0  # "at least 5 pt"
     assert page.index("# 标志使用") < page.index("## English summary")
+
+
+def test_qr_is_tested_where_the_style_says() -> None:
+    assert marks.load_style(REPO).sizes["qr_tested_mm"] == QR_TESTED_MM
+
+
+def test_every_word_is_legible_at_the_minimum_size(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """At the stated minimum width, every printed word's capitals, digits and Chinese characters
+    are at least 1.2 mm tall (measured from the outlines drawn); one size smaller, some are not
+    (the minimum is not stated larger than it must be)."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    sizes = style.sizes
+    assert sizes["letter_mm"] >= LEGIBLE_MM
+    smallest = {}
+    for cert in [*marks.marked(registry), *load_registry(REPO, as_of=AS_OF).certificates]:
+        info = marks.MarkInfo.of(cert, registry)
+        for word, height in marks.design.word_heights(info, style, sizes["minimum_mm"]).items():
+            smallest[word] = min(smallest.get(word, height), height)
+    assert set(smallest) == {"level", "level-en", "scheme", "standard", "body", "number"}
+    assert min(smallest.values()) >= sizes["letter_mm"], smallest
+    below = sizes["minimum_mm"] - 1
+    assert min(h * below / sizes["minimum_mm"] for h in smallest.values()) < sizes["letter_mm"]

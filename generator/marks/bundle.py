@@ -14,7 +14,6 @@ import io
 import math
 import zipfile
 
-from .. import qr
 from .assembly import ASSEMBLED, PLACEHOLDER_DATE, dos_date, zip_date_offsets
 from .design import MarkInfo
 from .style import MarkStyle
@@ -76,7 +75,7 @@ def dated(archive: bytes, day: dt.date) -> bytes:
 def usage_text(info: MarkInfo, style: MarkStyle) -> str:
     """The short usage sheet that goes into marks.zip (Chinese first, then English)."""
     s, w = style.sizes, style.words
-    minimum, recommended = s["minimum_mm"], s["recommended_mm"]
+    minimum, recommended, letter = s["minimum_mm"], s["recommended_mm"], s["letter_mm"]
     clear = s["clear_space"]
     colours = "\n".join(
         f"  {col.zh} {col.en}: {col.hex}  CMYK {col.cmyk}"
@@ -99,7 +98,7 @@ def usage_text(info: MarkInfo, style: MarkStyle) -> str:
   display.pdf       经营场所展示用 A4 证书展示页
 
 尺寸
-  最小宽度 {minimum:g} mm（含二维码；小于此尺寸二维码可能无法识读）。
+  最小宽度 {minimum:g} mm（此时标志上的大写字母、数字和汉字高度不小于 {letter:g} mm）。
   推荐宽度 {recommended:g} mm 及以上（标志上所有文字不小于 5 pt）。
   单独使用二维码时，含 4 模块空白区的边长不小于 {qr_minimum_mm(info, style):g} mm。
 保护空间
@@ -118,9 +117,9 @@ Files: mark.svg (colour vector, preferred for print; all text outlined), mark-mo
 black), mark-reverse.svg (white, for dark backgrounds; the QR code keeps its light box), mark.png
 (web), mark-print.png ({s["print_dpi"]:g} dpi at {recommended:g} mm), qr.svg / qr.png,
 display.pdf (A4 sheet for premises).
-Size: at least {minimum:g} mm wide (the QR code must stay readable); {recommended:g} mm or more is
-recommended (every word at least 5 pt). The QR code on its own, quiet zone included: at least
-{qr_minimum_mm(info, style):g} mm.
+Size: at least {minimum:g} mm wide (capitals, digits and Chinese then {letter:g} mm tall or more);
+{recommended:g} mm or more is recommended (every word at least 5 pt). The QR code on its own,
+quiet zone included: at least {qr_minimum_mm(info, style):g} mm.
 Clear space: keep {clear * 100:g}% of the mark's width free on every side.
 Colours: as listed above; match the CMYK values on press.
 Use the mark whole and in proportion: do not stretch, rotate, crop, recolour, outline or shadow it,
@@ -131,7 +130,6 @@ stop using it at once; its files are removed from the registry.
 
 
 def qr_minimum_mm(info: MarkInfo, style: MarkStyle) -> float:
-    """Smallest side of the QR code on its own: the module it has in the mark at minimum size."""
-    code = qr.symbol(info.url)
-    module = style.sizes["minimum_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
-    return math.ceil(module * code.size_with_quiet_zone)
+    """Smallest side of the QR code on its own: the module it has in the mark at the width where
+    it is tested to decode (``sizes.qr_tested_mm``)."""
+    return math.ceil(style.sizes["qr_tested_mm"] * style.layout["qr_width"] / 100)

@@ -13,7 +13,7 @@ from ..model import Certificate, Registry
 from .shapes import Fill, Op, Scene, circle, polygon, rect, reverse, rounded_rect, star
 from .style import MarkStyle
 from .svg import grid, join_numbers, path_data, svg_element
-from .text import Run, fit_size, set_text, text_ops
+from .text import Run, face, fit_size, set_text
 
 
 @dataclass(frozen=True)
@@ -144,12 +144,74 @@ def _emblem(level: Level, layout: dict[str, float]) -> list[Op]:
     return ops
 
 
+def level_runs(level: Level, style: MarkStyle) -> dict[str, Run]:
+    """The words every certificate of ``level`` shows, set: by the name of their fill."""
+    lay, geo, words = style.layout, Geometry.of(style), style.words
+    border = lay["border"]
+    level_en = level.en.upper()
+    return {
+        "level": set_text(
+            level.zh,
+            "bold",
+            fit_size(level.zh, "bold", lay["level_size"], 84, 0.08),
+            50,
+            lay["level_y"],
+            tracking=0.08,
+        ),
+        "level-en": set_text(
+            level_en,
+            "bold",
+            fit_size(level_en, "bold", lay["level_en_size"], 80, 0.22),
+            50,
+            lay["level_en_y"],
+            tracking=0.22,
+        ),
+        "scheme": set_text(
+            words["scheme"],
+            "bold",
+            fit_size(words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
+            50,
+            lay["scheme_y"],
+            tracking=0.06,
+        ),
+        "standard": set_text(
+            words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
+        ),
+        "body": set_text(
+            level.body_name,
+            "regular",
+            fit_size(level.body_name, "regular", lay["body_size"], 88, 0.02),
+            50,
+            geo.body_y,
+            tracking=0.02,
+        ),
+    }
+
+
+def letter_height(run: Run) -> float:
+    """How tall ``run``'s letters stand above the baseline (mark units): the tallest capital,
+    digit or CJK character (its cap height; lower-case letters and signs are left out)."""
+    font = face(run.weight)
+    tallest = 0.0
+    for char, _x in run.glyphs:
+        if char.isupper() or char.isdigit() or ord(char) >= 0x2E80:
+            top = font.glyph(char).path.getBounds().bottom()  # font units, y up
+            tallest = max(tallest, top / font.upm * run.size)
+    return tallest
+
+
+def word_heights(info: MarkInfo, style: MarkStyle, width_mm: float) -> dict[str, float]:
+    """The letter height (mm) of every word on the mark printed ``width_mm`` wide."""
+    runs = {**level_runs(info.level, style), "number": CertificateArt.of(info, style).number}
+    return {name: letter_height(run) * width_mm / 100 for name, run in runs.items()}
+
+
 def level_scenes(level: Level, style: MarkStyle) -> dict[str, Scene]:
     """What every certificate of ``level`` shares, in every one of :data:`VARIANTS`.
 
     It is given the level alone, so it cannot draw anything of one certificate by mistake.
     """
-    lay, geo, words = style.layout, Geometry.of(style), style.words
+    lay, geo = style.layout, Geometry.of(style)
     corner, border, panel = lay["corner"], lay["border"], lay["panel"]
     height = geo.height
 
@@ -159,41 +221,9 @@ def level_scenes(level: Level, style: MarkStyle) -> dict[str, Scene]:
     )
     panel_ops = rounded_rect(0, 0, 100, panel, corner, bottom=False)
     emblem = _emblem(level, lay)
-    level_zh = text_ops(
-        level.zh,
-        "bold",
-        fit_size(level.zh, "bold", lay["level_size"], 84, 0.08),
-        50,
-        lay["level_y"],
-        tracking=0.08,
-    )
-    level_en_text = level.en.upper()
-    level_en = text_ops(
-        level_en_text,
-        "bold",
-        fit_size(level_en_text, "bold", lay["level_en_size"], 80, 0.22),
-        50,
-        lay["level_en_y"],
-        tracking=0.22,
-    )
-    scheme = text_ops(
-        words["scheme"],
-        "bold",
-        fit_size(words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
-        50,
-        lay["scheme_y"],
-        tracking=0.06,
-    )
-    standard = text_ops(
-        words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
-    )
-    body = text_ops(
-        level.body_name,
-        "regular",
-        fit_size(level.body_name, "regular", lay["body_size"], 88, 0.02),
-        50,
-        geo.body_y,
-        tracking=0.02,
+    runs = level_runs(level, style)
+    level_zh, level_en, scheme, standard, body = (
+        runs[name].ops() for name in ("level", "level-en", "scheme", "standard", "body")
     )
 
     scenes = {variant: Scene(100.0, height, []) for variant in VARIANTS}

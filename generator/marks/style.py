@@ -41,7 +41,14 @@ class MarkStyle:
 _COLOUR_NAMES = ("primary", "accent", "paper", "text", "mono", "reverse")
 _WORD_NAMES = ("scheme", "scheme_en", "standard", "scan", "scan_en")
 _SIZE_NAMES = (
-    "minimum_mm", "recommended_mm", "clear_space", "web_png_px", "print_dpi", "qr_mm"
+    "minimum_mm",
+    "letter_mm",
+    "qr_tested_mm",
+    "recommended_mm",
+    "clear_space",
+    "web_png_px",
+    "print_dpi",
+    "qr_mm",
 )
 _LAYOUT_NAMES = (
     "corner",
