@@ -83,3 +83,25 @@ def test_nothing_is_fetched_for_artwork_until_asked(
     assert any(url.endswith("/marks.js") for url in requested)
     assert not [url for url in requested if "parts.bin" in url or "/assets/marks/" in url]
     context.close()
+
+
+def test_an_assembled_file_opened_by_its_address_is_downloaded(
+    browser: Any, base_url: str, site: Path, reference: dict[str, dict[str, bytes]],
+    tmp_path: Path,
+) -> None:
+    """/c/<NUMBER>/mark-mono.svg is not a file: the host answers with the site's 404 page (as
+    GitHub Pages, object storage and the sample nginx config do), which hands the address to
+    the certificate page, which downloads the file."""
+    number, files = next(iter(reference.items()))
+    not_found = (site / "404.html").read_bytes()
+    context = browser.new_context(accept_downloads=True)
+    context.route(f"**/c/{number}/mark-mono.svg", lambda route: route.fulfill(
+        status=404, body=not_found, content_type="text/html; charset=utf-8"))
+    page = context.new_page()
+    with page.expect_download() as event:
+        page.goto(f"{base_url}c/{number}/mark-mono.svg")
+    saved = tmp_path / "mark-mono.svg"
+    event.value.save_as(saved)
+    assert saved.read_bytes() == files["mark-mono.svg"]
+    assert page.url.endswith(f"c/{number}/#download=mark-mono.svg")
+    context.close()
