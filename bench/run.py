@@ -188,6 +188,10 @@ def synthesize(size: int) -> Path:
     root = WORK / f"registry-{size}"
     stamp = root / ".synth"
     version = hashlib.blake2b((ROOT / "generator" / "synth.py").read_bytes(), digest_size=8)
+    # The registry/ folder is copied in: a changed setting (e.g. registry/mark.yaml) is a new one.
+    for path in sorted((ROOT / "registry").rglob("*")):
+        if path.is_file():
+            version.update(path.read_bytes())
     wanted = f"{size} {SEED} {AS_OF} {version.hexdigest()}"
     if stamp.is_file() and stamp.read_text() == wanted:
         return root

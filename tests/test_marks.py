@@ -77,7 +77,7 @@ def downloaded(site: Path, number: str) -> dict[str, bytes]:
     folder = site / "c" / number
     static = {name: (folder / name).read_bytes() for name in marks.STATIC}
     parts_bin = (folder / marks.PARTS_FILE).read_bytes()
-    shared = {p.name: p.read_bytes() for p in (site / marks.PARTS_DIR).iterdir()}
+    shared = {p.stem: p.read_bytes() for p in (site / marks.PARTS_DIR).iterdir()}
     return {**static, **marks.assemble(parts_bin, static, shared, AS_OF)}
 
 

@@ -36,7 +36,7 @@ STATIC = ("mark.svg", "mark.png", "qr.svg", "qr.png")
 # Assembled in the browser, in this order (a file may take bytes from any file before it).
 ASSEMBLED = ("mark-mono.svg", "mark-reverse.svg", "mark-print.png", "display.pdf", "marks.zip")
 PARTS_FILE = "parts.bin"
-PARTS_DIR = "assets/marks/"  # shared parts, <digest>.bin: the same bytes for ever
+PARTS_DIR = "assets/marks/"  # shared parts, <name>.bin (part_file): the same bytes for ever
 MAGIC = b"SMP1"
 MEDIA_TYPES = {
     ".svg": "image/svg+xml",
@@ -53,8 +53,14 @@ Segment = list[object]
 
 
 def part_name(data: bytes) -> str:
-    """The file name of a shared part: its digest (content-addressed, cached for ever)."""
-    return hashlib.blake2b(data, digest_size=12).hexdigest() + ".bin"
+    """The name of a shared part: its digest (content-addressed, cached for ever). 64 bits:
+    a registry has a few thousand parts (its glyphs, its levels' art)."""
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
+
+
+def part_file(name: str) -> str:
+    """The file a shared part is published as, under :data:`PARTS_DIR`."""
+    return name + ".bin"
 
 
 def dos_date(day: dt.date) -> bytes:
@@ -104,16 +110,44 @@ def _candidates(
     return found
 
 
+def _streams(pdf: bytes) -> dict[bytes, tuple[int, int]]:
+    """Each stream of ``pdf`` by its data: the span of its object after ``N 0 obj`` (the
+    dictionary, the data, ``endobj``). A form that many sheets show is the same object but for
+    its number, so the whole span is the shared part; and a dictionary lookup replaces a search
+    through the file for each form."""
+    found = {}
+    at = pdf.find(b" 0 obj\n")
+    while at >= 0:
+        head = at + 7
+        start = pdf.find(b"stream\n", head)
+        following = pdf.find(b" 0 obj\n", head)
+        if start < 0 or (0 <= following < start):
+            at = following
+            continue
+        data_start = start + 7
+        end = pdf.find(b"\nendstream\nendobj\n", data_start)
+        if end < 0:
+            break
+        found[pdf[data_start:end]] = (head, end + 18)
+        at = pdf.find(b" 0 obj\n", end)
+    return found
+
+
 def _recipe(data: bytes, candidates: list[tuple[bytes, Segment]], own: bytearray,
             fixed: Iterable[tuple[int, int, Segment]] = ()) -> list[Segment]:
     """``data`` as segments: the longest candidate runs first, own bytes between them."""
     claimed = list(fixed)
+    streams = _streams(data) if data.startswith(b"%PDF") else None
     for run, ref in candidates:  # each is in a file once at most
-        at = data.find(run)
-        if at >= 0:
+        if streams is None:
+            at = data.find(run)
             end = at + len(run)
-            if all(end <= s or at >= e for s, e, _ref in claimed):
-                claimed.append((at, end, ref))
+        else:
+            at, end = streams.get(run, (-1, -1))
+            if at >= 0 and ref[0] == "p":
+                ref = ["p", data[at:end]]
+        if at >= 0 and all(end <= s or at >= e for s, e, _ref in claimed):
+            claimed.append((at, end, ref))
     claimed.sort(key=lambda item: item[0])
     segments: list[Segment] = []
     position = 0

@@ -32,6 +32,7 @@ from .assembly import (
     PLACEHOLDER_DATE,
     STATIC,
     assemble,
+    part_file,
     split,
 )
 from .bundle import MARK_FILES, dated
@@ -173,7 +174,7 @@ def _render_one(
     if any(again[name] != files[name] for name in ASSEMBLED):
         raise RuntimeError(f"{info.number}: the assembled artwork differs from the reference")
     for name, part in parts.items():
-        _store(parts_dir(cache_dir, style) / name, part)
+        _store(parts_dir(cache_dir, style) / part_file(name), part)
     return _write_bundle(folder, {**static, PARTS_FILE: parts_bin})
 
 

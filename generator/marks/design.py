@@ -12,7 +12,7 @@ from .. import qr
 from ..model import Certificate, Registry
 from .shapes import Fill, Op, Scene, circle, polygon, rect, reverse, rounded_rect, star
 from .style import MarkStyle
-from .svg import grid, join_numbers, path_data, svg_element
+from .svg import grid, path_data, svg_element
 from .text import Run, face, fit_size, set_text
 
 
@@ -376,8 +376,11 @@ class CertificateArt:
         x, y = start or (0, 0)
         for i, (r, c, n) in enumerate(self.runs):
             x0, y0, width, height = xs[c], ys[r], xs[c + n] - xs[c], ys[r + 1] - ys[r]
-            absolute = i == 0 and start is None
-            move = f"M{x0} {y0}" if absolute else "m" + join_numbers([x0 - x, y0 - y])
+            if i == 0 and start is None:
+                move = f"M{x0} {y0}"
+            else:  # as join_numbers writes the pair, inline: this runs for every run
+                dy = y0 - y
+                move = f"m{x0 - x}{dy}" if dy < 0 else f"m{x0 - x} {dy}"
             parts.append(f"{move}h{width}v{height}h{-width}z")
             x, y = x0, y0
         return "".join(parts)

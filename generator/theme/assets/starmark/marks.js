@@ -57,7 +57,7 @@
       } else {
         made[name] = Promise.all(segments.map(function (s) {
           if (s[0] === 'o') return header.own.subarray(s[1], s[2]);
-          if (s[0] === 'p') return bytes(partsDir + s[1]);
+          if (s[0] === 'p') return bytes(partsDir + s[1] + '.bin');
           if (s[0] === 'f') return file(header, s[1]).then(function (d) { return d.subarray(s[2], s[3]); });
           return dosDate(asOf);
         })).then(function (pieces) {
