@@ -21,7 +21,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks, qr
+from generator import marks, pages, qr
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.model import Registry
@@ -506,3 +506,53 @@ def test_every_word_is_legible_at_the_minimum_size(
     assert min(smallest.values()) >= sizes["letter_mm"], smallest
     below = sizes["minimum_mm"] - 1
     assert min(h * below / sizes["minimum_mm"] for h in smallest.values()) < sizes["letter_mm"]
+
+
+def test_an_artwork_origin_gets_every_file_whole_and_pages_link_there(tmp_path: Path) -> None:
+    """registry/mark.yaml's artwork_base_url: every file is written whole into a tree of its
+    own (marks.zip dated with the as-of date), the site gets none, and pages link there."""
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    text = mark_yaml.read_text("utf-8")
+    mark_yaml.write_text(text.replace('artwork_base_url: ""',
+                                      'artwork_base_url: "https://marks.example.org/"'), "utf-8")
+    registry = load_registry(root, as_of=AS_OF)
+    style = marks.load_style(root)
+    tree, cache = root / marks.ARTWORK_TREE, root / ".starmark-cache"
+    stats = marks.render_tree(registry, tree, cache, workers=1)
+    certs = list(marks.marked(registry))
+    assert stats.rendered == len(certs)
+    for cert in certs:
+        info = marks.MarkInfo.of(cert, registry)
+        expected = marks.render_files(info, style, as_of=AS_OF)
+        folder = tree / "c" / cert.number
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == expected
+    assert {p.name for p in (tree / "c").iterdir()} == {c.number for c in certs}
+    out = Output(root / "site")
+    assert marks.link_parts(registry, out, cache) == []
+    assert marks.mark_files_of(certs[0].number, style) == []
+    page = pages.render_page(certs[0], registry, marks.downloads(style))
+    base = f"https://marks.example.org/c/{certs[0].number}/"
+    assert f'<img src="{base}mark.svg"' in page.content
+    assert f'<meta property="og:image" content="{base}mark.png">' in page.head
+    for name, _zh, _en in marks.MARK_FILES:
+        assert f'<a href="{base}{name}" download>' in page.content
+    assert "marks.js" not in page.content and "data-sm-assemble" not in page.content
+    # A second build swaps in a complete new tree (a suspended certificate's files are gone).
+    shrunk = Registry(registry.settings, tuple(certs[1:]), registry.as_of, registry.standings)
+    marks.render_tree(shrunk, tree, cache, workers=1)
+    assert not (tree / "c" / certs[0].number).exists()
+    assert (tree / "c" / certs[1].number / "marks.zip").is_file()
+
+
+def test_a_bad_artwork_base_url_is_a_clear_problem(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    text = mark_yaml.read_text("utf-8")
+    mark_yaml.write_text(text.replace('artwork_base_url: ""', 'artwork_base_url: "marks/"'),
+                         "utf-8")
+    with pytest.raises(InputError) as raised:
+        marks.load_style(root)
+    [problem] = raised.value.problems
+    assert problem.path == marks.STYLE_FILE and problem.line > 0
+    assert "artwork_base_url" in problem.message
