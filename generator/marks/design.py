@@ -144,47 +144,29 @@ def _emblem(level: Level, layout: dict[str, float]) -> list[Op]:
     return ops
 
 
+def centred(
+    text: str, weight: str, size: float, max_width: float, baseline: float, tracking: float
+) -> Run:
+    """One line set on the mark's centre line, at ``size`` or smaller to fit ``max_width``."""
+    fitted = fit_size(text, weight, size, max_width, tracking)
+    return set_text(text, weight, fitted, 50, baseline, tracking=tracking)
+
+
 def level_runs(level: Level, style: MarkStyle) -> dict[str, Run]:
     """The words every certificate of ``level`` shows, set: by the name of their fill."""
     lay, geo, words = style.layout, Geometry.of(style), style.words
-    border = lay["border"]
+    scheme_width = 100 - 2 * lay["border"] - 8
     level_en = level.en.upper()
     return {
-        "level": set_text(
-            level.zh,
-            "bold",
-            fit_size(level.zh, "bold", lay["level_size"], 84, 0.08),
-            50,
-            lay["level_y"],
-            tracking=0.08,
-        ),
-        "level-en": set_text(
-            level_en,
-            "bold",
-            fit_size(level_en, "bold", lay["level_en_size"], 80, 0.22),
-            50,
-            lay["level_en_y"],
-            tracking=0.22,
-        ),
-        "scheme": set_text(
-            words["scheme"],
-            "bold",
-            fit_size(words["scheme"], "bold", lay["scheme_size"], 100 - 2 * border - 8, 0.06),
-            50,
-            lay["scheme_y"],
-            tracking=0.06,
+        "level": centred(level.zh, "bold", lay["level_size"], 84, lay["level_y"], 0.08),
+        "level-en": centred(level_en, "bold", lay["level_en_size"], 80, lay["level_en_y"], 0.22),
+        "scheme": centred(
+            words["scheme"], "bold", lay["scheme_size"], scheme_width, lay["scheme_y"], 0.06
         ),
         "standard": set_text(
             words["standard"], "bold", lay["standard_size"], 50, lay["standard_y"], tracking=0.12
         ),
-        "body": set_text(
-            level.body_name,
-            "regular",
-            fit_size(level.body_name, "regular", lay["body_size"], 88, 0.02),
-            50,
-            geo.body_y,
-            tracking=0.02,
-        ),
+        "body": centred(level.body_name, "regular", lay["body_size"], 88, geo.body_y, 0.02),
     }
 
 
@@ -295,14 +277,7 @@ class CertificateArt:
         module = lay["qr_width"] / code.size_with_quiet_zone
         zone = qr.QUIET_ZONE * module
         grid = qr_grid(geo.qr_x + zone, lay["qr_y"] + zone, module, code.size)
-        number = set_text(
-            info.number,
-            "bold",
-            fit_size(info.number, "bold", lay["number_size"], 84, 0.04),
-            50,
-            geo.number_y,
-            tracking=0.04,
-        )
+        number = centred(info.number, "bold", lay["number_size"], 84, geo.number_y, 0.04)
         return cls(grid, code.runs(), number)
 
     @cached_property

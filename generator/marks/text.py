@@ -219,19 +219,6 @@ def set_text(
     return Run(weight, size, baseline, tuple(glyphs))
 
 
-def text_ops(
-    text: str,
-    weight: str,
-    size: float,
-    x: float,
-    baseline: float,
-    anchor: str = "middle",
-    tracking: float = 0.0,
-) -> list[Op]:
-    """Glyph outlines of one line of ``text`` (y down); ``anchor`` is start, middle or end."""
-    return set_text(text, weight, size, x, baseline, anchor, tracking).ops()
-
-
 def fit_size(text: str, weight: str, size: float, max_width: float, tracking: float = 0.0) -> float:
     """``size``, or smaller so that ``text`` fits ``max_width``."""
     width = measure(text, weight, size, tracking)
