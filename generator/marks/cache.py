@@ -41,7 +41,7 @@ from .style import STYLE_FILE, MarkStyle, load_style
 from .text import font_digests, missing_characters
 
 # Bump when a change to this package (or qr.py, pdf.py) changes any output byte.
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 
 
 @dataclass(frozen=True)
