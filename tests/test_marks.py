@@ -556,3 +556,22 @@ def test_a_bad_artwork_base_url_is_a_clear_problem(tmp_path: Path) -> None:
     [problem] = raised.value.problems
     assert problem.path == marks.STYLE_FILE and problem.line > 0
     assert "artwork_base_url" in problem.message
+
+
+def test_a_bundle_without_its_shared_parts_is_drawn_again(
+    built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path
+) -> None:
+    """A cache whose bundles were copied without the shared parts (or lost them) must not
+    publish parts.bin files that name parts the site lacks."""
+    registry, _site, cache, first = built
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    style = marks.load_style(registry.settings.root)
+    shutil.rmtree(marks.cache.parts_dir(copy, style))
+    site = tmp_path / "site"
+    out = Output(site)
+    again = marks.render_marks(registry, out, copy, workers=1)
+    assert again.rendered == first.rendered and again.cached == 0
+    marks.link_parts(registry, out, copy)
+    for cert in marks.marked(registry):
+        assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)

@@ -33,6 +33,7 @@ from .assembly import (
     STATIC,
     assemble,
     part_file,
+    read_header,
     split,
 )
 from .bundle import MARK_FILES, dated
@@ -126,6 +127,22 @@ def _read_bundle(folder: Path, names: set[str]) -> dict[str, bytes] | None:
     except ValueError:
         return None
     return found if set(found) == names else None
+
+
+def _parts_present(folder: Path, parts: Path, seen: set[str]) -> bool:
+    """Whether every shared part that the bundle's parts.bin names is in ``parts`` (a bundle
+    copied or kept without them is drawn again; ``seen``: parts found already)."""
+    try:
+        needed = read_header((folder / PARTS_FILE).read_bytes())[0]
+    except (OSError, ValueError):
+        return False
+    for segments in needed.values():
+        for segment in segments:
+            if segment[0] == "p" and segment[1] not in seen:
+                if not (parts / part_file(str(segment[1]))).is_file():
+                    return False
+                seen.add(str(segment[1]))
+    return True
 
 
 def _write_bundle(folder: Path, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -326,12 +343,15 @@ def _bundles(
     if problems:
         raise InputError(problems)
     names = _bundle_names(style)
+    shared, seen = parts_dir(cache_dir, style), set[str]()
     jobs: list[tuple[MarkInfo, Path]] = []
     found = []
     for cert in marked(registry):
         info = MarkInfo.of(cert, registry)
         folder = bundle_dir(cache_dir, cache_key(info, style))
         bundle = _read_bundle(folder, names)
+        if bundle is not None and not style.artwork_base_url:
+            bundle = bundle if _parts_present(folder, shared, seen) else None
         if bundle is None:
             jobs.append((info, folder))
             continue
