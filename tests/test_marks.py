@@ -575,3 +575,38 @@ def test_a_bundle_without_its_shared_parts_is_drawn_again(
     marks.link_parts(registry, out, copy)
     for cert in marks.marked(registry):
         assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)
+
+
+@pytest.mark.slow
+def test_a_build_with_an_artwork_origin_writes_the_tree_apart(tmp_path: Path) -> None:
+    """`starmark build` with artwork_base_url: the site holds no artwork and no parts, its pages
+    link to the origin, and site-artwork/ beside it holds every file of every certificate in
+    force."""
+    import yaml
+
+    from generator.publish import build_site
+
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    mark_yaml.write_text(mark_yaml.read_text("utf-8").replace(
+        'artwork_base_url: ""', 'artwork_base_url: "https://marks.example.org/"'), "utf-8")
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("nav", None)
+    config["plugins"] = [{"starmark": {"cache_dir": str(tmp_path / "cache"), "quiet": True}}]
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+    site = root / "site"
+    build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
+    registry = load_registry(root, as_of=AS_OF)
+    certs = list(marks.marked(registry))
+    assert certs
+    assert not (site / marks.PARTS_DIR).exists()
+    tree = root / marks.ARTWORK_TREE
+    for cert in certs:
+        assert sorted(p.name for p in (site / "c" / cert.number).iterdir()) == [
+            "feed.xml", "index.html"]
+        assert sorted(p.name for p in (tree / "c" / cert.number).iterdir()) == sorted(
+            n for n, _zh, _en in marks.MARK_FILES)
+        page = (site / "c" / cert.number / "index.html").read_text("utf-8")
+        assert f'href="https://marks.example.org/c/{cert.number}/display.pdf"' in page
