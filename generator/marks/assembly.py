@@ -28,8 +28,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import struct
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 # Published whole, at their URLs.
 STATIC = ("mark.svg", "mark.png", "qr.svg", "qr.png")
@@ -52,6 +54,7 @@ PLACEHOLDER_DATE = dt.date(1980, 1, 1)
 Segment = list[object]
 
 
+@lru_cache(maxsize=16384)  # the same parts recur in every certificate of a level
 def part_name(data: bytes) -> str:
     """The name of a shared part: its digest (content-addressed, cached for ever). 64 bits:
     a registry has a few thousand parts (its glyphs, its levels' art)."""
@@ -114,23 +117,26 @@ def _streams(pdf: bytes) -> dict[bytes, tuple[int, int]]:
     """Each stream of ``pdf`` by its data: the span of its object after ``N 0 obj`` (the
     dictionary, the data, ``endobj``). A form that many sheets show is the same object but for
     its number, so the whole span is the shared part; and a dictionary lookup replaces a search
-    through the file for each form."""
+    through the file for each form. (qpdf writes each dictionary on one line, with /Length.)"""
     found = {}
     at = pdf.find(b" 0 obj\n")
     while at >= 0:
         head = at + 7
-        start = pdf.find(b"stream\n", head)
-        following = pdf.find(b" 0 obj\n", head)
-        if start < 0 or (0 <= following < start):
-            at = following
+        line_end = pdf.find(b"\n", head)
+        length = _LENGTH.search(pdf, head, line_end)
+        if line_end < 0 or length is None or pdf[line_end : line_end + 8] != b"\nstream\n":
+            at = pdf.find(b" 0 obj\n", head)
             continue
-        data_start = start + 7
-        end = pdf.find(b"\nendstream\nendobj\n", data_start)
-        if end < 0:
+        start = line_end + 8
+        end = start + int(length.group(1))
+        if pdf[end : end + 18] != b"\nendstream\nendobj\n":
             break
-        found[pdf[data_start:end]] = (head, end + 18)
-        at = pdf.find(b" 0 obj\n", end)
+        found[pdf[start:end]] = (head, end + 18)
+        at = pdf.find(b" 0 obj\n", end + 18)
     return found
+
+
+_LENGTH = re.compile(rb"/Length (\d+)")
 
 
 def _recipe(data: bytes, candidates: list[tuple[bytes, Segment]], own: bytearray,
@@ -146,7 +152,8 @@ def _recipe(data: bytes, candidates: list[tuple[bytes, Segment]], own: bytearray
             at, end = streams.get(run, (-1, -1))
             if at >= 0 and ref[0] == "p":
                 ref = ["p", data[at:end]]
-        if at >= 0 and all(end <= s or at >= e for s, e, _ref in claimed):
+        # A PDF's objects never overlap; elsewhere a shorter run may lie inside a longer one.
+        if at >= 0 and (streams is not None or all(end <= s or at >= e for s, e, _r in claimed)):
             claimed.append((at, end, ref))
     claimed.sort(key=lambda item: item[0])
     segments: list[Segment] = []
