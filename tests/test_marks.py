@@ -535,6 +535,7 @@ def test_an_artwork_origin_gets_every_file_whole_and_pages_link_there(tmp_path: 
     base = f"https://marks.example.org/c/{certs[0].number}/"
     assert f'<img src="{base}mark.svg"' in page.content
     assert f'<meta property="og:image" content="{base}mark.png">' in page.head
+    assert f'"logo": "{base}mark.svg"' in page.head
     for name, _zh, _en in marks.MARK_FILES:
         assert f'<a href="{base}{name}" download>' in page.content
     assert "marks.js" not in page.content and "data-sm-assemble" not in page.content
