@@ -55,18 +55,24 @@ def test_every_assembled_download_equals_the_reference(
         assert page.problems == []
 
 
+def saved_after_visiting(context: Any, url: str, folder: Path) -> tuple[Any, bytes]:
+    """Open ``url`` in a new page of ``context``; the page, and the bytes it downloads."""
+    page = context.new_page()
+    with page.expect_download() as event:
+        page.goto(url)
+    saved = folder / event.value.suggested_filename
+    event.value.save_as(saved)
+    return page, saved.read_bytes()
+
+
 def test_a_download_named_in_the_address_starts_by_itself(
-    open_page: Any, reference: dict[str, dict[str, bytes]], browser: Any, base_url: str,
-    tmp_path: Path,
+    reference: dict[str, dict[str, bytes]], browser: Any, base_url: str, tmp_path: Path
 ) -> None:
     number, files = next(iter(reference.items()))
     context = browser.new_context(accept_downloads=True)
-    page = context.new_page()
-    with page.expect_download() as event:
-        page.goto(f"{base_url}c/{number}/#download=display.pdf")
-    saved = tmp_path / "display.pdf"
-    event.value.save_as(saved)
-    assert saved.read_bytes() == files["display.pdf"]
+    url = f"{base_url}c/{number}/#download=display.pdf"
+    _page, data = saved_after_visiting(context, url, tmp_path)
+    assert data == files["display.pdf"]
     context.close()
 
 
@@ -97,11 +103,7 @@ def test_an_assembled_file_opened_by_its_address_is_downloaded(
     context = browser.new_context(accept_downloads=True)
     context.route(f"**/c/{number}/mark-mono.svg", lambda route: route.fulfill(
         status=404, body=not_found, content_type="text/html; charset=utf-8"))
-    page = context.new_page()
-    with page.expect_download() as event:
-        page.goto(f"{base_url}c/{number}/mark-mono.svg")
-    saved = tmp_path / "mark-mono.svg"
-    event.value.save_as(saved)
-    assert saved.read_bytes() == files["mark-mono.svg"]
+    page, data = saved_after_visiting(context, f"{base_url}c/{number}/mark-mono.svg", tmp_path)
+    assert data == files["mark-mono.svg"]
     assert page.url.endswith(f"c/{number}/#download=mark-mono.svg")
     context.close()
