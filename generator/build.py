@@ -176,6 +176,7 @@ class _Job:
     json_inputs: bytes
     facets: Sequence[listings.Facet]
     cache_dir: Path | None = None
+    downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
 
 
 _JOB: _Job | None = None
@@ -228,7 +229,7 @@ def _certificate_pages(indices: list[int]) -> _Done:
     shell = job.shells[2]
     for i in indices:
         cert = job.registry.certificates[i]
-        page = pages.render_page(cert, job.registry, marks.MARK_FILES)
+        page = pages.render_page(cert, job.registry, job.downloads)
         out.write(f"c/{cert.number}/index.html", shell.fill(
             url=f"c/{cert.number}/", title=page.title, description=page.description,
             content=page.content, head=page.head))
@@ -368,7 +369,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     clock.lap("hash")
 
     _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets,
-                cache_dir)
+                cache_dir,
+                marks.downloads(marks.load_style(registry.settings.root)))
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         todo: list[int] = []
@@ -389,9 +391,17 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         changed = Registry(registry.settings, tuple(certs[i] for i in todo), registry.as_of,
                            registry.standings)
         allowed = sum(1 for c in changed.certificates if registry.verdict(c).mark_allowed)
-        with bar(allowed, "marks", quiet) as stage:
-            stats = marks.render_marks(changed, out, cache_dir, workers=workers,
-                                       progress=stage.update)
+        style = marks.load_style(registry.settings.root)
+        if style.artwork_base_url:  # every file whole, in a tree of its own (all certificates)
+            allowed = sum(1 for _cert in marks.marked(registry))
+            with bar(allowed, "marks", quiet) as stage:
+                stats = marks.render_tree(registry, registry.settings.root / marks.ARTWORK_TREE,
+                                          cache_dir, workers=workers, progress=stage.update)
+        else:
+            with bar(allowed, "marks", quiet) as stage:
+                stats = marks.render_marks(changed, out, cache_dir, workers=workers,
+                                           progress=stage.update)
+            marks.link_parts(registry, out, cache_dir)
         report.marks_rendered, report.marks_cached = stats.rendered, stats.cached
         clock.lap("marks")
 
@@ -475,8 +485,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         cert = certs[i]
         folder = f"c/{cert.number}/"
         files = [folder + "index.html", folder + "feed.xml"]
-        files += [folder + name for name, _zh, _en in marks.MARK_FILES
-                  if folder + name in out.states]
+        files += stats.published.get(cert.number, ())
         out.unit(f"cert:{cert.number}", hashes[cert.number], files)
     report.pages = report.feeds = sum(
         1 for c in certs if f"c/{c.number}/index.html" in out.states

@@ -112,7 +112,7 @@ class CertificatePage:
 
 
 def page_context(
-    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]]
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, ...]]
 ) -> dict[str, Any]:
     """The template context of one certificate page."""
     settings = registry.settings
@@ -173,7 +173,7 @@ def description(cert: Certificate, registry: Registry) -> str:
     )
 
 
-def json_ld(cert: Certificate, registry: Registry) -> str:
+def json_ld(cert: Certificate, registry: Registry, artwork_base: str = "") -> str:
     """schema.org ``Certification`` data for search engines and link checkers."""
     settings = registry.settings
     standing = registry.standing(cert)
@@ -217,19 +217,22 @@ def json_ld(cert: Certificate, registry: Registry) -> str:
     if passed:
         data["auditDate"] = max(passed).isoformat()
     if registry.verdict(cert).mark_allowed:
-        data["logo"] = f"{settings.certificate_url(cert.number)}mark.svg"
+        folder = f"{artwork_base}{cert.number}/" if artwork_base else None  # artwork origin
+        data["logo"] = f"{folder or settings.certificate_url(cert.number)}mark.svg"
     # No markup character may appear raw inside a script element, whatever a record says.
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def render_page(
-    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, str, str]] = ()
+    cert: Certificate, registry: Registry, mark_files: Sequence[tuple[str, ...]] = ()
 ) -> CertificatePage:
     """Render one certificate page's parts."""
     context = page_context(cert, registry, mark_files)
     context["description"] = description(cert, registry)
-    context["json_ld"] = json_ld(cert, registry)
+    # An artwork origin (registry/mark.yaml) is the fourth item of each download, ending in c/.
+    base = mark_files[0][3] if mark_files and len(mark_files[0]) > 3 else ""
+    context["json_ld"] = json_ld(cert, registry, base if "/" in base else "")
     head = render("certificate_head.html", **context)
     content = render("certificate.html", **context)
     return CertificatePage(

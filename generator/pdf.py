@@ -34,6 +34,7 @@ PAGE_LEVEL = 2
 FORM_LEVEL = 9
 
 Op = tuple[Any, ...]  # ("M", x, y) | ("L", x, y) | ("C", x1, y1, x2, y2, x, y) | ("Z",)
+Matrix = tuple[float, float, float, float, float, float]  # a b c d e f
 
 _OPERATORS = {"M": ("m", 1), "L": ("l", 1), "C": ("c", 3)}
 

@@ -21,7 +21,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks
+from generator import marks, pages, qr
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.model import Registry
@@ -29,7 +29,9 @@ from generator.output import Output
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
-DPI_300_AT_15_MM = round(15 / 25.4 * 300)  # 177 px
+QR_TESTED_MM = 15  # registry/mark.yaml sizes.qr_tested_mm (test_qr_is_tested_where_the_style_says)
+DPI_300_AT_15_MM = round(QR_TESTED_MM / 25.4 * 300)  # 177 px
+LEGIBLE_MM = 1.2  # the floor for a printed capital's height (issue 11)
 
 
 def _pick(registry: Registry) -> list[str]:
@@ -62,8 +64,36 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Registry, Path, Pat
     root = make_root(tmp_path_factory.mktemp("root"))
     registry = load_registry(root, as_of=AS_OF)
     site, cache = root / "site", root / ".starmark-cache" / "marks"
-    stats = marks.render_marks(registry, Output(site), cache, workers=2)
+    out = Output(site)
+    stats = marks.render_marks(registry, out, cache, workers=2)
+    marks.link_parts(registry, out, cache)
     return registry, site, cache, stats
+
+
+def downloaded(site: Path, number: str) -> dict[str, bytes]:
+    """Every artwork file of one certificate as an enterprise gets it from the published site:
+    the files published whole, and the others assembled from parts.bin and the shared parts (as
+    marks.js does; tests/browser/test_marks_js.py checks the script against this)."""
+    folder = site / "c" / number
+    static = {name: (folder / name).read_bytes() for name in marks.STATIC}
+    parts_bin = (folder / marks.PARTS_FILE).read_bytes()
+    shared = {p.stem: p.read_bytes() for p in (site / marks.PARTS_DIR).iterdir()}
+    return {**static, **marks.assemble(parts_bin, static, shared, AS_OF)}
+
+
+@pytest.fixture(scope="module")
+def got(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """A folder per certificate holding what an enterprise downloads (see :func:`downloaded`)."""
+    registry, site, _cache, _stats = built
+    folder = tmp_path_factory.mktemp("downloads")
+    for cert in marks.marked(registry):
+        (folder / cert.number).mkdir()
+        for name, data in downloaded(site, cert.number).items():
+            (folder / cert.number / name).write_bytes(data)
+    return folder
 
 
 def test_small_registry_covers_every_case(
@@ -94,6 +124,9 @@ def test_every_file_for_every_marked_certificate_and_none_for_others(
         folder = site / "c" / cert.number
         if ARTWORK[registry.standing(cert).verdict]:
             assert sorted(p.name for p in folder.iterdir()) == sorted(
+                [*marks.STATIC, marks.PARTS_FILE]
+            )
+            assert sorted(downloaded(site, cert.number)) == sorted(
                 n for n, _zh, _en in marks.MARK_FILES
             )
         else:
@@ -122,11 +155,12 @@ def _svg_at(svg: bytes, width_px: int) -> Image.Image:
 
 def test_qr_decodes_from_every_artwork_file(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
         url = registry.settings.certificate_url(cert.number)
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         print_png = Image.open(folder / "mark-print.png")
         at_15mm = print_png.resize(
             (DPI_300_AT_15_MM, round(print_png.height * DPI_300_AT_15_MM / print_png.width)),
@@ -158,11 +192,12 @@ def test_qr_decodes_from_every_artwork_file(
 
 def test_own_raster_matches_an_independent_svg_renderer(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
     """mark-print.png (drawn here) and mark.svg (drawn by cairo) are the same picture."""
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         for name, tolerance in (("mark-print.png", 2.0), ("mark.png", 6.0)):
             ours = Image.open(folder / name)
             theirs = _svg_at((folder / "mark.svg").read_bytes(), ours.width).resize(ours.size)
@@ -206,9 +241,10 @@ def test_cached_layers_equal_a_render_from_scratch(
 
 def test_pngs_decode_to_the_layered_image_exactly(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
     """The PNGs whose rows are compressed in parts are valid and hold exactly the drawn image."""
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     art = marks.Artwork(style)
     for cert in marks.marked(registry):
@@ -219,7 +255,7 @@ def test_pngs_decode_to_the_layered_image_exactly(
             ("mark.png", art.raster(info.level, int(style.sizes["web_png_px"]))),
             ("mark-print.png", art.raster(info.level, print_px, int(style.sizes["print_dpi"]))),
         ):
-            data = (site / "c" / cert.number / name).read_bytes()
+            data = (got / cert.number / name).read_bytes()
             Image.open(io.BytesIO(data)).verify()  # chunk CRCs
             drawn = np.asarray(marks.layered_image(layer, own).convert("RGBA"))
             decoded = Image.open(io.BytesIO(data))
@@ -233,46 +269,52 @@ def test_pngs_decode_to_the_layered_image_exactly(
             palette = decoded.getpalette("RGBA") or []
             entries = {tuple(palette[i : i + 4]) for i in range(0, len(palette), 4)}
             for key in ("primary", "accent", "paper", "text"):
-                assert (*marks._rgb(style.colour(key)), 255) in entries, (name, key)
+                assert (*marks.raster.rgb(style.colour(key)), 255) in entries, (name, key)
 
 
 def test_vector_files_are_paths_with_physical_size(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     for cert in marks.marked(registry):
         for name in ("mark.svg", "mark-mono.svg", "mark-reverse.svg"):
-            svg = (site / "c" / cert.number / name).read_text("utf-8")
+            svg = (got / cert.number / name).read_text("utf-8")
             assert "<text" not in svg and "font" not in svg
-            assert re.search(r'viewBox="0 0 100 [\d.]+"', svg)
-            assert f'width="{style.sizes["recommended_mm"]:g}mm"' in svg
+            size = re.search(
+                r'width="([\d.]+)mm" height="([\d.]+)mm" viewBox="0 0 (\d+) (\d+)"', svg
+            )
+            assert size, (cert.number, name)
+            width_mm, height_mm, width, height = map(float, size.groups())
+            assert width_mm == style.sizes["recommended_mm"]
+            assert abs(width / height - width_mm / height_mm) < 1e-3  # the physical size is exact
         colours = set(
             re.findall(
-                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark.svg").read_text()
+                r'fill="(#[0-9A-F]{6})"', (got / cert.number / "mark.svg").read_text()
             )
         )
         assert colours <= {c.hex for c in style.colours.values()}
         mono = set(
             re.findall(
-                r'fill="(#[0-9A-F]{6})"', (site / "c" / cert.number / "mark-mono.svg").read_text()
+                r'fill="(#[0-9A-F]{6})"', (got / cert.number / "mark-mono.svg").read_text()
             )
         )
         assert mono == {style.colour("mono")}
         reverse = set(
             re.findall(
                 r'fill="(#[0-9A-F]{6})"',
-                (site / "c" / cert.number / "mark-reverse.svg").read_text(),
+                (got / cert.number / "mark-reverse.svg").read_text(),
             )
         )
         assert reverse == {style.colour("reverse")}
 
 
-def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) -> None:
-    registry, site, _cache, _stats = built
+def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats], got: Path) -> None:
+    registry, _site, _cache, _stats = built
     style = marks.load_style(registry.settings.root)
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         web = Image.open(folder / "mark.png")
         assert web.width == style.sizes["web_png_px"]
         printed = Image.open(folder / "mark-print.png")
@@ -285,10 +327,11 @@ def test_png_sizes_and_dpi(built: tuple[Registry, Path, Path, marks.MarkStats]) 
 
 def test_display_pdf_is_a4_vector_without_dates(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        data = (site / "c" / cert.number / "display.pdf").read_bytes()
+        data = (got / cert.number / "display.pdf").read_bytes()
         assert data.startswith(b"%PDF-")
         for absent in (b"CreationDate", b"ModDate", b"/Image", b"/Font"):
             assert absent not in data, absent  # no dates; vector paths only, no fonts
@@ -303,10 +346,11 @@ def test_display_pdf_is_a4_vector_without_dates(
 
 def test_zip_holds_every_file_and_the_usage_sheet(
     built: tuple[Registry, Path, Path, marks.MarkStats],
+    got: Path,
 ) -> None:
-    registry, site, _cache, _stats = built
+    registry, _site, _cache, _stats = built
     for cert in marks.marked(registry):
-        folder = site / "c" / cert.number
+        folder = got / cert.number
         with zipfile.ZipFile(folder / "marks.zip") as archive:
             names = archive.namelist()
             assert names == sorted(names)
@@ -315,7 +359,7 @@ def test_zip_holds_every_file_and_the_usage_sheet(
             }
             assert {n.split("/", 1)[1] for n in names} == expected
             for info in archive.infolist():
-                assert info.date_time == marks.ZIP_DATE
+                assert info.date_time == (*AS_OF.timetuple()[:3], 0, 0, 0)  # the as-of date
                 name = info.filename.split("/", 1)[1]
                 if name != marks.USAGE_FILE:
                     assert archive.read(info) == (folder / name).read_bytes()
@@ -358,15 +402,17 @@ def test_published_files_are_links_to_the_cache_not_copies(
     registry, site, cache, _stats = built
     cert = next(marks.marked(registry))
     info = marks.MarkInfo.of(cert, registry)
-    bundle = marks.bundle_dir(cache, marks.cache_key(info, marks.load_style(registry.settings.root)))
-    for name, _zh, _en in marks.MARK_FILES:
+    style = marks.load_style(registry.settings.root)
+    bundle = marks.bundle_dir(cache, marks.cache_key(info, style))
+    names = {*marks.STATIC, marks.PARTS_FILE}
+    for name in names:
         published = site / "c" / cert.number / name
         assert published.samefile(bundle / name), name
-    assert marks._read_bundle(bundle) is not None
+    assert marks.cache._read_bundle(bundle, names) is not None
     unfinished = bundle.with_name("unfinished")
     shutil.copytree(bundle, unfinished)
     (unfinished / marks.BUNDLE_INDEX).unlink()
-    assert marks._read_bundle(unfinished) is None
+    assert marks.cache._read_bundle(unfinished, names) is None
 
 
 def test_style_change_re_renders(
@@ -431,13 +477,145 @@ def test_usage_page_agrees_with_the_style_and_the_qr_code() -> None:
         c, m, y, k = style.colours[key].cmyk.split()
         assert f"C{c} M{m} Y{y} K{k}" in page
     assert f"**{sizes['minimum_mm']:g} mm**" in page
+    assert f"不小于 {sizes['letter_mm']:g} mm" in page
+    assert f"{sizes['qr_tested_mm']:g} mm 宽时" in page
     assert f"{sizes['recommended_mm']:g} mm 及以上" in page
     assert f"**标志宽度的 {sizes['clear_space'] * 100:g}%**" in page
     assert f"{sizes['print_dpi']:g} dpi" in page and f"{sizes['web_png_px']:g} 像素" in page
     assert f"**{marks.qr_minimum_mm(info, style):g} mm**（含空白区）" in page
-    code = marks.qr.symbol(info.url)
-    module = sizes["minimum_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
+    code = qr.symbol(info.url)
+    module = sizes["qr_tested_mm"] * style.layout["qr_width"] / 100 / code.size_with_quiet_zone
     assert f"约 {module:.2f} mm" in page
     smallest_text = min(style.layout[k] for k in ("level_en_size", "standard_size", "body_size"))
     assert smallest_text * sizes["recommended_mm"] / 100 / 25.4 * 72 >= 5.0  # "at least 5 pt"
     assert page.index("# 标志使用") < page.index("## English summary")
+
+
+def test_qr_is_tested_where_the_style_says() -> None:
+    assert marks.load_style(REPO).sizes["qr_tested_mm"] == QR_TESTED_MM
+
+
+def test_every_word_is_legible_at_the_minimum_size(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """At the stated minimum width, every printed word's capitals, digits and Chinese characters
+    are at least 1.2 mm tall (measured from the outlines drawn); one size smaller, some are not
+    (the minimum is not stated larger than it must be)."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    sizes = style.sizes
+    assert sizes["letter_mm"] >= LEGIBLE_MM
+    smallest = {}
+    for cert in [*marks.marked(registry), *load_registry(REPO, as_of=AS_OF).certificates]:
+        info = marks.MarkInfo.of(cert, registry)
+        for word, height in marks.design.word_heights(info, style, sizes["minimum_mm"]).items():
+            smallest[word] = min(smallest.get(word, height), height)
+    assert set(smallest) == {"level", "level-en", "scheme", "standard", "body", "number"}
+    assert min(smallest.values()) >= sizes["letter_mm"], smallest
+    below = sizes["minimum_mm"] - 1
+    assert min(h * below / sizes["minimum_mm"] for h in smallest.values()) < sizes["letter_mm"]
+
+
+def test_an_artwork_origin_gets_every_file_whole_and_pages_link_there(tmp_path: Path) -> None:
+    """registry/mark.yaml's artwork_base_url: every file is written whole into a tree of its
+    own (marks.zip dated with the as-of date), the site gets none, and pages link there."""
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    text = mark_yaml.read_text("utf-8")
+    mark_yaml.write_text(text.replace('artwork_base_url: ""',
+                                      'artwork_base_url: "https://marks.example.org/"'), "utf-8")
+    registry = load_registry(root, as_of=AS_OF)
+    style = marks.load_style(root)
+    tree, cache = root / marks.ARTWORK_TREE, root / ".starmark-cache"
+    stats = marks.render_tree(registry, tree, cache, workers=1)
+    certs = list(marks.marked(registry))
+    assert stats.rendered == len(certs)
+    for cert in certs:
+        info = marks.MarkInfo.of(cert, registry)
+        expected = marks.render_files(info, style, as_of=AS_OF)
+        folder = tree / "c" / cert.number
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == expected
+    assert {p.name for p in (tree / "c").iterdir()} == {c.number for c in certs}
+    out = Output(root / "site")
+    assert marks.link_parts(registry, out, cache) == []
+    assert marks.mark_files_of(certs[0].number, style) == []
+    page = pages.render_page(certs[0], registry, marks.downloads(style))
+    base = f"https://marks.example.org/c/{certs[0].number}/"
+    assert f'<img src="{base}mark.svg"' in page.content
+    assert f'<meta property="og:image" content="{base}mark.png">' in page.head
+    assert f'"logo": "{base}mark.svg"' in page.head
+    for name, _zh, _en in marks.MARK_FILES:
+        assert f'<a href="{base}{name}" download>' in page.content
+    assert "marks.js" not in page.content and "data-sm-assemble" not in page.content
+    # A second build swaps in a complete new tree (a suspended certificate's files are gone).
+    shrunk = Registry(registry.settings, tuple(certs[1:]), registry.as_of, registry.standings)
+    marks.render_tree(shrunk, tree, cache, workers=1)
+    assert not (tree / "c" / certs[0].number).exists()
+    assert (tree / "c" / certs[1].number / "marks.zip").is_file()
+
+
+def test_a_bad_artwork_base_url_is_a_clear_problem(tmp_path: Path) -> None:
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    text = mark_yaml.read_text("utf-8")
+    mark_yaml.write_text(text.replace('artwork_base_url: ""', 'artwork_base_url: "marks/"'),
+                         "utf-8")
+    with pytest.raises(InputError) as raised:
+        marks.load_style(root)
+    [problem] = raised.value.problems
+    assert problem.path == marks.STYLE_FILE and problem.line > 0
+    assert "artwork_base_url" in problem.message
+
+
+def test_a_bundle_without_its_shared_parts_is_drawn_again(
+    built: tuple[Registry, Path, Path, marks.MarkStats], tmp_path: Path
+) -> None:
+    """A cache whose bundles were copied without the shared parts (or lost them) must not
+    publish parts.bin files that name parts the site lacks."""
+    registry, _site, cache, first = built
+    copy = tmp_path / "cache"
+    shutil.copytree(cache, copy)
+    style = marks.load_style(registry.settings.root)
+    shutil.rmtree(marks.cache.parts_dir(copy, style))
+    site = tmp_path / "site"
+    out = Output(site)
+    again = marks.render_marks(registry, out, copy, workers=1)
+    assert again.rendered == first.rendered and again.cached == 0
+    marks.link_parts(registry, out, copy)
+    for cert in marks.marked(registry):
+        assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)
+
+
+@pytest.mark.slow
+def test_a_build_with_an_artwork_origin_writes_the_tree_apart(tmp_path: Path) -> None:
+    """`starmark build` with artwork_base_url: the site holds no artwork and no parts, its pages
+    link to the origin, and site-artwork/ beside it holds every file of every certificate in
+    force."""
+    import yaml
+
+    from generator.publish import build_site
+
+    root = make_root(tmp_path / "root")
+    mark_yaml = root / marks.STYLE_FILE
+    mark_yaml.write_text(mark_yaml.read_text("utf-8").replace(
+        'artwork_base_url: ""', 'artwork_base_url: "https://marks.example.org/"'), "utf-8")
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
+    config.pop("nav", None)
+    config["plugins"] = [{"starmark": {"cache_dir": str(tmp_path / "cache"), "quiet": True}}]
+    (root / "mkdocs.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf-8")
+    (root / "docs").mkdir()
+    (root / "docs" / "index.md").write_text("# 售后服务认证证书查询\n", encoding="utf-8")
+    site = root / "site"
+    build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
+    registry = load_registry(root, as_of=AS_OF)
+    certs = list(marks.marked(registry))
+    assert certs
+    assert not (site / marks.PARTS_DIR).exists()
+    tree = root / marks.ARTWORK_TREE
+    for cert in certs:
+        assert sorted(p.name for p in (site / "c" / cert.number).iterdir()) == [
+            "feed.xml", "index.html"]
+        assert sorted(p.name for p in (tree / "c" / cert.number).iterdir()) == sorted(
+            n for n, _zh, _en in marks.MARK_FILES)
+        page = (site / "c" / cert.number / "index.html").read_text("utf-8")
+        assert f'href="https://marks.example.org/c/{cert.number}/display.pdf"' in page

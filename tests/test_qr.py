@@ -97,9 +97,12 @@ def test_quiet_zone_is_four_modules() -> None:
     assert f'viewBox="0 0 {code.size + 8} {code.size + 8}"' in qr.qr_svg(url)
 
 
-def test_png_records_dpi_and_is_reproducible() -> None:
-    first = qr.qr_png(URLS[0], dpi=300)
-    assert first == qr.qr_png(URLS[0], dpi=300)
-    assert b"tIME" not in first
-    dpi = Image.open(io.BytesIO(first)).info["dpi"]
-    assert round(dpi[0]) == 300
+def test_png_and_svg_print_at_the_same_size_and_png_is_reproducible() -> None:
+    for url in URLS:
+        png = qr.qr_png(url, size_mm=25)
+        assert png == qr.qr_png(url, size_mm=25)
+        assert b"tIME" not in png
+        image = Image.open(io.BytesIO(png))
+        inches = image.width / image.info["dpi"][0]
+        assert abs(inches * 25.4 - 25) < 0.01, url
+        assert 'width="25mm" height="25mm"' in qr.qr_svg(url, size_mm=25)

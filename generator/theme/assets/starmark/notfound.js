@@ -30,6 +30,13 @@ function starmarkNotFound(doc, loc) {
   var root = doc.querySelector('[data-sm-notfound]');
   if (!root) return;
   var base = root.getAttribute('data-base') || '/';
+  // Artwork that the certificate page makes in the browser (generator/marks/assembly.py): the
+  // page downloads it (marks.js), or says why the certificate has no artwork now.
+  var art = /^c\/([^\/?#]+)\/([\w-]+\.(?:svg|png|pdf|zip))$/.exec(loc.pathname.slice(base.length));
+  if (art && loc.pathname.indexOf(base) === 0) {
+    loc.replace(base + 'c/' + art[1] + '/#download=' + art[2]);
+    return;
+  }
   var raw = starmarkNumberFromPath(loc.pathname, base);
   if (raw === null) return;
   var list = [];

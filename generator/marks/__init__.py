@@ -1,0 +1,139 @@
+"""Star-mark artwork for every certificate that may use the mark: SVG, PNG, the A4 display sheet.
+
+One drawing, many files. The mark is composed as a scene of filled paths (text is turned into
+glyph outlines from the committed font subset, so no file needs a font), written out as SVG,
+rasterised by Skia (anti-aliased, non-zero and even-odd fills) and placed on the A4 display
+sheet, whose PDF pikepdf writes (:mod:`generator.pdf`). The same inputs give the same bytes.
+
+One module per job, so that a designer who wants to move the stars finds the one file to touch:
+
+* :mod:`.style` reads ``registry/mark.yaml`` (colours, words, sizes, layout numbers);
+* :mod:`.text` sets glyph runs and fits and wraps text; :mod:`.shapes` has the primitives;
+* :mod:`.design` is the mark itself: what a level shares and what a certificate adds;
+* :mod:`.svg`, :mod:`.raster` and :mod:`.png` write it as SVG, draw it and encode PNGs;
+* :mod:`.sheet` is the A4 display sheet; :mod:`.bundle` is marks.zip and the list of files;
+* :mod:`.artwork` keeps what is drawn once and makes every file of one certificate;
+* :mod:`.assembly` cuts files into shared parts and a certificate's own bytes, which the
+  browser puts together again;
+* :mod:`.cache` names each certificate's files by a hash of their inputs and renders the missing
+  ones in a pool of worker processes.
+
+Fast by construction: what every certificate of a level shares (frame, stars, level words,
+商品售后服务认证 / GB/T 27922, the body's name) is drawn once per level and process and kept
+(:class:`Artwork`): as SVG path elements, as raster layers already reduced to a palette, and as
+a compressed PDF form. A certificate adds only its QR modules and its number (glyph outlines
+cached per character), and the display sheet's own text (enterprise name, scope, dates) from
+the same per-character outlines. ``tests/test_marks.py`` checks that a render from these layers
+equals a render from nothing.
+
+Rendering is also cached across builds: the hash of everything that affects the artwork (the
+record fields used, ``registry/mark.yaml``, the renderer version, the fonts, the library
+versions) names a bundle file in the cache folder, so an unchanged registry draws nothing.
+Missing bundles are drawn in a pool of worker processes.
+"""
+
+from __future__ import annotations
+
+from .artwork import Artwork, LevelArt, artwork, render_files
+from .assembly import ASSEMBLED, PARTS_DIR, PARTS_FILE, STATIC, assemble, split
+from .bundle import (
+    ARTWORK_TREE,
+    MARK_FILES,
+    USAGE_FILE,
+    dated,
+    downloads,
+    qr_minimum_mm,
+    usage_text,
+)
+from .cache import (
+    BUNDLE_INDEX,
+    LIBRARIES,
+    RENDERER_VERSION,
+    MarkStats,
+    bundle_dir,
+    cache_key,
+    check_glyphs,
+    link_parts,
+    mark_files_of,
+    marked,
+    render_marks,
+    render_tree,
+)
+from .design import (
+    VARIANTS,
+    CertificateArt,
+    Geometry,
+    Level,
+    MarkInfo,
+    level_scenes,
+    mark_scene,
+    mark_scenes,
+    mark_title,
+)
+from .png import png_bytes
+from .raster import RasterLayer, layered_image, layered_png, raster_layer, rasterise
+from .sheet import display_pdf
+from .style import STYLE_FILE, Colour, MarkStyle, load_style
+from .svg import path_data, to_svg
+from .text import Face, face, fit_size, measure, missing_characters, set_text, wrap
+
+__all__ = [
+    "BUNDLE_INDEX",
+    "LIBRARIES",
+    "MARK_FILES",
+    "RENDERER_VERSION",
+    "STYLE_FILE",
+    "USAGE_FILE",
+    "VARIANTS",
+    "ARTWORK_TREE",
+    "downloads",
+    "ASSEMBLED",
+    "PARTS_DIR",
+    "PARTS_FILE",
+    "STATIC",
+    "assemble",
+    "split",
+    "dated",
+    "link_parts",
+    "render_tree",
+    "Artwork",
+    "CertificateArt",
+    "Colour",
+    "Geometry",
+    "Level",
+    "LevelArt",
+    "MarkInfo",
+    "MarkStats",
+    "MarkStyle",
+    "RasterLayer",
+    "artwork",
+    "bundle_dir",
+    "cache_key",
+    "check_glyphs",
+    "display_pdf",
+    "Face",
+    "face",
+    "fit_size",
+    "layered_image",
+    "layered_png",
+    "level_scenes",
+    "load_style",
+    "mark_files_of",
+    "mark_scene",
+    "mark_scenes",
+    "mark_title",
+    "marked",
+    "measure",
+    "missing_characters",
+    "path_data",
+    "png_bytes",
+    "qr_minimum_mm",
+    "raster_layer",
+    "rasterise",
+    "render_files",
+    "render_marks",
+    "set_text",
+    "to_svg",
+    "usage_text",
+    "wrap",
+]
