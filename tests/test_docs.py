@@ -321,10 +321,10 @@ def test_links_land_on_pages_or_public_urls(page: str, settings: Settings) -> No
 
 def test_open_data_page_documents_the_published_json() -> None:
     """The derived fields named in open-data.md exist in what the data renderer writes."""
+    import datetime as dt
+
     from generator import data
     from generator.load import load_registry
-
-    import datetime as dt
 
     registry = load_registry(REPO, dt.date(2026, 11, 27))  # a fixed day, never the clock
     cert = registry.certificates[0]

@@ -53,12 +53,14 @@ def test_certificate_page_matches_golden(registry, number: str) -> None:
 @pytest.mark.parametrize("number", ["ASC-2025-000123", "ASC-2024-000042"])
 def test_certificate_json_matches_golden(registry, number: str) -> None:
     cert = registry.get(number)
-    text = json.dumps(data.certificate_json(cert, registry), ensure_ascii=False, indent=2, sort_keys=True)
+    text = json.dumps(data.certificate_json(cert, registry), ensure_ascii=False, indent=2,
+                      sort_keys=True)
     check(f"{number}.json", text + "\n")
 
 
 def test_certificate_feed_matches_golden(registry) -> None:
-    check("ASC-2024-000042.feed.xml", feeds.certificate_feed(registry.get("ASC-2024-000042"), registry))
+    check("ASC-2024-000042.feed.xml",
+          feeds.certificate_feed(registry.get("ASC-2024-000042"), registry))
 
 
 def test_markup_in_a_name_is_shown_as_text(registry) -> None:
@@ -67,11 +69,13 @@ def test_markup_in_a_name_is_shown_as_text(registry) -> None:
     assert "<script>alert(1)" not in page.content
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.content
     assert "<script>alert" not in page.head
-    assert "Example &amp; Sons &#34;Tech&#34;" in page.head or "Example &amp; Sons &quot;Tech&quot;" in page.head
+    assert ("Example &amp; Sons &#34;Tech&#34;" in page.head
+            or "Example &amp; Sons &quot;Tech&quot;" in page.head)
 
 
 def test_suspended_page_says_since_when_and_why_and_offers_no_mark(registry) -> None:
-    page = pages.render_page(registry.get("ASC-2024-000042"), registry, (("mark.svg", "矢量标志", "Vector mark"),))
+    page = pages.render_page(registry.get("ASC-2024-000042"), registry,
+                             (("mark.svg", "矢量标志", "Vector mark"),))
     assert "sm-verdict--suspended" in page.content
     assert "自 <time>2026-05-20</time> 起暂停" in page.content
     assert "监督审核未通过" in page.content

@@ -15,6 +15,7 @@ from fontTools.pens.basePen import BasePen
 from .. import glyphs, pdf
 from .shapes import Op, skia_path
 
+
 class _OutlinePen(BasePen):
     """Collect a glyph outline as M/L/C/Z operations (quadratic curves raised to cubic)."""
 
