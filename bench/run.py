@@ -188,6 +188,8 @@ def synthesize(size: int) -> Path:
     root = WORK / f"registry-{size}"
     stamp = root / ".synth"
     version = hashlib.blake2b((ROOT / "generator" / "synth.py").read_bytes(), digest_size=8)
+    # synth writes its text through the import's writer: a new layout is a new registry.
+    version.update((ROOT / "generator" / "spreadsheet" / "yamltext.py").read_bytes())
     # The registry/ folder is copied in: a changed setting (e.g. registry/mark.yaml) is a new one.
     for path in sorted((ROOT / "registry").rglob("*")):
         if path.is_file():
@@ -209,7 +211,7 @@ def change_one_record(root: Path, step: int) -> Path:
     for path in sorted((root / "certificates").rglob("*.yaml")):
         text = path.read_text("utf-8")
         if "\nstatus: valid\n" in text:
-            changed = re.sub(r'(?m)^(  address: ".*)号"$', rf'\1号{step}栋"', text, count=1)
+            changed = re.sub(r"(?m)^(  address: .*号)$", rf"\g<1>{step}栋", text, count=1)
             if changed != text:
                 path.write_text(changed, "utf-8")
                 return path

@@ -3,23 +3,26 @@
 Every record follows the scheme's rules as the registry's settings state them (thresholds,
 validity, surveillance interval, legal moves), so ``starmark validate`` passes on the output.
 Names are made of common trade-name syllables and are labelled sample data: they are not
-meant to be, and must not be presented as, real enterprises.
+meant to be, and must not be presented as, real enterprises. Each record is written by
+:func:`generator.spreadsheet.yamltext.record_text`, in the layout ``starmark new`` and
+``starmark import`` write, so an exported and re-imported synthetic registry is the same bytes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import random
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from . import counterfeits, creditcode, lifecycle
 from .rules import fold_number
 from .settings import Settings
+from .spreadsheet import yamltext
 
 SYLLABLES = tuple(
     "华润泰鑫安康盛达信宏嘉禾源恒瑞德丰锦川和美佳新联通捷优卓汇誉晟辰铭睿"
@@ -93,10 +96,6 @@ def _score(rng: random.Random, settings: Settings) -> Decimal:
 def _credit_code(rng: random.Random, region: str) -> str:
     body = "91" + region + "MA" + "".join(rng.choice(creditcode.ALPHABET) for _ in range(7))
     return body + creditcode.check_character(body)
-
-
-def _q(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
 
 
 class Synthesizer:
@@ -189,36 +188,29 @@ class Synthesizer:
         industry = rng.choice(self.industries)
         name = self._name(region, industry)
         number = self._number(issued.year)
-        lines = [
-            "# 示例数据 (synthetic sample data): a generated, fictional enterprise.",
-            f"number: {number}",
-            f"status: {final_status}",
-            "sample: true",
-            "organization:",
-            f"  name: {_q(name)}",
-            f"  credit_code: {_credit_code(rng, region)}",
-            f'  region: "{region}"',
-            f"  address: {_q(s.region_name(region) + '示例路' + str(rng.randint(1, 999)) + '号')}",
-            f"industry: {industry}",
-            "scope:",
-            f"  zh: {_q(SCOPES.get(industry, '商品售后服务'))}",
-            f"standard: {s.standards[0]}",
-            f"score: {score}",
-            f"level: {level.key}",
-            f"issued: {issued.isoformat()}",
-            f"expires: {expires.isoformat()}",
-            "audits:",
-            *[
-                f"  - {{date: {a.date}, kind: {a.kind}, score: {a.score}, result: {a.result}}}"
-                for a in audits
-            ],
-            "events:",
-            *[
-                f"  - {{date: {d}, kind: {k}" + (f", reason: {_q(r)}" if r else "") + "}"
-                for d, k, r in events
-            ],
-        ]
-        return number, "\n".join(lines) + "\n"
+        tree: dict[str, Any] = {
+            "number": number,
+            "status": final_status,
+            "sample": "true",
+            "organization": {
+                "name": name,
+                "credit_code": _credit_code(rng, region),
+                "region": region,
+                "address": f"{s.region_name(region)}示例路{rng.randint(1, 999)}号",
+            },
+            "industry": industry,
+            "scope": {"zh": SCOPES.get(industry, "商品售后服务")},
+            "standard": s.standards[0],
+            "score": str(score),
+            "level": level.key,
+            "issued": issued.isoformat(),
+            "expires": expires.isoformat(),
+            "audits": [{"date": a.date.isoformat(), "kind": a.kind, "score": str(a.score),
+                        "result": a.result} for a in audits],
+            "events": [{"date": d.isoformat(), "kind": k, **({"reason": r} if r else {})}
+                       for d, k, r in events],
+        }
+        return number, yamltext.record_text(tree)
 
 
 def synthesize(settings: Settings, out: Path, count: int, *, seed: int = 1, as_of: dt.date,

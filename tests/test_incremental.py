@@ -349,7 +349,9 @@ def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path,
     build(root, site)
     path = records(root)[valid(root)[7]]
     text = path.read_text("utf-8")
-    path.write_text(re.sub(r'(?m)^(  address: ".*)号"$', r'\1号A座"', text, count=1), "utf-8")
+    changed = re.sub(r"(?m)^(  address: .*号)$", r"\1A座", text, count=1)
+    assert changed != text
+    path.write_text(changed, "utf-8")
     report = build(root, site)
     assert report.reused == report.records - 1 == 449
     assert report.kept > 0

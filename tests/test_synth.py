@@ -5,14 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from generator import records, source
 from generator.cli import cli
 from generator.load import load_registry
 from generator.model import Registry
+from generator.spreadsheet.yamltext import SAMPLE_COMMENT
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
@@ -62,6 +66,43 @@ def test_same_seed_gives_the_same_bytes(synthetic: Path, tmp_path: Path) -> None
     other = tmp_path / "other"
     synth(other, seed=8)
     assert tree(other / "certificates") != tree(synthetic / "certificates")
+
+
+def _as_new_writes(text: dict[str, Any]) -> str:
+    """The record ``starmark new`` (ruamel.yaml) writes for these fields, labelled sample data."""
+    typed = {"date", "issued", "expires"}
+
+    def value(key: str, v: Any) -> Any:
+        if key in typed:
+            return dt.date.fromisoformat(v)
+        if key == "score":
+            return records.number(Decimal(v))
+        return True if key == "sample" else v
+
+    fields: list[tuple[str, Any]] = []
+    for key, v in text.items():
+        if isinstance(v, dict):
+            v = {k: records.quoted(x) if k == "region" else x for k, x in v.items()}
+        elif isinstance(v, list):
+            v = [{k: value(k, x) for k, x in item.items()} for item in v]
+        else:
+            v = value(key, v)
+        fields.append((key, v))
+    tree = records.new_record(fields, [records.SCHEMA_COMMENT, SAMPLE_COMMENT])
+    for item in (*tree["audits"], *tree["events"]):
+        if "reason" in item:  # the lifecycle commands write an item with a reason a key a line
+            item.fa.set_block_style()
+    return records.dumps(tree)
+
+
+def test_records_are_written_as_starmark_new_writes_them(synthetic: Path) -> None:
+    files = sorted((synthetic / "certificates").rglob("*.yaml"))
+    with_reason = [p for p in files if b"reason:" in p.read_bytes()]
+    assert len(with_reason) >= 20
+    for path in files[:40] + with_reason[:40]:
+        doc, problems = source.read_file(path)
+        assert doc is not None and not problems
+        assert path.read_text("utf-8") == _as_new_writes(doc.data), path
 
 
 def test_rerun_into_the_same_folder_replaces_the_records(synthetic: Path, tmp_path: Path) -> None:
