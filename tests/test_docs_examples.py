@@ -18,7 +18,6 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,18 +193,6 @@ def test_every_documented_example_works_as_written(
     result = _run(root, example, monkeypatch)
     assert result.exit_code == 0, f"{example}\n{result.output}"
     assert "Traceback" not in result.output
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    """A real S3-compatible server (moto) on loopback, for the documented deploy examples."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _s3_bucket(dest: str, endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
