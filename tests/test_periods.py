@@ -185,7 +185,7 @@ def test_the_page_lists_the_periods_readable_without_javascript(registry: Regist
     assert texts[2].startswith("2025-03-10 – 2025-09-09：暂停 Suspended · 达标级 Compliant")
     assert "依据 by 2025-03-10 暂停 Suspended：监督审核未通过" in texts[2]
     assert texts[3].startswith("2025-09-10 起 onwards：已撤销 Withdrawn")
-    assert section.select_one("[data-sm-periods-ask]").has_attr("hidden")  # until JS runs
+    assert section.select_one("[data-sm-periods-ask]").has_attr("data-pending")  # until JS runs
     assert not section.find_all("script", src=False), "no inline script (CSP)"
 
 

@@ -221,7 +221,9 @@ def test_picking_a_day_on_a_certificate_page_shows_its_status_then(browser, base
         page.goto(base_url + f"c/{cert.number}/")
         answer = page.locator("[data-sm-periods-answer]")
         assert page.input_value("#sm-periods-day") == TODAY.isoformat()
-        assert answer.get_attribute("data-status") == "withdrawn"
+        today = page.locator("[data-sm-periods] li[aria-current=true]")
+        assert today.get_attribute("data-status") == "withdrawn"
+        assert answer.inner_text() == ""  # filled when a day is picked: nothing moves by itself
         page.fill("#sm-periods-day", "2025-05-20")
         assert answer.get_attribute("data-status") == "suspended"
         assert answer.get_attribute("data-level") == cert.level

@@ -80,11 +80,13 @@ function bind(box) {
       out.append(note);
     }
   };
-  ask.hidden = false;
+  delete ask.dataset.pending;
   if (!input.value) input.value = localDay();
+  // Today's period is marked in the list; the answer box fills when a day is picked (a change
+  // the visitor asked for, so nothing on screen moves by itself).
+  if (isDay(input.value)) items[periodOn(periods, input.value)].setAttribute("aria-current", "true");
   input.addEventListener("input", show);
   input.addEventListener("change", show);
-  show();
 }
 
 if (typeof document !== "undefined") {
