@@ -530,9 +530,10 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
     out += ["", "‡ built without star-mark artwork (see below); the site size then leaves out "
             "about 64 kB of artwork per certificate in force (files and parts.bin).", "",
             "One record changed: the first change after builds that changed nothing (the two "
-            "trees share every file, so each of the 10,000 JSON files that carry an inclusion "
-            "proof gets a new file); another: the next change (the spare tree's files are its "
-            "own and are written in place), as in a registry that changes daily.", "",
+            "trees share every file, so every file the change touches gets a new inode: its "
+            "page, its JSON, two log tiles, a tree head and the aggregates); another: the next "
+            "change (the spare tree's files are its own and are written in place), as in a "
+            "registry that changes daily.", "",
             "Stages of the cold build (seconds, wall):", ""]
     stages = ["load", "hash", "link", "marks", "pages", "feeds", "listings", "search", "data",
               "render_site", "total"]
