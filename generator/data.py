@@ -442,20 +442,6 @@ class Prepared:
     cached: int = 0  # how many came from the cache
 
 
-class Serialized(Mapping[str, dict[str, Any]]):
-    """An ``extra`` for :func:`write_data` that gives its members serialized as well.
-
-    ``members(number)`` must give, for every key of ``self[number]``, the key and its members
-    as :func:`members` writes them, indented and compact. ``prepared``: the
-    records, serialized for the same registry (so they are not serialized twice).
-    """
-
-    prepared: Prepared | None = None
-
-    def members(self, number: str) -> Iterable[tuple[str, bytes, bytes]]:
-        raise NotImplementedError
-
-
 def package_digest() -> bytes:
     """The code that serializes and derives (this module, the model, the settings, the
     lifecycle) and the Python that runs it."""
@@ -595,8 +581,6 @@ def prepare(
 def _members(
     extra: Mapping[str, dict[str, Any]], number: str
 ) -> Iterable[tuple[str, bytes, bytes]]:
-    if isinstance(extra, Serialized):
-        return extra.members(number)
     return [(key, *members(key, value)) for key, value in extra[number].items()]
 
 
@@ -618,17 +602,16 @@ def write_data(
     prepared: Prepared | None = None,
     digests: dict[str, bytes] | None = None,
 ) -> int:
-    """Write the open-data files; ``extra`` adds keys (e.g. inclusion proofs) per certificate.
+    """Write the open-data files; ``extra`` adds keys (e.g. the log position) per certificate.
 
     ``digests``: filled with the SHA-256 of every file written, by site path (what the signed
     checkpoint binds by digest, :mod:`generator.trust`).
 
-    ``prepared``: the records serialized (:func:`prepare`); taken from ``extra`` when that is
-    :class:`Serialized` for this registry, else serialized here.
+    ``prepared``: the records serialized (:func:`prepare`) for this registry, else serialized
+    here.
     """
     if prepared is None or prepared.registry is not registry:
-        given = extra.prepared if isinstance(extra, Serialized) else None
-        prepared = given if given is not None and given.registry is registry else prepare(registry)
+        prepared = prepare(registry)
     entries: list[bytes] = []  # each record's entry in certificates.json, and a comma
     extra = extra or None  # an empty one adds nothing
     orders: dict[tuple[str, ...], list[int]] = {}
