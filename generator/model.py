@@ -11,7 +11,7 @@ from . import lifecycle
 from .settings import Level, Settings, Status
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organization:
     """The certified enterprise."""
 
@@ -24,7 +24,7 @@ class Organization:
     website: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Audit:
     """An initial, surveillance or recertification audit."""
 
@@ -35,7 +35,7 @@ class Audit:
     note: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """A registry event: issue, suspension, reinstatement, withdrawal, …"""
 
@@ -45,7 +45,7 @@ class Event:
     reason_en: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Certificate:
     """One certificate record as written, typed. ``source`` is its path relative to the root."""
 
@@ -143,7 +143,7 @@ class Certificate:
         return max([e.date for e in self.events] + [a.date for a in self.audits])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Standing:
     """What a certificate means on the as-of date: the public verdict and the dates around it."""
 
@@ -194,7 +194,7 @@ def standing(cert: Certificate, settings: Settings, as_of: dt.date) -> Standing:
                     recert_due)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Registry:
     """All certificates, sorted by number, with the settings and the as-of date of this build."""
 
