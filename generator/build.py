@@ -289,16 +289,21 @@ class Workers:
     certificates and listings by their index.
     """
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, fork: bool | None = None) -> None:
+        """``count`` processes, forked when ``fork`` (by default: when :meth:`can_fork`)."""
         self.pool: Any = None
-        # fork copies held locks: only safe while this is the only thread (not in mkdocs serve).
-        forkable = "fork" in multiprocessing.get_all_start_methods()
-        if count > 1 and threading.active_count() == 1 and forkable:
+        if count > 1 if fork is None else fork:
             # What the parent holds stays shared with the workers only while nothing writes to
             # it: a garbage collection in a worker would touch every object and copy it all.
             gc.collect()
             gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(count)
+
+    @staticmethod
+    def can_fork() -> bool:
+        """fork copies held locks: only safe while this is the only thread (not in mkdocs
+        serve); a pool's own threads, started after this was asked, are safe."""
+        return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
     def run(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
             size: int = CHUNK) -> Iterator[_Done]:
@@ -371,7 +376,9 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets,
                 cache_dir,
                 marks.downloads(marks.load_style(registry.settings.root)))
-    pool = Workers(workers if len(certs) > CHUNK else 1)
+    forked = Workers.can_fork() and workers > 1 and len(certs) > CHUNK
+    pool = Workers(workers if forked else 1, fork=forked)
+    data_pool: Workers | None = None
     try:
         todo: list[int] = []
         json_missing = 0 if previous or spare else len(certs)
@@ -418,7 +425,11 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                   **(previous.manifest.counts if previous else {})}
         data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
                        and "data" in counts)
-        open_data = None if data_reused else pool.start(_open_data, [0], size=1)
+        # In a process of its own, so that the pool's workers, which hold copies of every
+        # record they touched, can exit once the listings are done (the open data of 100,000
+        # records is the build's largest working set: issue 15's memory peak).
+        data_pool = None if data_reused else Workers(1, fork=forked)
+        open_data = None if data_pool is None else data_pool.start(_open_data, [0], size=1)
         stale = []  # per listing: its index, then the pages to render
         for i, facet in enumerate(all_facets):
             pages = [page for page, unit_inputs in page_inputs[i].items()
@@ -461,6 +472,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     out.unit(f"listing:{facet.slug}:{page}", page_inputs[done.indices[0]][page],
                              [f"{url}index.html"])
                 stage.update(1)
+        pool.close()
         clock.lap("listings")
 
         if open_data is None:
@@ -478,6 +490,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             out.unit("data", json_inputs, sorted(written))
     finally:
         pool.close()
+        if data_pool is not None:
+            data_pool.close()
         _JOB = None
     report.listing_pages = sum(len(pages) for pages in page_inputs)
 
