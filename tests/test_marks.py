@@ -12,6 +12,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import cairosvg
 import cv2
@@ -21,9 +22,10 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks, pages, qr
+from generator import marks, pages, pdf, qr
 from generator.errors import InputError
 from generator.load import load_registry
+from generator.marks import pdffile
 from generator.model import Registry
 from generator.output import Output
 
@@ -237,6 +239,34 @@ def test_cached_layers_equal_a_render_from_scratch(
             assert ours.size == whole_image.size
             diff = np.abs(np.asarray(ours, float) - np.asarray(whole_image, float)).max(axis=2)
             assert diff.mean() < 0.25 and (diff > 16).mean() < 0.002, (info.number, name)
+
+
+def test_display_pdf_written_directly_is_what_qpdf_writes(
+    built: tuple[Registry, Path, Path, marks.MarkStats], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The display sheet's file is written without pikepdf (generator/marks/pdffile.py): each
+    sheet must be the bytes pikepdf and qpdf write for the same page, forms and title."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    direct, compared = pdffile.write_pdf, []
+
+    def both(*args: Any, **kwargs: Any) -> bytes:
+        ours = direct(*args, **kwargs)
+        assert ours == pdf.write_pdf(*args, **kwargs), args[4]
+        compared.append(args[4])
+        return ours
+
+    monkeypatch.setattr(pdffile, "write_pdf", both)
+    infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+    for info in infos:
+        marks.Artwork(style).render(info)
+    assert len(compared) == len(infos)
+    assert pdffile.can_write("星级 A-1 (x) \\ é", "zh-CN")
+    assert not pdffile.can_write("Plain title", "zh-CN"), "PDFDocEncoding: left to pikepdf"
+    form = pdf.Form.of(b"0 0 1 1 re f\n", (0, -1.5, 2.25, 1 / 3))
+    args = (b"/F0 Do\n", {"F0": form}, 210.0, 297.0)
+    for title in ("星级 A-1 (x) \\ é", "Plain title", "全角（括号）"):
+        assert pdffile.write_pdf(*args, title) == pdf.write_pdf(*args, title), title
 
 
 def test_pngs_decode_to_the_layered_image_exactly(

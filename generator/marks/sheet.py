@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import pdf
+from . import pdffile
 from .design import CertificateArt, MarkInfo
 from .style import MarkStyle
 from .text import Run, face, fit_size, measure, set_text, wrap
@@ -157,7 +158,7 @@ def display_pdf(
     title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
     if forms is not None:  # what the sheet shows alike with others: shared parts (assembly.py)
         forms += page.forms.values()
-    return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
+    return pdffile.write_pdf(b"".join(page.content), page.forms, width, height, title)
 
 
 
