@@ -28,6 +28,8 @@ from generator.load import load_registry
 from generator.marks import pdffile
 from generator.model import Registry
 from generator.output import Output
+from generator.settings import load as load_settings
+from generator.synth import prepare_root, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
@@ -135,6 +137,41 @@ def test_every_file_for_every_marked_certificate_and_none_for_others(
             assert not folder.exists(), (
                 f"{cert.number} is {registry.verdict(cert).key} but has mark files"
             )
+
+
+def test_every_download_is_the_reference(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """What an enterprise downloads from the published files and parts (assembled as marks.js
+    does) is, byte for byte, the Python reference of every file (the build relies on this and
+    does not assemble each certificate again)."""
+    registry, site, _cache, _stats = built
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        info = marks.MarkInfo.of(cert, registry)
+        assert downloaded(site, cert.number) == marks.render_files(info, style, as_of=AS_OF), (
+            cert.number
+        )
+
+
+def test_parts_give_back_the_reference_for_many_synthetic_certificates(tmp_path: Path) -> None:
+    """:func:`marks.split` over a few hundred synthetic certificates (names, scopes and numbers
+    of every length the generator makes): :func:`marks.assemble` gives back every byte."""
+    root = tmp_path / "root"
+    prepare_root(REPO, root)
+    for _ in synthesize(load_settings(REPO), root, 320, seed=15, as_of=AS_OF):
+        pass
+    registry = load_registry(root, as_of=AS_OF)
+    style = marks.load_style(root)
+    art = marks.Artwork(style)
+    infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+    assert len(infos) >= 200
+    for info in infos:
+        files = art.render(info)
+        parts_bin, parts = marks.split(files, art.shared_parts(info))
+        static = {name: files[name] for name in marks.STATIC}
+        again = marks.assemble(parts_bin, static, parts, marks.assembly.PLACEHOLDER_DATE)
+        assert again == {name: files[name] for name in marks.ASSEMBLED}, info.number
 
 
 def decode_both(image: Image.Image) -> tuple[list[str], str]:
