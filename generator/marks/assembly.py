@@ -97,20 +97,28 @@ def _candidates(
     if name.endswith(".zip"):
         found += [(data, ["f", other, 0, len(data)]) for other, data in made.items()]
     elif name.endswith(".svg"):
-        data = made["mark.svg"]
-        at = 0
-        for piece in data.replace(b"\n", b'"').split(b'"'):
-            start = data.index(piece, at)
-            found.append((piece, ["f", "mark.svg", start, start + len(piece)]))
-            # Path data after its first subpath: the same modules drawn after another shape
-            # (the reversed mark's QR box) differ only in their first move.
-            rest = piece.find(b"z") + 1
-            if rest:
-                found.append((piece[rest:], ["f", "mark.svg", start + rest, start + len(piece)]))
-            at = start + len(piece)
+        runs = _svg_runs(made["mark.svg"])
+        found += [(run, ["f", "mark.svg", start, end]) for run, start, end in runs]
     found = [(run, ref) for run, ref in found if len(run) >= MIN_RUN]
     found.sort(key=lambda item: -len(item[0]))
     return found
+
+
+@lru_cache(maxsize=2)  # the mono and the reversed SVG take from the same mark.svg
+def _svg_runs(data: bytes) -> tuple[tuple[bytes, int, int], ...]:
+    """The pieces of an SVG between quotes and line ends, where each is, and the path data
+    after each path's first subpath (the same modules drawn after another shape, the reversed
+    mark's QR box, differ only in their first move)."""
+    found = []
+    at = 0
+    for piece in data.replace(b"\n", b'"').split(b'"'):
+        start = data.index(piece, at)
+        found.append((piece, start, start + len(piece)))
+        rest = piece.find(b"z") + 1
+        if rest:
+            found.append((piece[rest:], start + rest, start + len(piece)))
+        at = start + len(piece)
+    return tuple(run for run in found if len(run[0]) >= MIN_RUN)
 
 
 def _streams(pdf: bytes) -> dict[bytes, tuple[int, int]]:

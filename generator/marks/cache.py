@@ -13,7 +13,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -93,7 +93,8 @@ def cache_key(info: MarkInfo, style: MarkStyle) -> str:
     The record fields drawn, ``registry/mark.yaml``, :data:`RENDERER_VERSION`, the fonts'
     digests and the versions of :data:`LIBRARIES` and of zlib.
     """
-    record = json.dumps(asdict(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    # vars(): its fields, all strings and numbers (what asdict gives, without copying)
+    record = json.dumps(vars(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(_shared_key(style.source) + record).hexdigest()
 
 
@@ -257,9 +258,9 @@ def render_marks(
     ``assets/marks/`` the shared parts (see :mod:`.assembly`). When ``registry/mark.yaml`` names
     an ``artwork_base_url``, use :func:`render_tree` instead."""
     style = load_style(registry.settings.root)
-    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
     published: dict[str, tuple[str, ...]] = {}
-    for info, folder, digests in bundles:
+
+    def publish(info: MarkInfo, folder: Path, digests: dict[str, bytes]) -> None:
         base = os.fspath(folder)
         rels = []
         for name in sorted(digests):
@@ -267,6 +268,9 @@ def render_marks(
             out.link_from(rel, os.path.join(base, name), digests[name])
             rels.append(rel)
         published[info.number] = tuple(rels)
+
+    # Each bundle is linked as it comes (this process waits for the workers otherwise).
+    stats = _bundles(registry, style, cache_dir, workers, progress, publish)
     return MarkStats(stats.rendered, stats.cached, published)
 
 
@@ -307,7 +311,9 @@ def render_tree(
     the mark, every file whole, marks.zip dated with the as-of date. The tree is made beside
     ``folder`` and swapped in when complete."""
     style = load_style(registry.settings.root)
-    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
+    bundles: list[tuple[MarkInfo, Path, dict[str, bytes]]] = []
+    stats = _bundles(registry, style, cache_dir, workers, progress,
+                     lambda *bundle: bundles.append(bundle))
     new = folder.with_name(f".{folder.name}.{os.getpid()}.new")
     shutil.rmtree(new, ignore_errors=True)
     for info, bundle, _digests in bundles:
@@ -336,15 +342,19 @@ def _bundles(
     cache_dir: Path,
     workers: int | None,
     progress: Callable[[int], None] | None,
-) -> tuple[MarkStats, list[tuple[MarkInfo, Path, dict[str, bytes]]]]:
-    """The cached bundle of every certificate that may use the mark, drawing the missing."""
+    use: Callable[[MarkInfo, Path, dict[str, bytes]], None],
+) -> MarkStats:
+    """Hand ``use`` the cached bundle of every certificate that may use the mark (its folder
+    and the digests of its files), drawing the missing: those found first, then each drawn one
+    as it comes."""
     problems = check_glyphs(registry)
     if problems:
         raise InputError(problems)
     names = _bundle_names(style)
     shared, seen = parts_dir(cache_dir, style), set[str]()
     jobs: list[tuple[MarkInfo, Path]] = []
-    found = []
+    folders: dict[str, Path] = {}
+    cached = 0
     for cert in marked(registry):
         info = MarkInfo.of(cert, registry)
         folder = bundle_dir(cache_dir, cache_key(info, style))
@@ -353,18 +363,18 @@ def _bundles(
             bundle = bundle if _parts_present(folder, shared, seen) else None
         if bundle is None:
             jobs.append((info, folder))
+            folders[info.number] = folder
             continue
-        found.append((info, folder, bundle))
+        use(info, folder, bundle)
+        cached += 1
         if progress:
             progress(1)
-    cached = len(found)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     for info, digests in _run(jobs, style, workers, cache_dir):
-        folder = bundle_dir(cache_dir, cache_key(info, style))
-        found.append((info, folder, digests))
+        use(info, folders[info.number], digests)
         if progress:
             progress(1)
-    return MarkStats(rendered=len(jobs), cached=cached), found
+    return MarkStats(rendered=len(jobs), cached=cached)
 
 
 def _run(

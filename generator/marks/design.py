@@ -345,8 +345,16 @@ class CertificateArt:
 
     def _modules_after(self, start: tuple[int, int] | None) -> str:
         """The modules' path data, the first run moved to from ``start`` (grid steps; the start
-        of the subpath before them), or from nothing (an absolute move)."""
+        of the subpath before them), or from nothing (an absolute move). Only the first move
+        depends on ``start``: the rest is :attr:`_module_data`'s."""
         xs, ys = self.grid.grid_xs, self.grid.grid_ys
+        if start is not None and self.runs:
+            r, c, _n = self.runs[0]
+            x0, y0 = xs[c], ys[r]
+            first = self._module_data
+            rest = first[first.index("h") :]
+            dy = y0 - start[1]
+            return (f"m{x0 - start[0]}{dy}" if dy < 0 else f"m{x0 - start[0]} {dy}") + rest
         parts = []
         x, y = start or (0, 0)
         for i, (r, c, n) in enumerate(self.runs):
