@@ -151,18 +151,25 @@ def _recipe(data: bytes, candidates: list[tuple[bytes, Segment]], own: bytearray
             fixed: Iterable[tuple[int, int, Segment]] = ()) -> list[Segment]:
     """``data`` as segments: the longest candidate runs first, own bytes between them."""
     claimed = list(fixed)
-    streams = _streams(data) if data.startswith(b"%PDF") else None
-    for run, ref in candidates:  # each is in a file once at most
-        if streams is None:
-            at = data.find(run)
-            end = at + len(run)
-        else:
+    if data.startswith(b"%PDF"):  # a PDF's objects never overlap: a lookup each
+        streams = _streams(data)
+        for run, ref in candidates:
             at, end = streams.get(run, (-1, -1))
-            if at >= 0 and ref[0] == "p":
-                ref = ["p", data[at:end]]
-        # A PDF's objects never overlap; elsewhere a shorter run may lie inside a longer one.
-        if at >= 0 and (streams is not None or all(end <= s or at >= e for s, e, _r in claimed)):
-            claimed.append((at, end, ref))
+            if at >= 0:
+                claimed.append((at, end, ["p", data[at:end]] if ref[0] == "p" else ref))
+    else:  # a shorter run may lie inside a longer one: each is looked for where none is yet
+        gaps, at = [], 0
+        for start, end, _ref in sorted(claimed, key=lambda item: item[0]):
+            gaps.append((at, start))
+            at = end
+        gaps.append((at, len(data)))
+        for run, ref in candidates:
+            size = len(run)
+            for i, (start, end) in enumerate(gaps):
+                if end - start >= size and (at := data.find(run, start, end)) >= 0:
+                    claimed.append((at, at + size, ref))
+                    gaps[i : i + 1] = [(start, at), (at + size, end)]
+                    break
     claimed.sort(key=lambda item: item[0])
     segments: list[Segment] = []
     position = 0
