@@ -307,7 +307,11 @@ class CertificateArt:
         """Paint the modules (crisp: each pixel takes the module its centre is in, as the SVG
         asks of its renderers) and the number (anti-aliased), in the current ink."""
         canvas.drawPath(self._modules_path, skia.Paint(AntiAlias=False))
-        canvas.drawPath(self.number.add_to(skia.Path()), skia.Paint(AntiAlias=True))
+        canvas.drawPath(self._number_path, skia.Paint(AntiAlias=True))
+
+    @cached_property
+    def _number_path(self) -> skia.Path:  # drawn into mark.png and mark-print.png
+        return self.number.add_to(skia.Path())
 
     def pdf(self) -> bytes:
         """PDF operators filling the modules and the number (mark units, current colour)."""
