@@ -306,6 +306,25 @@ def test_display_pdf_written_directly_is_what_qpdf_writes(
         assert pdffile.write_pdf(*args, title) == pdf.write_pdf(*args, title), title
 
 
+def test_zip_written_directly_is_what_zipfile_writes(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """marks.zip is written header by header (generator/marks/bundle.py): the bytes zipfile
+    writes for the same files, for every sample certificate and for a file that is empty."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        info = marks.MarkInfo.of(cert, registry)
+        files = marks.render_files(info, style)
+        files[marks.USAGE_FILE] = marks.usage_text(info, style).encode("utf-8")
+        del files["marks.zip"]
+        assert marks.bundle.zip_files(files, cert.number) == marks.bundle.zipfile_zip(
+            files, cert.number
+        ), cert.number
+    odd = {"a.svg": b"", marks.USAGE_FILE: b"x" * 5000, "b.png": bytes(range(256))}
+    assert marks.bundle.zip_files(odd, "N-1") == marks.bundle.zipfile_zip(odd, "N-1")
+
+
 def test_pngs_decode_to_the_layered_image_exactly(
     built: tuple[Registry, Path, Path, marks.MarkStats],
     got: Path,

@@ -115,13 +115,11 @@ def write_pdf(
     xref += [f"{offset:010d} 00000 n \n" for offset in offsets]
     xref.append(f"trailer << /Info 2 0 R /Root 1 0 R /Size {count} /ID [")
     pieces.append("".join(xref).encode("ascii"))
-    md5 = hashlib.md5(usedforsecurity=False)
-    for piece in pieces:
-        md5.update(piece)
+    written = b"".join(pieces)
+    md5 = hashlib.md5(written, usedforsecurity=False)
     # qpdf's seed: that digest, " QPDF ", each information string after a space, read as a
     # C string (so it ends at the first NUL, which UTF-16 has in every ASCII character).
     seed = md5.hexdigest().encode("ascii") + b" QPDF  " + pdf.PRODUCER.encode("ascii")
     seed = (seed + b" \xfe\xff" + title.encode("utf-16-be")).split(b"\x00", 1)[0]
     ident = b"<" + hashlib.md5(seed, usedforsecurity=False).hexdigest().encode("ascii") + b">"
-    pieces.append(ident + ident + f"] >>\nstartxref\n{at}\n%%EOF\n".encode("ascii"))
-    return b"".join(pieces)
+    return written + ident + ident + f"] >>\nstartxref\n{at}\n%%EOF\n".encode("ascii")
