@@ -12,9 +12,11 @@ reference is cut, here, into segments: bytes that are a *shared part* (published
 build under :data:`PARTS_DIR`, named by digest), a range of an earlier file of the same
 certificate, the 4-byte date fields of marks.zip, and the certificate's *own* bytes, kept in one
 file per certificate, :data:`PARTS_FILE`. ``assets/starmark/marks.js`` follows the recipe in the
-browser: a download is the same bytes as the reference, which :func:`assemble` (the same
-algorithm in Python) checks for every certificate at build time, and ``tests/browser`` checks
-in Chromium against :func:`~generator.marks.artwork.Artwork.render`.
+browser: a download is the same bytes as the reference, which ``tests/test_marks.py`` checks
+with :func:`assemble` (the same algorithm in Python) for the sample records and a few hundred
+synthetic certificates, and ``tests/browser`` in Chromium, against
+:func:`~generator.marks.artwork.Artwork.render`. (The build splits, and trusts the split: each
+segment is cut from the file it stands for.)
 
 The file ``parts.bin``: ``SMP1``, the length of a JSON header (4 bytes, big-endian), the header
 ``{"files": {name: [segment, ...]}, "type": {name: media type}}`` and the own bytes. A segment
