@@ -670,6 +670,14 @@ def test_a_bundle_without_its_shared_parts_is_drawn_again(
     marks.link_parts(registry, out, copy)
     for cert in marks.marked(registry):
         assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)
+    # The same process after the cache was emptied (mkdocs serve): every part stored again.
+    shutil.rmtree(copy)
+    site = tmp_path / "site-2"
+    out = Output(site)
+    marks.render_marks(registry, out, copy, workers=1)
+    marks.link_parts(registry, out, copy)
+    for cert in marks.marked(registry):
+        assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)
 
 
 @pytest.mark.slow

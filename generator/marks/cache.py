@@ -174,7 +174,9 @@ def _store(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-_STORED: dict[Path, set[str]] = {}  # per process: the shared parts it knows are stored
+# The shared parts this process has stored in this build (cleared as each build starts: a
+# long-lived process, mkdocs serve, may see the cache folder emptied between builds).
+_STORED: dict[Path, set[str]] = {}
 
 
 def _render_one(
@@ -350,6 +352,7 @@ def _bundles(
     problems = check_glyphs(registry)
     if problems:
         raise InputError(problems)
+    _STORED.clear()
     names = _bundle_names(style)
     shared, seen = parts_dir(cache_dir, style), set[str]()
     jobs: list[tuple[MarkInfo, Path]] = []
