@@ -14,6 +14,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -93,10 +94,13 @@ def cache_key(info: MarkInfo, style: MarkStyle) -> str:
     The record fields drawn, ``registry/mark.yaml``, :data:`RENDERER_VERSION`, the fonts'
     digests and the versions of :data:`LIBRARIES` and of zlib.
     """
-    # vars(): its fields, all strings and numbers (what asdict gives, without copying)
-    record = json.dumps(vars(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    # Its fields, all strings and numbers: what asdict gives, without its deep copy.
+    fields = {name: getattr(info, name) for name in _FIELDS}
+    record = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(_shared_key(style.source) + record).hexdigest()
 
+
+_FIELDS = tuple(f.name for f in dataclass_fields(MarkInfo))
 
 BUNDLE_INDEX = "digests"  # in each cached bundle, written last: the bundle is complete
 
