@@ -12,6 +12,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import cairosvg
 import cv2
@@ -21,11 +22,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks, pages, qr
+from generator import marks, pages, pdf, qr
 from generator.errors import InputError
 from generator.load import load_registry
+from generator.marks import pdffile
 from generator.model import Registry
 from generator.output import Output
+from generator.settings import load as load_settings
+from generator.synth import prepare_root, synthesize
 
 REPO = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 27)
@@ -135,6 +139,41 @@ def test_every_file_for_every_marked_certificate_and_none_for_others(
             )
 
 
+def test_every_download_is_the_reference(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """What an enterprise downloads from the published files and parts (assembled as marks.js
+    does) is, byte for byte, the Python reference of every file (the build relies on this and
+    does not assemble each certificate again)."""
+    registry, site, _cache, _stats = built
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        info = marks.MarkInfo.of(cert, registry)
+        assert downloaded(site, cert.number) == marks.render_files(info, style, as_of=AS_OF), (
+            cert.number
+        )
+
+
+def test_parts_give_back_the_reference_for_many_synthetic_certificates(tmp_path: Path) -> None:
+    """:func:`marks.split` over a few hundred synthetic certificates (names, scopes and numbers
+    of every length the generator makes): :func:`marks.assemble` gives back every byte."""
+    root = tmp_path / "root"
+    prepare_root(REPO, root)
+    for _ in synthesize(load_settings(REPO), root, 320, seed=15, as_of=AS_OF):
+        pass
+    registry = load_registry(root, as_of=AS_OF)
+    style = marks.load_style(root)
+    art = marks.Artwork(style)
+    infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+    assert len(infos) >= 200
+    for info in infos:
+        files = art.render(info)
+        parts_bin, parts = marks.split(files, art.shared_parts(info))
+        static = {name: files[name] for name in marks.STATIC}
+        again = marks.assemble(parts_bin, static, parts, marks.assembly.PLACEHOLDER_DATE)
+        assert again == {name: files[name] for name in marks.ASSEMBLED}, info.number
+
+
 def decode_both(image: Image.Image) -> tuple[list[str], str]:
     """The texts that zxing-cpp and OpenCV read from ``image`` (on white)."""
     gray = _on((255, 255, 255), image).convert("L")
@@ -237,6 +276,53 @@ def test_cached_layers_equal_a_render_from_scratch(
             assert ours.size == whole_image.size
             diff = np.abs(np.asarray(ours, float) - np.asarray(whole_image, float)).max(axis=2)
             assert diff.mean() < 0.25 and (diff > 16).mean() < 0.002, (info.number, name)
+
+
+def test_display_pdf_written_directly_is_what_qpdf_writes(
+    built: tuple[Registry, Path, Path, marks.MarkStats], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The display sheet's file is written without pikepdf (generator/marks/pdffile.py): each
+    sheet must be the bytes pikepdf and qpdf write for the same page, forms and title."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    direct, compared = pdffile.write_pdf, []
+
+    def both(*args: Any, **kwargs: Any) -> bytes:
+        ours = direct(*args, **kwargs)
+        assert ours == pdf.write_pdf(*args, **kwargs), args[4]
+        compared.append(args[4])
+        return ours
+
+    monkeypatch.setattr(pdffile, "write_pdf", both)
+    infos = [marks.MarkInfo.of(cert, registry) for cert in marks.marked(registry)]
+    for info in infos:
+        marks.Artwork(style).render(info)
+    assert len(compared) == len(infos)
+    assert pdffile.can_write("星级 A-1 (x) \\ é", "zh-CN")
+    assert not pdffile.can_write("Plain title", "zh-CN"), "PDFDocEncoding: left to pikepdf"
+    form = pdf.Form.of(b"0 0 1 1 re f\n", (0, -1.5, 2.25, 1 / 3))
+    args = (b"/F0 Do\n", {"F0": form}, 210.0, 297.0)
+    for title in ("星级 A-1 (x) \\ é", "Plain title", "全角（括号）"):
+        assert pdffile.write_pdf(*args, title) == pdf.write_pdf(*args, title), title
+
+
+def test_zip_written_directly_is_what_zipfile_writes(
+    built: tuple[Registry, Path, Path, marks.MarkStats],
+) -> None:
+    """marks.zip is written header by header (generator/marks/bundle.py): the bytes zipfile
+    writes for the same files, for every sample certificate and for a file that is empty."""
+    registry = built[0]
+    style = marks.load_style(registry.settings.root)
+    for cert in marks.marked(registry):
+        info = marks.MarkInfo.of(cert, registry)
+        files = marks.render_files(info, style)
+        files[marks.USAGE_FILE] = marks.usage_text(info, style).encode("utf-8")
+        del files["marks.zip"]
+        assert marks.bundle.zip_files(files, cert.number) == marks.bundle.zipfile_zip(
+            files, cert.number
+        ), cert.number
+    odd = {"a.svg": b"", marks.USAGE_FILE: b"x" * 5000, "b.png": bytes(range(256))}
+    assert marks.bundle.zip_files(odd, "N-1") == marks.bundle.zipfile_zip(odd, "N-1")
 
 
 def test_pngs_decode_to_the_layered_image_exactly(
@@ -581,6 +667,14 @@ def test_a_bundle_without_its_shared_parts_is_drawn_again(
     out = Output(site)
     again = marks.render_marks(registry, out, copy, workers=1)
     assert again.rendered == first.rendered and again.cached == 0
+    marks.link_parts(registry, out, copy)
+    for cert in marks.marked(registry):
+        assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)
+    # The same process after the cache was emptied (mkdocs serve): every part stored again.
+    shutil.rmtree(copy)
+    site = tmp_path / "site-2"
+    out = Output(site)
+    marks.render_marks(registry, out, copy, workers=1)
     marks.link_parts(registry, out, copy)
     for cert in marks.marked(registry):
         assert sorted(downloaded(site, cert.number)) == sorted(n for n, _z, _e in marks.MARK_FILES)

@@ -3,7 +3,8 @@
 One drawing, many files. The mark is composed as a scene of filled paths (text is turned into
 glyph outlines from the committed font subset, so no file needs a font), written out as SVG,
 rasterised by Skia (anti-aliased, non-zero and even-odd fills) and placed on the A4 display
-sheet, whose PDF pikepdf writes (:mod:`generator.pdf`). The same inputs give the same bytes.
+sheet, whose PDF is written as :mod:`generator.pdf` and pikepdf write it
+(:mod:`.pdffile`). The same inputs give the same bytes.
 
 One module per job, so that a designer who wants to move the stars finds the one file to touch:
 
@@ -11,7 +12,8 @@ One module per job, so that a designer who wants to move the stars finds the one
 * :mod:`.text` sets glyph runs and fits and wraps text; :mod:`.shapes` has the primitives;
 * :mod:`.design` is the mark itself: what a level shares and what a certificate adds;
 * :mod:`.svg`, :mod:`.raster` and :mod:`.png` write it as SVG, draw it and encode PNGs;
-* :mod:`.sheet` is the A4 display sheet; :mod:`.bundle` is marks.zip and the list of files;
+* :mod:`.sheet` is the A4 display sheet, :mod:`.pdffile` writes its file (the bytes pikepdf
+  would, faster); :mod:`.bundle` is marks.zip and the list of files;
 * :mod:`.artwork` keeps what is drawn once and makes every file of one certificate;
 * :mod:`.assembly` cuts files into shared parts and a certificate's own bytes, which the
   browser puts together again;

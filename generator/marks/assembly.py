@@ -12,9 +12,11 @@ reference is cut, here, into segments: bytes that are a *shared part* (published
 build under :data:`PARTS_DIR`, named by digest), a range of an earlier file of the same
 certificate, the 4-byte date fields of marks.zip, and the certificate's *own* bytes, kept in one
 file per certificate, :data:`PARTS_FILE`. ``assets/starmark/marks.js`` follows the recipe in the
-browser: a download is the same bytes as the reference, which :func:`assemble` (the same
-algorithm in Python) checks for every certificate at build time, and ``tests/browser`` checks
-in Chromium against :func:`~generator.marks.artwork.Artwork.render`.
+browser: a download is the same bytes as the reference, which ``tests/test_marks.py`` checks
+with :func:`assemble` (the same algorithm in Python) for the sample records and a few hundred
+synthetic certificates, and ``tests/browser`` in Chromium, against
+:func:`~generator.marks.artwork.Artwork.render`. (The build splits, and trusts the split: each
+segment is cut from the file it stands for.)
 
 The file ``parts.bin``: ``SMP1``, the length of a JSON header (4 bytes, big-endian), the header
 ``{"files": {name: [segment, ...]}, "type": {name: media type}}`` and the own bytes. A segment
@@ -97,20 +99,28 @@ def _candidates(
     if name.endswith(".zip"):
         found += [(data, ["f", other, 0, len(data)]) for other, data in made.items()]
     elif name.endswith(".svg"):
-        data = made["mark.svg"]
-        at = 0
-        for piece in data.replace(b"\n", b'"').split(b'"'):
-            start = data.index(piece, at)
-            found.append((piece, ["f", "mark.svg", start, start + len(piece)]))
-            # Path data after its first subpath: the same modules drawn after another shape
-            # (the reversed mark's QR box) differ only in their first move.
-            rest = piece.find(b"z") + 1
-            if rest:
-                found.append((piece[rest:], ["f", "mark.svg", start + rest, start + len(piece)]))
-            at = start + len(piece)
+        runs = _svg_runs(made["mark.svg"])
+        found += [(run, ["f", "mark.svg", start, end]) for run, start, end in runs]
     found = [(run, ref) for run, ref in found if len(run) >= MIN_RUN]
     found.sort(key=lambda item: -len(item[0]))
     return found
+
+
+@lru_cache(maxsize=2)  # the mono and the reversed SVG take from the same mark.svg
+def _svg_runs(data: bytes) -> tuple[tuple[bytes, int, int], ...]:
+    """The pieces of an SVG between quotes and line ends, where each is, and the path data
+    after each path's first subpath (the same modules drawn after another shape, the reversed
+    mark's QR box, differ only in their first move)."""
+    found = []
+    at = 0
+    for piece in data.replace(b"\n", b'"').split(b'"'):
+        start = data.index(piece, at)
+        found.append((piece, start, start + len(piece)))
+        rest = piece.find(b"z") + 1
+        if rest:
+            found.append((piece[rest:], start + rest, start + len(piece)))
+        at = start + len(piece)
+    return tuple(run for run in found if len(run[0]) >= MIN_RUN)
 
 
 def _streams(pdf: bytes) -> dict[bytes, tuple[int, int]]:
@@ -143,18 +153,25 @@ def _recipe(data: bytes, candidates: list[tuple[bytes, Segment]], own: bytearray
             fixed: Iterable[tuple[int, int, Segment]] = ()) -> list[Segment]:
     """``data`` as segments: the longest candidate runs first, own bytes between them."""
     claimed = list(fixed)
-    streams = _streams(data) if data.startswith(b"%PDF") else None
-    for run, ref in candidates:  # each is in a file once at most
-        if streams is None:
-            at = data.find(run)
-            end = at + len(run)
-        else:
+    if data.startswith(b"%PDF"):  # a PDF's objects never overlap: a lookup each
+        streams = _streams(data)
+        for run, ref in candidates:
             at, end = streams.get(run, (-1, -1))
-            if at >= 0 and ref[0] == "p":
-                ref = ["p", data[at:end]]
-        # A PDF's objects never overlap; elsewhere a shorter run may lie inside a longer one.
-        if at >= 0 and (streams is not None or all(end <= s or at >= e for s, e, _r in claimed)):
-            claimed.append((at, end, ref))
+            if at >= 0:
+                claimed.append((at, end, ["p", data[at:end]] if ref[0] == "p" else ref))
+    else:  # a shorter run may lie inside a longer one: each is looked for where none is yet
+        gaps, at = [], 0
+        for start, end, _ref in sorted(claimed, key=lambda item: item[0]):
+            gaps.append((at, start))
+            at = end
+        gaps.append((at, len(data)))
+        for run, ref in candidates:
+            size = len(run)
+            for i, (start, end) in enumerate(gaps):
+                if end - start >= size and (at := data.find(run, start, end)) >= 0:
+                    claimed.append((at, at + size, ref))
+                    gaps[i : i + 1] = [(start, at), (at + size, end)]
+                    break
     claimed.sort(key=lambda item: item[0])
     segments: list[Segment] = []
     position = 0

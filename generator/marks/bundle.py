@@ -12,7 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import struct
 import zipfile
+import zlib
+
+from zlib_ng import zlib_ng
 
 from .assembly import ASSEMBLED, PLACEHOLDER_DATE, dos_date, zip_date_offsets
 from .design import MarkInfo
@@ -49,7 +53,42 @@ def downloads(style: MarkStyle) -> tuple[tuple[str, str, str, str], ...]:
 
 def zip_files(files: dict[str, bytes], folder: str) -> bytes:
     """A zip with sorted entries, fixed modes and the placeholder date: the same files give the
-    same bytes. Everything but the usage sheet is stored."""
+    same bytes. Everything but the usage sheet is stored.
+
+    Written here, header by header, as :mod:`zipfile` writes it (:func:`zipfile_zip` is that,
+    and ``tests/test_marks.py`` compares the two); names that are not ASCII are left to it."""
+    if not folder.isascii() or not all(name.isascii() for name in files):
+        return zipfile_zip(files, folder)
+    local, central = [], []
+    offset = 0
+    date = dos_date(PLACEHOLDER_DATE)
+    for name in sorted(files):
+        data = files[name]
+        arcname = f"{folder}/{name}".encode("ascii")
+        if name == USAGE_FILE:
+            compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
+            body, method = compressor.compress(data) + compressor.flush(), zipfile.ZIP_DEFLATED
+        else:
+            body, method = data, zipfile.ZIP_STORED
+        # version 2.0, no flags, method, DOS time and date, CRC-32, sizes, name, no extra
+        fields = struct.pack(
+            "<HH", 0, method
+        ) + date + struct.pack("<LLLH", zlib_ng.crc32(data), len(body), len(data), len(arcname))
+        local += [b"PK\x03\x04\x14\x00" + fields + b"\x00\x00" + arcname, body]
+        # made by Unix 2.0, then as the local header, no comment, attributes rw-r--r--
+        central.append(
+            b"PK\x01\x02\x14\x03\x14\x00" + fields
+            + struct.pack("<HHHHLL", 0, 0, 0, 0, 0o644 << 16, offset) + arcname
+        )
+        offset += 30 + len(arcname) + len(body)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(central), len(central),
+                      len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
+def zipfile_zip(files: dict[str, bytes], folder: str) -> bytes:
+    """:func:`zip_files` by :mod:`zipfile`."""
     buffer = io.BytesIO()
     date = (*PLACEHOLDER_DATE.timetuple()[:3], 0, 0, 0)
     with zipfile.ZipFile(buffer, "w") as archive:

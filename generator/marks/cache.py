@@ -13,7 +13,8 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -27,12 +28,9 @@ from ..output import Output
 from ..output import digest as output_digest
 from .artwork import artwork
 from .assembly import (
-    ASSEMBLED,
     PARTS_DIR,
     PARTS_FILE,
-    PLACEHOLDER_DATE,
     STATIC,
-    assemble,
     part_file,
     read_header,
     split,
@@ -96,9 +94,13 @@ def cache_key(info: MarkInfo, style: MarkStyle) -> str:
     The record fields drawn, ``registry/mark.yaml``, :data:`RENDERER_VERSION`, the fonts'
     digests and the versions of :data:`LIBRARIES` and of zlib.
     """
-    record = json.dumps(asdict(info), sort_keys=True, ensure_ascii=False).encode("utf-8")
+    # Its fields, all strings and numbers: what asdict gives, without its deep copy.
+    fields = {name: getattr(info, name) for name in _FIELDS}
+    record = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(_shared_key(style.source) + record).hexdigest()
 
+
+_FIELDS = tuple(f.name for f in dataclass_fields(MarkInfo))
 
 BUNDLE_INDEX = "digests"  # in each cached bundle, written last: the bundle is complete
 
@@ -176,24 +178,32 @@ def _store(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+# The shared parts this process has stored in this build (cleared as each build starts: a
+# long-lived process, mkdocs serve, may see the cache folder emptied between builds).
+_STORED: dict[Path, set[str]] = {}
+
+
 def _render_one(
     info: MarkInfo, folder: Path, style: MarkStyle, cache_dir: Path
 ) -> dict[str, bytes]:
     """Draw one certificate's files and store its bundle: whole, or split into the files
-    published whole and its parts (checked: the parts give back every byte of the reference)."""
+    published whole and its parts.
+
+    That the parts give back every byte of the reference is the splitter's contract, which
+    ``tests/test_marks.py`` checks over the sample records and a few hundred synthetic ones
+    (and ``tests/browser`` in Chromium); the build does not assemble every certificate again."""
     art = artwork(style)
     files = art.render(info)
     if style.artwork_base_url:
         return _write_bundle(folder, files)
-    shared = art.shared_parts(info)
-    parts_bin, parts = split(files, shared)
-    static = {name: files[name] for name in STATIC}
-    again = assemble(parts_bin, static, parts, PLACEHOLDER_DATE)
-    if any(again[name] != files[name] for name in ASSEMBLED):
-        raise RuntimeError(f"{info.number}: the assembled artwork differs from the reference")
+    parts_bin, parts = split(files, art.shared_parts(info))
+    store = parts_dir(cache_dir, style)
+    stored = _STORED.setdefault(store, set())
     for name, part in parts.items():
-        _store(parts_dir(cache_dir, style) / part_file(name), part)
-    return _write_bundle(folder, {**static, PARTS_FILE: parts_bin})
+        if name not in stored:
+            _store(store / part_file(name), part)
+            stored.add(name)
+    return _write_bundle(folder, {**{name: files[name] for name in STATIC}, PARTS_FILE: parts_bin})
 
 
 def _render_job(
@@ -254,9 +264,9 @@ def render_marks(
     ``assets/marks/`` the shared parts (see :mod:`.assembly`). When ``registry/mark.yaml`` names
     an ``artwork_base_url``, use :func:`render_tree` instead."""
     style = load_style(registry.settings.root)
-    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
     published: dict[str, tuple[str, ...]] = {}
-    for info, folder, digests in bundles:
+
+    def publish(info: MarkInfo, folder: Path, digests: dict[str, bytes]) -> None:
         base = os.fspath(folder)
         rels = []
         for name in sorted(digests):
@@ -264,6 +274,9 @@ def render_marks(
             out.link_from(rel, os.path.join(base, name), digests[name])
             rels.append(rel)
         published[info.number] = tuple(rels)
+
+    # Each bundle is linked as it comes (this process waits for the workers otherwise).
+    stats = _bundles(registry, style, cache_dir, workers, progress, publish)
     return MarkStats(stats.rendered, stats.cached, published)
 
 
@@ -304,7 +317,9 @@ def render_tree(
     the mark, every file whole, marks.zip dated with the as-of date. The tree is made beside
     ``folder`` and swapped in when complete."""
     style = load_style(registry.settings.root)
-    stats, bundles = _bundles(registry, style, cache_dir, workers, progress)
+    bundles: list[tuple[MarkInfo, Path, dict[str, bytes]]] = []
+    stats = _bundles(registry, style, cache_dir, workers, progress,
+                     lambda *bundle: bundles.append(bundle))
     new = folder.with_name(f".{folder.name}.{os.getpid()}.new")
     shutil.rmtree(new, ignore_errors=True)
     for info, bundle, _digests in bundles:
@@ -333,15 +348,20 @@ def _bundles(
     cache_dir: Path,
     workers: int | None,
     progress: Callable[[int], None] | None,
-) -> tuple[MarkStats, list[tuple[MarkInfo, Path, dict[str, bytes]]]]:
-    """The cached bundle of every certificate that may use the mark, drawing the missing."""
+    use: Callable[[MarkInfo, Path, dict[str, bytes]], None],
+) -> MarkStats:
+    """Hand ``use`` the cached bundle of every certificate that may use the mark (its folder
+    and the digests of its files), drawing the missing: those found first, then each drawn one
+    as it comes."""
     problems = check_glyphs(registry)
     if problems:
         raise InputError(problems)
+    _STORED.clear()
     names = _bundle_names(style)
     shared, seen = parts_dir(cache_dir, style), set[str]()
     jobs: list[tuple[MarkInfo, Path]] = []
-    found = []
+    folders: dict[str, Path] = {}
+    cached = 0
     for cert in marked(registry):
         info = MarkInfo.of(cert, registry)
         folder = bundle_dir(cache_dir, cache_key(info, style))
@@ -350,18 +370,18 @@ def _bundles(
             bundle = bundle if _parts_present(folder, shared, seen) else None
         if bundle is None:
             jobs.append((info, folder))
+            folders[info.number] = folder
             continue
-        found.append((info, folder, bundle))
+        use(info, folder, bundle)
+        cached += 1
         if progress:
             progress(1)
-    cached = len(found)
     workers = max(1, workers if workers is not None else (os.cpu_count() or 1))
     for info, digests in _run(jobs, style, workers, cache_dir):
-        folder = bundle_dir(cache_dir, cache_key(info, style))
-        found.append((info, folder, digests))
+        use(info, folders[info.number], digests)
         if progress:
             progress(1)
-    return MarkStats(rendered=len(jobs), cached=cached), found
+    return MarkStats(rendered=len(jobs), cached=cached)
 
 
 def _run(

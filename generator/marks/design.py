@@ -307,7 +307,11 @@ class CertificateArt:
         """Paint the modules (crisp: each pixel takes the module its centre is in, as the SVG
         asks of its renderers) and the number (anti-aliased), in the current ink."""
         canvas.drawPath(self._modules_path, skia.Paint(AntiAlias=False))
-        canvas.drawPath(self.number.add_to(skia.Path()), skia.Paint(AntiAlias=True))
+        canvas.drawPath(self._number_path, skia.Paint(AntiAlias=True))
+
+    @cached_property
+    def _number_path(self) -> skia.Path:  # drawn into mark.png and mark-print.png
+        return self.number.add_to(skia.Path())
 
     def pdf(self) -> bytes:
         """PDF operators filling the modules and the number (mark units, current colour)."""
@@ -345,8 +349,16 @@ class CertificateArt:
 
     def _modules_after(self, start: tuple[int, int] | None) -> str:
         """The modules' path data, the first run moved to from ``start`` (grid steps; the start
-        of the subpath before them), or from nothing (an absolute move)."""
+        of the subpath before them), or from nothing (an absolute move). Only the first move
+        depends on ``start``: the rest is :attr:`_module_data`'s."""
         xs, ys = self.grid.grid_xs, self.grid.grid_ys
+        if start is not None and self.runs:
+            r, c, _n = self.runs[0]
+            x0, y0 = xs[c], ys[r]
+            first = self._module_data
+            rest = first[first.index("h") :]
+            dy = y0 - start[1]
+            return (f"m{x0 - start[0]}{dy}" if dy < 0 else f"m{x0 - start[0]} {dy}") + rest
         parts = []
         x, y = start or (0, 0)
         for i, (r, c, n) in enumerate(self.runs):

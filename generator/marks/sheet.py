@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .. import pdf
+from . import pdffile
 from .design import CertificateArt, MarkInfo
 from .style import MarkStyle
 from .text import Run, face, fit_size, measure, set_text, wrap
@@ -52,9 +53,17 @@ class _Page:
         the same bytes in every sheet, so the browser takes it from a shared part."""
         self.content.append(pdf.colour(colour))
         scale = run.size / face(run.weight).upm
+        # self.place(glyph, (scale, 0, 0, -scale, x, run.baseline)), its constant part once
+        head = f"q {scale:.6g} 0 0 {-scale:.6g} "
+        tail = f" {run.baseline:.3f} cm\n/"
+        names, glyph_form = self._names, self._shared.glyph_form
         for char, x in run.glyphs:
-            glyph = self._shared.glyph_form(run.weight, char)
-            self.place(glyph, (scale, 0, 0, -scale, x, run.baseline))
+            glyph = glyph_form(run.weight, char)
+            name = names.get(glyph)
+            if name is None:
+                name = names[glyph] = f"F{len(names)}"
+                self.forms[name] = glyph
+            self.content.append(f"{head}{x:.3f}{tail}{name} Do\nQ\n".encode("ascii"))
 
     def rect(self, x: float, y: float, w: float, h: float, colour: str) -> None:
         self.content.append(pdf.colour(colour) + pdf.rects([(x, y, w, h)]))
@@ -157,7 +166,7 @@ def display_pdf(
     title = f"{info.name} {info.level_zh} {style.words['scheme']} {info.number}"
     if forms is not None:  # what the sheet shows alike with others: shared parts (assembly.py)
         forms += page.forms.values()
-    return pdf.write_pdf(b"".join(page.content), page.forms, width, height, title)
+    return pdffile.write_pdf(b"".join(page.content), page.forms, width, height, title)
 
 
 
@@ -168,6 +177,7 @@ class SheetForms:
     def __init__(self, style: MarkStyle) -> None:
         self.style = style
         self._forms: dict[tuple[Any, ...], Any] = {}
+        self._glyphs: dict[tuple[str, str], pdf.Form] = {}  # (a sheet shows ~90)
 
     def _form(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
         found = self._forms.get(key)
@@ -189,12 +199,11 @@ class SheetForms:
 
     def glyph_form(self, weight: str, char: str) -> pdf.Form:
         """One character's outline as a form, in font units (y up), filled in the current colour."""
-
-        def make() -> pdf.Form:
+        found = self._glyphs.get((weight, char))
+        if found is None:
             font = face(weight)
-            return pdf.Form.of(font.glyph(char).pdf, font.bbox)
-
-        return self._form(("glyph", weight, char), make)  # type: ignore[no-any-return]
+            found = self._glyphs[(weight, char)] = pdf.Form.of(font.glyph(char).pdf, font.bbox)
+        return found
 
     def sheet_label(self, zh: str, en: str) -> pdf.Form:
         """A row label of the display sheet, Chinese over English, at (0, 0)."""

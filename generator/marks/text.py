@@ -112,8 +112,14 @@ def font_digests() -> dict[str, str]:
     return {weight: face(weight).digest for weight in glyphs.WEIGHTS}
 
 
+# Characters found in both weights, and whitespace (per process, as the fonts are).
+_DRAWABLE: set[str] = set()
+
+
 def missing_characters(text: str) -> list[str]:
     """Characters of ``text`` that the font subset cannot draw (whitespace needs no glyph)."""
+    if _DRAWABLE.issuperset(text):  # the build checks every record: most texts are known
+        return []
     regular, bold = face("regular"), face("bold")
     seen: list[str] = []
     for char in text:
@@ -121,6 +127,7 @@ def missing_characters(text: str) -> list[str]:
             continue
         if not (regular.has(char) and bold.has(char)):
             seen.append(char)
+    _DRAWABLE.update(set(text).difference(seen))
     return seen
 
 
