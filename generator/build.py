@@ -227,6 +227,7 @@ class _Job:
     spare: Manifest | None
     hashes: dict[str, bytes]
     json_inputs: bytes
+    json_units: dict[str, bytes]  # each certificate's JSON unit's inputs (json_unit), by number
     facets: Sequence[listings.Facet]
     cache_dir: Path | None = None
     downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
@@ -272,7 +273,7 @@ def _link_certificates(indices: list[int]) -> _Done:
         number = certs[i].number
         if out.reuse(f"cert:{number}", job.hashes[number]) is None:
             missing.append(i)
-        if out.reuse(*json_unit(number, job.json_inputs)) is None:
+        if out.reuse(f"json:{number}", job.json_units[number]) is None:
             json_missing += 1
     return _done(indices, out, json_missing, missing)
 
@@ -424,9 +425,11 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     json_inputs = _hash(everything, trust_inputs())
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
     page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
+    json_units = {c.number: json_unit(c.number, json_inputs)[1] for c in certs}
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets,
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, json_units,
+                all_facets,
                 cache_dir,
                 marks.downloads(marks.load_style(registry.settings.root)))
     pool = Workers(workers if len(certs) > CHUNK else 1)
@@ -530,7 +533,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             report.json_entries = done.count
             written = set(done.record.states)
             for cert in certs:
-                key, unit_inputs = json_unit(cert.number, json_inputs)
+                key, unit_inputs = f"json:{cert.number}", json_units[cert.number]
                 rel = f"{data.API}/certificates/{cert.number}.json"
                 out.unit(key, unit_inputs, [rel])
                 written.discard(rel)

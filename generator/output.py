@@ -50,11 +50,8 @@ def digest(data: bytes) -> bytes:
 
 def digest_parts(*parts: bytes) -> bytes:
     """One digest of several byte strings, each length-prefixed (so no two lists collide)."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(len(part).to_bytes(8, "little"))
-        h.update(part)
-    return h.digest()
+    return hashlib.blake2b(b"".join([len(part).to_bytes(8, "little") + part for part in parts]),
+                           digest_size=16).digest()
 
 
 def _state(path: str, content_digest: bytes) -> bytes:
@@ -111,8 +108,9 @@ class Previous:
 
 def _relative(rel: str) -> str:
     """``rel`` as a path below the output folder, refused if it could leave it (fast check)."""
-    if not rel or rel[0] == "/" or "\\" in rel or "\0" in rel or any(
-            part in ("", ".", "..") for part in rel.split("/")):
+    parts = f"/{rel}/"  # a part that is empty, "." or "..": between two slashes here
+    if (rel[:1] in ("", "/") or "\\" in rel or "\0" in rel or "//" in parts or "/./" in parts
+            or "/../" in parts):
         raise ValueError(f"unsafe output path: {rel!r}")
     return rel if os.sep == "/" else rel.replace("/", os.sep)
 
@@ -306,6 +304,19 @@ class Output:
             self.changed.add(rel)
             self.created.add(rel)
         self._record(rel, _state(target, new))
+
+    def keep_file(self, rel: str, content_digest: bytes) -> bool:
+        """Keep the spare tree's ``rel``, or link the live one, if it holds exactly the bytes
+        whose digest is ``content_digest`` (then the file need not be made); else False."""
+        try:
+            local = _relative(rel)
+        except ValueError:
+            return False
+        if self._reuse_file(rel, local, content_digest):
+            with self._lock:
+                self.written.add(rel)
+            return True
+        return False
 
     def _reuse_file(self, rel: str, local: str, new: bytes) -> bool:
         """Keep the spare tree's ``rel``, or link the live one, if it holds exactly ``new``."""
