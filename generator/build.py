@@ -39,9 +39,9 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from . import check, data, feeds, listings, marks, pages, search, trust
+from .load import record_digest
 from .model import Certificate, Registry
 from .output import Manifest, Output, Previous, Record, digest_parts
-from .load import record_digest
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.

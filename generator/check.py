@@ -140,13 +140,13 @@ def certificate_entry(cert: Certificate, settings: Settings) -> tuple[str, dict[
 
 
 def build_index(registry: Registry,
-                entry: Callable[[Certificate], tuple[str, dict[str, Any]]] | None = None
+                entry_of: Callable[[Certificate], tuple[str, dict[str, Any]]] | None = None
                 ) -> dict[str, bytes]:
-    """Every file of the status index, by path under the site. ``entry``: gives
+    """Every file of the status index, by path under the site. ``entry_of``: gives
     :func:`certificate_entry` of a certificate (a build's cache of them)."""
     settings = registry.settings
     entries: list[tuple[str, dict[str, Any]]] = [
-        entry(cert) if entry is not None else certificate_entry(cert, settings)
+        entry_of(cert) if entry_of is not None else certificate_entry(cert, settings)
         for cert in registry.certificates]
     for reported in counterfeits.for_registry(registry).numbers:
         note = {"reported": reported.reported.isoformat(), "note": reported.note,

@@ -11,22 +11,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_incremental import AS_OF, configure, edit, move, records, tree, valid
+from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures used here
+from test_incremental import fixed_code as fixed_code  # noqa: F401
+from test_incremental import registry_root as registry_root  # noqa: F401
 
 from generator import load
 from generator.publish import build_site
-
-from test_incremental import (  # noqa: F401 - fixed_code and cache_dir are fixtures used here
-    AS_OF,
-    cache_dir,
-    configure,
-    edit,
-    fixed_code,
-    move,
-    records,
-    registry_root,
-    tree,
-    valid,
-)
 
 pytestmark = pytest.mark.slow
 PARTS = "assets/marks/"
@@ -94,7 +85,7 @@ def test_a_setting_or_the_as_of_date_gives_the_bytes_of_a_build_without_cache(
     assert site_tree(built) == clean_tree(built, tmp_path, later)
 
 
-def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,  # noqa: F811
+def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,
                                               tmp_path: Path) -> None:
     status = cache_dir / "status" / "entries.pickle"
     files = cache_dir / "trust" / "record-files.pickle"
@@ -115,7 +106,7 @@ def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,  # 
 
 
 def test_the_digest_a_load_gives_is_the_digest_of_the_certificate(built: Path,
-                                                                  cache_dir: Path  # noqa: F811
+                                                                  cache_dir: Path
                                                                   ) -> None:
     for cache in (None, cache_dir):  # checked afresh, and taken from the record cache
         digests: dict[str, bytes] = {}
