@@ -23,9 +23,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import marshal
 import multiprocessing
 import os
-import pickle
 import sys
 import threading
 import time
@@ -41,7 +41,7 @@ from tqdm import tqdm
 from . import check, data, feeds, listings, marks, pages, search, trust
 from .load import record_digest
 from .model import Certificate, Registry
-from .output import Manifest, Output, Previous, Record, digest_parts
+from .output import Manifest, Output, Previous, Record, digest_parts, gc_paused
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
@@ -163,19 +163,19 @@ class EntryCache:
     FORMAT = 1
 
     def __init__(self, cache_dir: Path | None, settings: bytes) -> None:
-        self.path = cache_dir / "status" / "entries.pickle" if cache_dir is not None else None
+        self.path = cache_dir / "status" / "entries.marshal" if cache_dir is not None else None
         self.settings = settings
         self.old: dict[bytes, Any] = {}
         self.used: dict[bytes, Any] = {}
         if self.path is not None:
             try:
-                with open(self.path, "rb") as handle:
-                    stored = pickle.load(handle)
+                with open(self.path, "rb") as handle, gc_paused():
+                    stored = marshal.load(handle)
                 if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
                         and isinstance(stored[1], dict)):
                     self.old = stored[1]
             except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-                    ImportError, pickle.UnpicklingError):
+                    ImportError):
                 self.old = {}
 
     def entry(self, registry: Registry, records: dict[str, bytes]
@@ -196,9 +196,9 @@ class EntryCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
-                pickle.dump((self.FORMAT, self.used), handle, protocol=5)
+                marshal.dump((self.FORMAT, self.used), handle)
             os.replace(tmp, self.path)
-        except (OSError, pickle.PicklingError):
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
             pass
 
 

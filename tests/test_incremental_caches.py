@@ -6,7 +6,7 @@ and a cache that is corrupt is ignored."""
 from __future__ import annotations
 
 import datetime as dt
-import pickle
+import marshal
 import shutil
 from pathlib import Path
 
@@ -87,19 +87,19 @@ def test_a_setting_or_the_as_of_date_gives_the_bytes_of_a_build_without_cache(
 
 def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,
                                               tmp_path: Path) -> None:
-    status = cache_dir / "status" / "entries.pickle"
-    files = cache_dir / "trust" / "record-files.pickle"
+    status = cache_dir / "status" / "entries.marshal"
+    files = cache_dir / "trust" / "record-files.marshal"
     (checked,) = (cache_dir / "records").glob("*.pickle")
     assert status.is_file() and files.is_file()
     status.write_bytes(b"not a pickle")
-    files.write_bytes(pickle.dumps((99, {b"x": (b"y", b"z")})))  # another format
+    files.write_bytes(marshal.dumps((99, {b"x": (b"y", b"z")})))  # another format
     checked.write_bytes(checked.read_bytes()[:100])  # cut short
     rename(records(built)[valid(built)[0]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)
     # Entries of another shape under every key: made again, not published.
-    stored = pickle.loads(status.read_bytes())
-    status.write_bytes(pickle.dumps((stored[0], dict.fromkeys(stored[1], "not an entry"))))
+    stored = marshal.loads(status.read_bytes())
+    status.write_bytes(marshal.dumps((stored[0], dict.fromkeys(stored[1], "not an entry"))))
     rename(records(built)[valid(built)[1]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)

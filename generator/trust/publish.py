@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import marshal
 import os
-import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output, digest_parts
+from ..output import Output, digest_parts, gc_paused
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -226,19 +226,19 @@ class RecordFiles:
 
     def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
                  extra: Mapping[str, dict[str, Any]]) -> None:
-        self.path = cache_dir / "trust" / "record-files.pickle"
+        self.path = cache_dir / "trust" / "record-files.marshal"
         self.out, self.keys, self.extra = out, keys, extra
         self.old: dict[bytes, tuple[bytes, bytes]] = {}
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
         try:
-            with open(self.path, "rb") as handle:
-                stored = pickle.load(handle)
+            with open(self.path, "rb") as handle, gc_paused():
+                stored = marshal.load(handle)
             if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
                     and isinstance(stored[1], dict)):
                 self.old = stored[1]
         except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-                ImportError, pickle.UnpicklingError):
+                ImportError):
             self.old = {}
 
     def _key(self, number: str) -> bytes | None:
@@ -272,9 +272,9 @@ class RecordFiles:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
-                pickle.dump((self.FORMAT, self.used), handle, protocol=5)
+                marshal.dump((self.FORMAT, self.used), handle)
             os.replace(tmp, self.path)
-        except (OSError, pickle.PicklingError):
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
             pass
 
 
