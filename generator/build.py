@@ -170,7 +170,7 @@ class EntryCache:
         if self.path is not None:
             try:
                 with open(self.path, "rb") as handle, gc_paused():
-                    stored = marshal.load(handle)
+                    stored = marshal.loads(handle.read())
                 if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
                         and isinstance(stored[1], dict)):
                     self.old = stored[1]

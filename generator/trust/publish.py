@@ -233,7 +233,7 @@ class RecordFiles:
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
         try:
             with open(self.path, "rb") as handle, gc_paused():
-                stored = marshal.load(handle)
+                stored = marshal.loads(handle.read())
             if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
                     and isinstance(stored[1], dict)):
                 self.old = stored[1]
