@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import marshal
 import multiprocessing
 import os
 import sys
@@ -38,8 +39,9 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from . import check, data, feeds, listings, marks, pages, search, trust
+from .load import record_digest
 from .model import Certificate, Registry
-from .output import Manifest, Output, Previous, Record, digest_parts
+from .output import Manifest, Output, Previous, Record, digest_parts, gc_paused
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
@@ -144,9 +146,60 @@ def global_inputs(registry: Registry, shells: dict[int, Shell], extra: bytes = b
                  registry.as_of.isoformat().encode(), extra)
 
 
-def certificate_inputs(cert: Certificate, registry: Registry, base: bytes) -> bytes:
-    """The hash of everything one certificate's page, feed and artwork are made from."""
-    return _hash(base, repr((cert, registry.standing(cert))).encode("utf-8"))
+def certificate_inputs(cert: Certificate, registry: Registry, base: bytes,
+                       record: bytes | None = None) -> bytes:
+    """The hash of everything one certificate's page, feed and artwork are made from
+    (``record``: its :func:`record_digest`, when known)."""
+    return _hash(base, record if record is not None else record_digest(cert),
+                 repr(registry.standing(cert)).encode("utf-8"))
+
+
+class EntryCache:
+    """The status index's entry of each certificate (:func:`check.certificate_entry`), kept in
+    the cache folder between builds by a digest of the record and the settings: a changed
+    record's periods are derived again, the others' are not. A cache that cannot be read (or
+    is of another format) is ignored, one that cannot be written is no error."""
+
+    FORMAT = 1
+
+    def __init__(self, cache_dir: Path | None, settings: bytes) -> None:
+        self.path = cache_dir / "status" / "entries.marshal" if cache_dir is not None else None
+        self.settings = settings
+        self.old: dict[bytes, Any] = {}
+        self.used: dict[bytes, Any] = {}
+        if self.path is not None:
+            try:
+                with open(self.path, "rb") as handle, gc_paused():
+                    stored = marshal.loads(handle.read())
+                if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
+                        and isinstance(stored[1], dict)):
+                    self.old = stored[1]
+            except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+                    ImportError):
+                self.old = {}
+
+    def entry(self, registry: Registry, records: dict[str, bytes]
+              ) -> Callable[[Certificate], tuple[str, dict[str, Any]]]:
+        def entry(cert: Certificate) -> tuple[str, dict[str, Any]]:
+            key = _hash(self.settings, records[cert.number])
+            found = self.old.get(key)
+            if not (isinstance(found, tuple) and len(found) == 2):
+                found = check.certificate_entry(cert, registry.settings)
+            self.used[key] = found
+            return found
+        return entry
+
+    def save(self) -> None:
+        if self.path is None or self.used.keys() == self.old.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                marshal.dump((self.FORMAT, self.used), handle)
+            os.replace(tmp, self.path)
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
+            pass
 
 
 def trust_inputs() -> bytes:
@@ -174,6 +227,7 @@ class _Job:
     spare: Manifest | None
     hashes: dict[str, bytes]
     json_inputs: bytes
+    json_units: dict[str, bytes]  # each certificate's JSON unit's inputs (json_unit), by number
     facets: Sequence[listings.Facet]
     cache_dir: Path | None = None
     downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
@@ -219,7 +273,7 @@ def _link_certificates(indices: list[int]) -> _Done:
         number = certs[i].number
         if out.reuse(f"cert:{number}", job.hashes[number]) is None:
             missing.append(i)
-        if out.reuse(*json_unit(number, job.json_inputs)) is None:
+        if out.reuse(f"json:{number}", job.json_units[number]) is None:
             json_missing += 1
     return _done(indices, out, json_missing, missing)
 
@@ -345,7 +399,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 quiet: bool = False, workers: int | None = None, previous: Previous | None = None,
                 spare: Manifest | None = None, mkdocs_dir: Path | None = None,
                 finish: Callable[[Output], None] | None = None, prune: bool = False,
-                keep: Iterable[str] = (), inputs: bytes = b"") -> BuildReport:
+                keep: Iterable[str] = (), inputs: bytes = b"",
+                records: dict[str, bytes] | None = None) -> BuildReport:
     """Write every registry output into ``site_dir``.
 
     ``previous``: the live site and its manifest, to link unchanged outputs from. ``spare``:
@@ -355,7 +410,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     ``finish``: writes more (the sitemap) through the same output before that. ``prune``:
     remove stale files under the folders this stage owns (for a site folder that was not
     emptied first), except ``keep`` (mkdocs' own pages there). ``inputs``: more bytes that every
-    output depends on (the mkdocs configuration).
+    output depends on (the mkdocs configuration). ``records``: the :func:`load.record_digest`
+    of the certificates, by number, as loading gave them (else computed here).
     """
     global _JOB
     started = time.perf_counter()
@@ -366,14 +422,19 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
 
     base = global_inputs(registry, shells, inputs)
     certs = registry.certificates
-    hashes = {cert.number: certificate_inputs(cert, registry, base) for cert in certs}
+    known = records or {}
+    records = {cert.number: known.get(cert.number) or record_digest(cert) for cert in certs}
+    hashes = {cert.number: certificate_inputs(cert, registry, base, records[cert.number])
+              for cert in certs}
     everything = _hash(base, *(hashes[c.number] for c in certs))
     json_inputs = _hash(everything, trust_inputs())
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
     page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
+    json_units = {c.number: json_unit(c.number, json_inputs)[1] for c in certs}
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, all_facets,
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, json_units,
+                all_facets,
                 cache_dir,
                 marks.downloads(marks.load_style(registry.settings.root)))
     forked = Workers.can_fork() and workers > 1 and len(certs) > CHUNK
@@ -419,8 +480,9 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     stage.update(done.count)
             clock.lap(label)
 
-        # The rest overlaps: one worker writes the open data (serial, the longest), the other
-        # renders the listings, and this process builds the search index.
+        # The rest overlaps: a process of its own writes the open data (serial, the longest),
+        # the pool's workers render the listings, and this process builds the search and
+        # status indexes.
         counts = {**(spare.counts if spare else {}),
                   **(previous.manifest.counts if previous else {})}
         data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
@@ -454,10 +516,11 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
 
         # The bulk check's status index (api/v1/status/): every record's periods, by number.
         # Periods do not depend on the as-of date: a new day alone keeps the index.
-        status_inputs = _hash(settings_inputs(registry),
-                              *(repr(cert).encode("utf-8") for cert in certs))
+        status_inputs = _hash(settings_inputs(registry), *(records[c.number] for c in certs))
         if out.reuse("status", status_inputs) is None:
-            status_files = check.build_index(registry)
+            entries = EntryCache(cache_dir, settings_inputs(registry))
+            status_files = check.build_index(registry, entries.entry(registry, records))
+            entries.save()
             for rel, content in status_files.items():
                 out.write(rel, content)
             out.unit("status", status_inputs, sorted(status_files))
@@ -483,7 +546,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             report.json_entries = done.count
             written = set(done.record.states)
             for cert in certs:
-                key, unit_inputs = json_unit(cert.number, json_inputs)
+                key, unit_inputs = f"json:{cert.number}", json_units[cert.number]
                 rel = f"{data.API}/certificates/{cert.number}.json"
                 out.unit(key, unit_inputs, [rel])
                 written.discard(rel)

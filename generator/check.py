@@ -33,10 +33,11 @@ import json
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from . import counterfeits, periods
-from .model import Registry
+from .model import Certificate, Registry
 from .search import compact_number
 from .settings import Settings
 
@@ -127,17 +128,26 @@ def labels(settings: Settings) -> dict[str, Any]:
     }
 
 
-def build_index(registry: Registry) -> dict[str, bytes]:
-    """Every file of the status index, by path under the site."""
+def certificate_entry(cert: Certificate, settings: Settings) -> tuple[str, dict[str, Any]]:
+    """One certificate's entry of the status index, under its compact number: a function of
+    the record and the settings alone (not of the as-of date), so a build may keep it."""
+    found = periods.periods(cert, settings)
+    return compact_number(cert.number), {
+        "n": cert.number,
+        "o": cert.organization.name,
+        "p": [[p.start.isoformat() if p.start else None, p.status, p.level] for p in found],
+    }
+
+
+def build_index(registry: Registry,
+                entry_of: Callable[[Certificate], tuple[str, dict[str, Any]]] | None = None
+                ) -> dict[str, bytes]:
+    """Every file of the status index, by path under the site. ``entry_of``: gives
+    :func:`certificate_entry` of a certificate (a build's cache of them)."""
     settings = registry.settings
-    entries: list[tuple[str, dict[str, Any]]] = []
-    for cert in registry.certificates:
-        found = periods.periods(cert, settings)
-        entries.append((compact_number(cert.number), {
-            "n": cert.number,
-            "o": cert.organization.name,
-            "p": [[p.start.isoformat() if p.start else None, p.status, p.level] for p in found],
-        }))
+    entries: list[tuple[str, dict[str, Any]]] = [
+        entry_of(cert) if entry_of is not None else certificate_entry(cert, settings)
+        for cert in registry.certificates]
     for reported in counterfeits.for_registry(registry).numbers:
         note = {"reported": reported.reported.isoformat(), "note": reported.note,
                 "note_en": reported.note_en}

@@ -23,7 +23,7 @@ import os
 import pickle
 import shutil
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -601,6 +601,7 @@ def write_data(
     *,
     prepared: Prepared | None = None,
     digests: dict[str, bytes] | None = None,
+    kept: Callable[[str, str], bytes | None] | None = None,
 ) -> int:
     """Write the open-data files; ``extra`` adds keys (e.g. the log position) per certificate.
 
@@ -610,6 +611,8 @@ def write_data(
     ``prepared``: the records serialized (:func:`prepare`) for this registry, else serialized
     here. Its pretty members are let go as each record's file is written (half the build's
     largest working set at 100,000 records); the compact ones and the CSV rows stay.
+    ``kept``: called with each record's file and number before it is made; when it returns
+    that file's SHA-256 (the output kept the file as it was), the file is not written.
     """
     if prepared is None or prepared.registry is not registry:
         prepared = prepare(registry)
@@ -641,7 +644,12 @@ def write_data(
             order = orders.get(keys) or orders.setdefault(keys, _order(keys))
             indented = [indented[i] for i in order]
             compact = [compact[i] for i in order]
-        write(folder + cert.number + ".json", b"{\n" + b",\n".join(indented) + b"\n}\n")
+        rel = folder + cert.number + ".json"
+        known = kept(rel, cert.number) if kept is not None else None
+        if known is None:
+            write(rel, b"{\n" + b",\n".join(indented) + b"\n}\n")
+        elif digests is not None:
+            digests[rel] = known
         made_all[at] = made._replace(derived=b"", links=b"", record=b"")  # written: let go
         body.append(b"{")
         for member in compact:

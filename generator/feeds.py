@@ -7,6 +7,7 @@ same bytes.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from dataclasses import dataclass
 
 from . import lifecycle
@@ -86,12 +87,15 @@ def certificate_feed(cert: Certificate, registry: Registry) -> str:
 def registry_feed(registry: Registry) -> str:
     """The latest events across the registry, newest first."""
     s = registry.settings
-    entries = [
-        entry(c, i, e, registry) for c in registry.certificates for i, e in enumerate(c.events)
-    ]
-    entries.sort(key=lambda e: (e.date, e.id), reverse=True)
+    # The newest events by (date, id), as sorting every entry would order them (ids are
+    # unique), made into entries only when they are among them.
+    latest = heapq.nlargest(REGISTRY_FEED_SIZE, (
+        (e.date, f"{s.certificate_url(c.number)}#event-{i}", n, i)
+        for n, c in enumerate(registry.certificates) for i, e in enumerate(c.events)))
+    certs = registry.certificates
+    entries = [entry(certs[n], i, certs[n].events[i], registry) for _, _, n, i in latest]
     return _feed(
-        entries[:REGISTRY_FEED_SIZE],
+        entries,
         title=f"{s.body.name} 证书动态",
         subtitle="Registry events",
         feed_url=f"{s.site_url}feed.xml",

@@ -374,7 +374,7 @@ RACY_NS = 3_000_000_000
 # Where st_ctime is the change time; elsewhere (Windows: creation time) every file is hashed.
 _TRUST_STAT = os.name == "posix"
 _stat = os.stat
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 SHARDS = 64  # records are stored in this many pickles: a changed record re-writes one
 
 Signature = tuple[int, int, int, int, int]
@@ -382,13 +382,15 @@ Signature = tuple[int, int, int, int, int]
 
 class CacheEntry(NamedTuple):
     """A record that passed every check: its content digest, the stat that stood for it (None
-    when not to be trusted), its number as written and the line of it, and its shard."""
+    when not to be trusted), its number as written and the line of it, its shard, and the
+    :func:`certificate_digest` of its certificate (before its last commit is set)."""
 
     sig: Signature | None
     digest: bytes
     number: Any
     line: int
     shard: int
+    cert_digest: bytes = b""
 
 
 def _shard(display: str) -> int:
@@ -563,7 +565,8 @@ class RecordCache:
             return  # the file could not be read before it was checked
         sig, digest = pending
         assert digest is not None
-        self.used[display] = CacheEntry(sig, digest, number, line, _shard(display))
+        self.used[display] = CacheEntry(sig, digest, number, line, _shard(display),
+                                        certificate_digest(cert))
         self._new[display] = (data, cert)
 
     def save(self) -> None:
@@ -690,6 +693,7 @@ class _Good:
     cert: Certificate | None
     number: Any = None
     line: int = 0
+    cert_digest: bytes = b""
 
 
 def _cached(cache: RecordCache | None, record: _Found, certificates: bool) -> _Good | None:
@@ -703,7 +707,8 @@ def _cached(cache: RecordCache | None, record: _Found, certificates: bool) -> _G
     if certificates:
         cert = cache.certificate(display, entry)
         if cert is not None:
-            return _Good(display, None, None, cert, entry.number, entry.line)
+            return _Good(display, None, None, cert, entry.number, entry.line,
+                         entry.cert_digest)
     else:
         data = cache.data(display, entry)
         if data is not None:
@@ -896,6 +901,10 @@ def _check_records(
                 continue
             if cache is not None and cert is not None:
                 cache.put(display, data, number[0], number[2], cert)
+                entry = cache.used.get(display)
+                good.append(_Good(display, data, doc, cert, number[0], number[2],
+                                  entry.cert_digest if entry is not None else b""))
+                continue
             good.append(_Good(display, data, doc, cert))
     finally:
         if parallel is not None:
@@ -930,14 +939,31 @@ def validate(
                           and g.doc is not None], problems
 
 
+def certificate_digest(cert: Certificate) -> bytes:
+    """A digest of every field of a certificate as checking made it (its last commit aside)."""
+    if cert.committed is not None:
+        cert = dataclasses.replace(cert, committed=None)
+    return hashlib.blake2b(repr(cert).encode("utf-8"), digest_size=16).digest()
+
+
+def record_digest(cert: Certificate, checked: bytes = b"") -> bytes:
+    """A digest of a loaded certificate, every field and its last commit: what the build keys
+    the outputs of a record by. ``checked``: its :func:`certificate_digest`, when known."""
+    h = hashlib.blake2b(checked or certificate_digest(cert), digest_size=16)
+    h.update(cert.committed.isoformat().encode() if cert.committed is not None else b"-")
+    return h.digest()
+
+
 def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path | None = None,
-                  progress: Progress | None = None) -> Registry:
+                  progress: Progress | None = None,
+                  digests: dict[str, bytes] | None = None) -> Registry:
     """Load and check the whole registry; raise :class:`InputError` with every problem.
 
     ``cache_dir`` and ``progress``: see :func:`validate`; the cache also keeps what git
     says of each record's last change (see :func:`history.last_changed`). When more than
     :data:`PARALLEL_MIN` records are to be checked and forking is safe, forked workers check
-    them (the same problems and certificates).
+    them (the same problems and certificates). ``digests``: filled with the
+    :func:`record_digest` of each certificate, by number (from the cache, where it has them).
     """
     with _gc_paused():
         settings, good, problems = _check_records(root, (), cache_dir, progress,
@@ -957,4 +983,6 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
                 # holds it yet, so it is completed in place rather than copied.
                 object.__setattr__(cert, "committed", day)
             certificates.append(cert)
+            if digests is not None:
+                digests[cert.number] = record_digest(cert, record.cert_digest)
         return Registry.create(settings, certificates, as_of or as_of_default())

@@ -69,6 +69,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.own_search_page = False
         self.own_check_page = False
         self.preloaded: Registry | None = None  # set by publish: the registry it checked
+        self.digests: dict[str, bytes] = {}  # the loaded records' digests (load.record_digest)
         # Set by publish for one build: the live site to link from, the folder to assemble the
         # site in (the spare tree) and the manifest of what that folder holds already.
         self.previous: Previous | None = None
@@ -124,12 +125,14 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         root = self._root(config)
         preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
         if preloaded is not None and preloaded.as_of == self._as_of():
-            self.registry = preloaded
+            self.registry = preloaded  # with its digests (set by publish)
         else:
+            self.digests = {}
             try:
                 # The record cache too: a `mkdocs serve` rebuild checks only changed records.
                 self.registry = load_registry(root, self._as_of(),
-                                              cache_dir=self.cache_folder(root))
+                                              cache_dir=self.cache_folder(root),
+                                              digests=self.digests)
             except InputError as exc:
                 raise self._fail(exc, "the registry has problems") from None
         settings = self.registry.settings
@@ -302,7 +305,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 quiet=self.config.quiet, previous=previous, spare=spare,
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
                 finish=lambda out: self._finish(site_dir, out),
-                prune=self.dirty, keep=self.outputs, inputs=inputs)
+                prune=self.dirty, keep=self.outputs, inputs=inputs, records=self.digests)
         except InputError as exc:
             raise self._fail(exc, "cannot build") from None
         mismatches = self.report.mismatches()

@@ -222,8 +222,9 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
         try:
             loading = time.perf_counter()
             # Every record problem, before mkdocs says anything; the plugin reuses this registry.
+            plugin.digests = {}
             plugin.preloaded = load_registry(
-                root, plugin.as_of(), cache_dir=cache_dir,
+                root, plugin.as_of(), cache_dir=cache_dir, digests=plugin.digests,
                 progress=lambda files: progress(files, len(files), "records", quiet))
             loaded = time.perf_counter() - loading
             trees = Trees(cache_dir, target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import marshal
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output
+from ..output import Output, digest_parts, gc_paused
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -193,9 +194,14 @@ def publish(
     prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
     state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
+    extra = state.extra()
+    kept = RecordFiles(cache_dir, out, keys, extra) if cache_dir is not None and keys else None
     count = data.write_data(
-        registry, out, extra=state.extra(), prepared=prepared, digests=digests
+        registry, out, extra=extra, prepared=prepared, digests=digests,
+        kept=kept.kept if kept is not None else None,
     )
+    if kept is not None:
+        kept.save(digests)
     if key is not None and out.previous is not None:
         refuse_fork(out.previous.site_dir / CHECKPOINT_JSON, state)
     trust = compute(registry, key, env, digests=digests, state=state, now=now)
@@ -207,6 +213,69 @@ def publish(
     for rel, content in files.items():
         out.write(rel, content)
     return count
+
+
+class RecordFiles:
+    """The digests of each record's open-data file, kept between builds by the record's key
+    (everything its data is made from, :func:`generator.data.prepare`) and its log members,
+    so that an unchanged record's file, kept or linked from the last site, is neither made nor
+    hashed again. A cache that cannot be read (or is of another format) is ignored; one that
+    cannot be written is no error."""
+
+    FORMAT = 1
+
+    def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
+                 extra: Mapping[str, dict[str, Any]]) -> None:
+        self.path = cache_dir / "trust" / "record-files.marshal"
+        self.out, self.keys, self.extra = out, keys, extra
+        self.old: dict[bytes, tuple[bytes, bytes]] = {}
+        self.used: dict[bytes, tuple[bytes, bytes]] = {}
+        self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
+        try:
+            with open(self.path, "rb") as handle, gc_paused():
+                stored = marshal.loads(handle.read())
+            if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
+                    and isinstance(stored[1], dict)):
+                self.old = stored[1]
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
+                ImportError):
+            self.old = {}
+
+    def _key(self, number: str) -> bytes | None:
+        key = self.keys.get(number)
+        if key is None:
+            return None
+        extra = self.extra.get(number)
+        return digest_parts(key, repr(extra).encode())
+
+    def kept(self, rel: str, number: str) -> bytes | None:
+        """The SHA-256 of the record's file if the output kept or linked it as it was."""
+        key = self._key(number)
+        if key is None:
+            return None
+        found = self.old.get(key)
+        if (isinstance(found, tuple) and len(found) == 2
+                and self.out.keep_file(rel, found[0])):
+            self.used[key] = found
+            return found[1]
+        self.made[rel] = key
+        return None
+
+    def save(self, digests: Mapping[str, bytes]) -> None:
+        """Keep the files of this build (``digests``: their SHA-256, by path)."""
+        for rel, key in self.made.items():
+            if rel in digests and rel in self.out.states:
+                self.used[key] = (self.out.digest_of(rel), digests[rel])
+        if self.used.keys() == self.old.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as handle:
+                marshal.dump((self.FORMAT, self.used), handle)
+            os.replace(tmp, self.path)
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
+            pass
 
 
 def refuse_fork(previous: Path, state: LogState) -> None:

@@ -1,0 +1,114 @@
+"""The caches a rebuild reads besides the manifests (the status index's entries, the digests of
+each record's open-data file, each record's digest kept by the record cache): an edit to a
+record, a setting or the as-of date gives exactly the bytes of a build with no cache at all,
+and a cache that is corrupt is ignored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import marshal
+import shutil
+from pathlib import Path
+
+import pytest
+from test_incremental import AS_OF, configure, edit, move, records, tree, valid
+from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures used here
+from test_incremental import fixed_code as fixed_code  # noqa: F401
+from test_incremental import registry_root as registry_root  # noqa: F401
+
+from generator import load
+from generator.publish import build_site
+
+pytestmark = pytest.mark.slow
+PARTS = "assets/marks/"
+
+
+def build(root: Path, as_of: dt.date = AS_OF) -> None:
+    build_site(root, as_of=as_of, site_dir=root / "site", quiet=True)
+
+
+def clean_tree(root: Path, tmp_path: Path, as_of: dt.date = AS_OF) -> dict[str, str]:
+    """The site of a build of the same registry in another folder, with a new, empty cache."""
+    other = tmp_path / "clean"
+    shutil.rmtree(other, ignore_errors=True)
+    shutil.copytree(root, other, ignore=shutil.ignore_patterns("site"))
+    configure(other, tmp_path / "clean-cache")
+    shutil.rmtree(tmp_path / "clean-cache", ignore_errors=True)
+    build(other, as_of)
+    return site_tree(other)
+
+
+def site_tree(root: Path) -> dict[str, str]:
+    """The built site, but the shared mark parts (``assets/marks/``): every part the artwork
+    cache holds is linked, whether a certificate names it or not (see marks.link_parts), so a
+    build without cache has only those its marks drew."""
+    return {rel: d for rel, d in tree(root / "site").items() if not rel.startswith(PARTS)}
+
+
+def rename(path: Path) -> None:
+    """The organisation's name changes: its status-index entry, data and search change."""
+    text = path.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("  name: "))
+    edit(path, line, line + "新")
+
+
+@pytest.fixture
+def built(registry_root: Path) -> Path:
+    """A site built twice: the next build has the live site, the spare tree and every cache."""
+    build(registry_root)
+    build(registry_root)
+    return registry_root
+
+
+def test_edits_to_records_give_the_bytes_of_a_build_without_cache(built: Path,
+                                                                   tmp_path: Path) -> None:
+    numbers = valid(built)
+    rename(records(built)[numbers[0]])
+    build(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+    move(records(built)[numbers[1]])  # the spare tree holds the first edit: another one
+    rename(records(built)[numbers[0]])
+    build(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+
+def test_a_setting_or_the_as_of_date_gives_the_bytes_of_a_build_without_cache(
+        built: Path, tmp_path: Path) -> None:
+    later = AS_OF + dt.timedelta(days=400)  # statuses change: expiries, overdue surveillance
+    build(built, later)
+    assert site_tree(built) == clean_tree(built, tmp_path, later)
+    registry_file = built / "registry" / "registry.yaml"
+    text = registry_file.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("  name: "))
+    edit(registry_file, line, line + "（新）")
+    build(built, later)
+    assert site_tree(built) == clean_tree(built, tmp_path, later)
+
+
+def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,
+                                              tmp_path: Path) -> None:
+    status = cache_dir / "status" / "entries.marshal"
+    files = cache_dir / "trust" / "record-files.marshal"
+    (checked,) = (cache_dir / "records").glob("*.pickle")
+    assert status.is_file() and files.is_file()
+    status.write_bytes(b"not a pickle")
+    files.write_bytes(marshal.dumps((99, {b"x": (b"y", b"z")})))  # another format
+    checked.write_bytes(checked.read_bytes()[:100])  # cut short
+    rename(records(built)[valid(built)[0]])
+    build(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+    # Entries of another shape under every key: made again, not published.
+    stored = marshal.loads(status.read_bytes())
+    status.write_bytes(marshal.dumps((stored[0], dict.fromkeys(stored[1], "not an entry"))))
+    rename(records(built)[valid(built)[1]])
+    build(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+
+def test_the_digest_a_load_gives_is_the_digest_of_the_certificate(built: Path,
+                                                                  cache_dir: Path
+                                                                  ) -> None:
+    for cache in (None, cache_dir):  # checked afresh, and taken from the record cache
+        digests: dict[str, bytes] = {}
+        registry = load.load_registry(built, AS_OF, cache_dir=cache, digests=digests)
+        assert digests == {c.number: load.record_digest(c) for c in registry.certificates}
