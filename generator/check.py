@@ -163,20 +163,34 @@ def build_index(registry: Registry) -> dict[str, bytes]:
     return files
 
 
+# What /check/ adds to its head, before the theme's stylesheets (the theme template puts
+# ``page.meta.starmark_early`` there). check.js runs as soon as it arrives (an async module, high
+# priority; its imports preloaded beside it) and starts the index requests of a shared link
+# (``?q=``) while the rest of the page still loads; its stylesheet is here rather than in the
+# body, where Chromium stops parsing until a stylesheet arrives.
+PAGE_HEAD = "\n".join([
+    # Before check.js arrives: the two files every check reads (a classic inline script, run as
+    # it is parsed; the policy allows it by its hash). check.js takes these requests over.
+    '<script>starmarkCheck={meta:fetch("../api/v1/status/meta.json",{cache:"no-cache"}),'
+    'checkpoint:fetch("../api/v1/checkpoint.json",{cache:"no-cache"})}</script>',
+    '<link rel="modulepreload" href="../assets/starmark/search.js">',
+    '<link rel="modulepreload" href="../assets/starmark/periods.js">',
+    '<script type="module" async fetchpriority="high" src="../assets/starmark/check.js"></script>',
+    '<link rel="stylesheet" href="../assets/starmark/periods.css">',
+])
+
+
 def check_page_html(settings: Settings) -> str:
     """The form, the results region and the no-script note of ``/check/``.
 
-    Its script (``assets/starmark/check.js``, a module) reads ``?on=`` and ``?q=`` on load, so
-    a result can be shared as a link; the form is a plain GET of the same address.
+    Its script (``assets/starmark/check.js``, a module, loaded from the head: :data:`PAGE_HEAD`)
+    reads ``?on=`` and ``?q=`` on load, so a result can be shared as a link; the form is a plain
+    GET of the same address.
     """
     example = html.escape(settings.number.example)
     compact = html.escape(compact_number(settings.number.example))
     lower = html.escape(settings.number.example.lower())
     return "\n".join([
-        '<link rel="stylesheet" href="../assets/starmark/periods.css">',
-        # check.js imports these: fetched with the page rather than after check.js arrives.
-        '<link rel="modulepreload" href="../assets/starmark/search.js">',
-        '<link rel="modulepreload" href="../assets/starmark/periods.js">',
         '<div class="sm-check" data-starmark-check>',
         '<form class="sm-check__form" action="./" method="get">',
         '<p class="sm-check__field"><label for="sm-check-q">证书编号'
@@ -203,6 +217,5 @@ def check_page_html(settings: Settings) -> str:
         ' href="../api/v1/certificates.csv">table of all certificates</a>, or use'
         " <code>starmark status</code>.</span></p></noscript>",
         "</div>",
-        '<script type="module" src="../assets/starmark/check.js"></script>',
         "",
     ])

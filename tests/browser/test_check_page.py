@@ -20,7 +20,7 @@ from browser_helpers import AS_OF, screenshot
 from bs4 import BeautifulSoup
 from test_accessibility import axe_violations, describe
 
-from generator import periods
+from generator import csp, periods
 from generator.model import Registry
 from generator.search import compact_number
 
@@ -201,7 +201,14 @@ def test_no_inline_script_or_handler_in_the_check_page(site) -> None:
     soup = BeautifulSoup((site / "check" / "index.html").read_text("utf-8"), "html.parser")
     article = soup.select_one("article")
     assert article is not None and article.select_one("[data-starmark-check]") is not None
-    assert [s["src"] for s in article.find_all("script")] == ["../assets/starmark/check.js"]
+    assert not article.find_all("script")  # check.js and its early requests are in the head
+    head = soup.select_one("head")
+    assert head is not None
+    assert [s["src"] for s in head.find_all("script", src=True)] == ["../assets/starmark/check.js"]
+    inline = [s.string for s in head.find_all("script", src=False) if "starmarkCheck" in s.text]
+    assert len(inline) == 1
+    policy = head.select_one('meta[http-equiv="Content-Security-Policy"]')
+    assert policy is not None and csp.source_hash(inline[0]) in policy["content"]
     handlers = [(t.name, a) for t in article.find_all(True) for a in t.attrs
                 if a.lower().startswith("on")]
     assert not handlers
