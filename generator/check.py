@@ -33,6 +33,7 @@ import json
 import re
 import unicodedata
 import zlib
+from pathlib import Path
 from typing import Any
 
 from . import counterfeits, periods
@@ -164,27 +165,74 @@ def build_index(registry: Registry) -> dict[str, bytes]:
     return files
 
 
-# What /check/ adds to its head, before the theme's stylesheets (the theme template puts
-# ``page.meta.starmark_early`` there). check.js runs as soon as it arrives (an async module, high
-# priority; its imports preloaded beside it) and starts the index requests of a shared link
-# (``?q=``) while the rest of the page still loads; its stylesheet is here rather than in the
-# body, where Chromium stops parsing until a stylesheet arrives.
-PAGE_HEAD = "\n".join([
-    # Before check.js arrives: the two files every check reads (a classic inline script, run as
-    # it is parsed; the policy allows it by its hash). check.js takes these requests over.
-    '<script>starmarkCheck={meta:fetch("../api/v1/status/meta.json",{cache:"no-cache"}),'
-    'checkpoint:fetch("../api/v1/checkpoint.json",{cache:"no-cache"})}</script>',
-    '<link rel="modulepreload" href="../assets/starmark/search.js">',
-    '<link rel="modulepreload" href="../assets/starmark/periods.js">',
-    '<script type="module" async fetchpriority="high" src="../assets/starmark/check.js"></script>',
-    '<link rel="stylesheet" href="../assets/starmark/periods.css">',
-])
+ASSETS = Path(__file__).parent / "theme" / "assets" / "starmark"
+# What the page's inline script copies (see early_script): check.js's startRequests and what it
+# calls, and from search.js the number handling and the shard hash those call in turn.
+EARLY_FROM_SEARCH = ("DROP", "SPACE", "NOT_ALNUM", "CRC_TABLE", "UTF8", "normalise",
+                     "compactNumber", "crc32")
+EARLY_FROM_CHECK = ("FORMAT", "BETWEEN", "SPACE", "DIGIT", "splitList", "merge", "asked",
+                    "shardPath", "shardUrl", "json", "startRequests")
+_DECLARATION = re.compile(r"(?:export )?(?:const|let|function|async function) (\w+)")
+
+
+def declarations(source: str, names: tuple[str, ...]) -> str:
+    """The top-level declarations ``names`` of a script, in that order, without ``export``.
+
+    A declaration runs from its first line to the next line that starts at the left margin with
+    anything but a closing bracket (the scripts' own layout, which their linting keeps).
+    """
+    chunks: list[list[str]] = []
+    for line in source.splitlines():
+        if not chunks or line[:1] not in ("", " ", "}", ")", "]"):
+            chunks.append([])
+        chunks[-1].append(line)
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        match = _DECLARATION.match(chunk[0])
+        if match and match.group(1) in names:
+            found[match.group(1)] = "\n".join(chunk).removeprefix("export ").rstrip()
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(f"no top-level {', '.join(missing)} to copy into the check page")
+    return "\n".join(found[name] for name in names)
+
+
+def early_script() -> str:
+    """The check page's inline script: check.js's own startRequests (and what it calls) copied
+    from check.js and search.js, run as the head is parsed. It starts meta.json and the
+    checkpoint at once, and a shared link's index files as soon as meta.json is here, without
+    waiting for the stylesheets or for check.js and its imports to arrive; check.js takes the
+    requests over (``globalThis.starmarkCheck``). One implementation: the same source text."""
+    search = declarations((ASSETS / "search.js").read_text("utf-8"), EARLY_FROM_SEARCH)
+    check = declarations((ASSETS / "check.js").read_text("utf-8"), EARLY_FROM_CHECK)
+    return ("starmarkCheck = (() => {\n"
+            f"const {{ compactNumber, crc32 }} = (() => {{\n{search}\n"
+            "return { compactNumber, crc32 };\n})();\n"
+            f"{check}\n"
+            'return startRequests(new URL("../", window.location.href), window.location.search);\n'
+            "})();")
+
+
+def page_head() -> str:
+    """What /check/ adds to its head, before the theme's stylesheets (the theme template puts
+    ``page.meta.starmark_early`` there): the inline script of :func:`early_script`, then check.js
+    (an async module, high priority, its imports preloaded beside it), which runs as soon as it
+    arrives, and its stylesheet, here rather than in the body, where Chromium stops parsing until
+    a stylesheet arrives."""
+    return "\n".join([
+        f"<script>{early_script()}</script>",
+        '<link rel="modulepreload" href="../assets/starmark/search.js">',
+        '<link rel="modulepreload" href="../assets/starmark/periods.js">',
+        '<script type="module" async fetchpriority="high"'
+        ' src="../assets/starmark/check.js"></script>',
+        '<link rel="stylesheet" href="../assets/starmark/periods.css">',
+    ])
 
 
 def check_page_html(settings: Settings) -> str:
     """The form, the results region and the no-script note of ``/check/``.
 
-    Its script (``assets/starmark/check.js``, a module, loaded from the head: :data:`PAGE_HEAD`)
+    Its script (``assets/starmark/check.js``, a module, loaded from the head: :func:`page_head`)
     reads ``?on=`` and ``?q=`` on load, so a result can be shared as a link; the form is a plain
     GET of the same address.
     """

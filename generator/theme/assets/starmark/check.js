@@ -91,26 +91,65 @@ export async function checkList(numbers, day, today, fetchJson, max = Infinity) 
   return { meta, rows, cut: merged.length - items.length, merged: numbers.length - merged.length };
 }
 
-/** A reader of the status index under the URL `index`: each file fetched once; meta.json afresh
- * (cache: no-cache), the shards with its build version in their address, so that a new build
- * never mixes with cached old shards (as search.js's indexReader reads the search index).
- * `early` may hold the fetch of meta.json already under way (the page's head starts it). */
+/** The address of an index file: a shard's carries the build version (from meta.json), so that
+ * a new build never mixes with cached old shards. */
+export function shardUrl(index, path, meta) {
+  const url = new URL(path, index);
+  url.searchParams.set("v", meta.version);
+  return url;
+}
+
+function json(response, url) {
+  return response.ok ? response.json() : Promise.reject(new Error(`${response.status} ${url}`));
+}
+
+/** The requests a check of a shared link (`search`: ?q=…) needs, started at once: meta.json
+ * afresh (cache: no-cache) and parsed, the signed checkpoint, and, once meta.json is here, the
+ * index files its numbers are in. The page's head runs this same code before check.js arrives:
+ * generator/check.py copies this function and what it calls from this file and search.js into
+ * an inline script (check.early_script); statusReader and checkpoint() take its requests over. */
+export function startRequests(root, search) {
+  const index = new URL("api/v1/status/", root);
+  const meta = new URL("meta.json", index);
+  const started = {
+    meta: fetch(meta, { cache: "no-cache" }).then((r) => json(r, meta)),
+    checkpoint: fetch(new URL("api/v1/checkpoint.json", root), { cache: "no-cache" }),
+    shards: new Map(),
+  };
+  const q = new URLSearchParams(search).get("q");
+  if (q) {
+    started.meta.then((m) => {
+      if (m.format !== FORMAT) return;
+      for (const item of asked(m, splitList(q, m.example)).asked) {
+        const path = shardPath(m, item.key);
+        if (started.shards.has(path)) continue;
+        const response = fetch(shardUrl(index, path, m));
+        response.catch(() => {}); // reported by the check that reads it
+        started.shards.set(path, response);
+      }
+    }, () => {});
+  }
+  return started;
+}
+
+/** A reader of the status index under the URL `index`: each file fetched once; meta.json afresh,
+ * the shards at shardUrl (as search.js's indexReader reads the search index). `early`: requests
+ * already under way (startRequests), each used once, so that after a failure a check asks anew. */
 export function statusReader(index, early = {}) {
   const cache = new Map();
-  const json = (response, url) => (response.ok ? response.json() : Promise.reject(new Error(`${response.status} ${url}`)));
   const fetchJson = (path) => {
     if (!cache.has(path)) {
       let loading;
       if (path === "meta.json") {
         const url = new URL(path, index);
-        const response = early.meta ?? fetch(url, { cache: "no-cache" });
-        early.meta = null; // used once: after a failure the next check asks afresh
-        loading = Promise.resolve(response).then((r) => json(r, url));
+        loading = early.meta ?? fetch(url, { cache: "no-cache" }).then((r) => json(r, url));
+        early.meta = null;
       } else {
+        const response = early.shards?.get(path);
+        early.shards?.delete(path);
         loading = fetchJson("meta.json").then(async (meta) => {
-          const url = new URL(path, index);
-          url.searchParams.set("v", meta.version);
-          return json(await fetch(url), url);
+          const url = shardUrl(index, path, meta);
+          return json(await (response ?? fetch(url)), url);
         });
       }
       loading.catch(() => cache.delete(path));
@@ -194,17 +233,18 @@ function pageRoot() {
   return new URL("../../", import.meta.url); // this file is <site>/assets/starmark/check.js
 }
 
-// Fetches the page's head started before this module arrived (generator/check.py, PAGE_HEAD).
-const early = (typeof globalThis.starmarkCheck === "object" && globalThis.starmarkCheck) || {};
+// The requests the page's head started before this module arrived (startRequests, run by the
+// inline script of generator/check.py), or none: start() makes them.
+let early = null;
 
 function statusIndex() {
-  return (reader ??= statusReader(new URL("api/v1/status/", pageRoot()), early));
+  return (reader ??= statusReader(new URL("api/v1/status/", pageRoot()), early ?? {}));
 }
 
 function checkpoint() {
   if (!point) {
-    const response = early.checkpoint ?? fetch(new URL("api/v1/checkpoint.json", pageRoot()), { cache: "no-cache" });
-    early.checkpoint = null;
+    const response = early?.checkpoint ?? fetch(new URL("api/v1/checkpoint.json", pageRoot()), { cache: "no-cache" });
+    if (early) early.checkpoint = null;
     point = Promise.resolve(response)
       .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status} checkpoint.json`))))
       .then(checkpointFields);
@@ -213,23 +253,14 @@ function checkpoint() {
   return point;
 }
 
-/** Started as soon as this module runs, before the form is parsed: the index's meta and the
- * checkpoint (every check needs them), and for a shared link (?q=) the index files its numbers
- * are in, found with the same code as the check itself (splitList, asked, shardPath). The check
- * then asks the same reader, which hands back these requests. */
+/** Takes over the requests the page's head started, or starts them (the page without its inline
+ * script, e.g. a hand-written check page): every check needs the index's meta and the
+ * checkpoint, and a shared link (?q=) the index files of its numbers. */
 function start(search) {
-  const fetchJson = statusIndex();
+  const head = globalThis.starmarkCheck;
+  early = head && typeof head === "object" && head.meta ? head : startRequests(pageRoot(), search);
+  early.meta.catch(() => {});
   checkpoint().catch(() => {});
-  const meta = fetchJson("meta.json");
-  meta.catch(() => {});
-  const q = new URLSearchParams(search).get("q");
-  if (!q) return;
-  meta.then((m) => {
-    if (m.format !== FORMAT) return;
-    for (const item of asked(m, splitList(q, m.example)).asked) {
-      fetchJson(shardPath(m, item.key)).catch(() => {});
-    }
-  }, () => {});
 }
 
 function bind(box) {
