@@ -144,7 +144,7 @@ def build_index(registry: Registry) -> dict[str, bytes]:
         note = {"reported": reported.reported.isoformat(), "note": reported.note,
                 "note_en": reported.note_en}
         entries.append((compact_number(reported.value), {"n": reported.value, "x": note}))
-    shards = shard_count(len(entries))
+    shards = shard_count(len(entries))  # entry_count(registry): the check page knows it too
     parts: list[dict[str, list[dict[str, Any]]]] = [{} for _ in range(shards)]
     for compact, entry in entries:
         parts[shard_of(compact, shards)].setdefault(compact, []).append(entry)
@@ -197,30 +197,40 @@ def declarations(source: str, names: tuple[str, ...]) -> str:
     return "\n".join(found[name] for name in names)
 
 
-def early_script() -> str:
+def entry_count(registry: Registry) -> int:
+    """Entries of the status index: every certificate and every reported counterfeit number."""
+    return len(registry.certificates) + len(counterfeits.for_registry(registry).numbers)
+
+
+def early_script(registry: Registry) -> str:
     """The check page's inline script: check.js's own startRequests (and what it calls) copied
-    from check.js and search.js, run as the head is parsed. It starts meta.json and the
-    checkpoint at once, and a shared link's index files as soon as meta.json is here, without
-    waiting for the stylesheets or for check.js and its imports to arrive; check.js takes the
-    requests over (``globalThis.starmarkCheck``). One implementation: the same source text."""
+    from check.js and search.js, run as the head is parsed, with what the build knows of the
+    index's meta.json (format, shard count, number example, limit). It starts meta.json, the
+    checkpoint and a shared link's index files at once, without waiting for meta.json, the
+    stylesheets or check.js and its imports; check.js takes the requests over
+    (``globalThis.starmarkCheck``). One implementation: the same source text."""
     search = declarations((ASSETS / "search.js").read_text("utf-8"), EARLY_FROM_SEARCH)
-    check = declarations((ASSETS / "check.js").read_text("utf-8"), EARLY_FROM_CHECK)
+    code = declarations((ASSETS / "check.js").read_text("utf-8"), EARLY_FROM_CHECK)
+    known = json.dumps({"format": FORMAT, "shards": shard_count(entry_count(registry)),
+                        "example": registry.settings.number.example, "max": MAX_NUMBERS},
+                       ensure_ascii=True, sort_keys=True).replace("</", "<\\/")
     return ("starmarkCheck = (() => {\n"
             f"const {{ compactNumber, crc32 }} = (() => {{\n{search}\n"
             "return { compactNumber, crc32 };\n})();\n"
-            f"{check}\n"
-            'return startRequests(new URL("../", window.location.href), window.location.search);\n'
+            f"{code}\n"
+            'return startRequests(new URL("../", window.location.href), window.location.search,\n'
+            f"  {known});\n"
             "})();")
 
 
-def page_head() -> str:
+def page_head(registry: Registry) -> str:
     """What /check/ adds to its head, before the theme's stylesheets (the theme template puts
     ``page.meta.starmark_early`` there): the inline script of :func:`early_script`, then check.js
     (an async module, high priority, its imports preloaded beside it), which runs as soon as it
     arrives, and its stylesheet, here rather than in the body, where Chromium stops parsing until
     a stylesheet arrives."""
     return "\n".join([
-        f"<script>{early_script()}</script>",
+        f"<script>{early_script(registry)}</script>",
         '<link rel="modulepreload" href="../assets/starmark/search.js">',
         '<link rel="modulepreload" href="../assets/starmark/periods.js">',
         '<script type="module" async fetchpriority="high"'

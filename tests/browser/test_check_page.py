@@ -150,6 +150,8 @@ def test_a_shared_link_reads_each_index_file_it_needs_once(check_page, site, mix
     assert sorted(shards) == sorted(wanted)
     assert sum("meta.json" in a for a in asked) == 1
     assert sum("checkpoint.json" in a for a in asked) == 1
+    head = (site / "check" / "index.html").read_text("utf-8").split("</head>", 1)[0]
+    assert f'"shards": {meta["shards"]}' in head  # what the page knows agrees with the index
     assert not page.problems
 
 

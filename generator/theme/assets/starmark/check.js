@@ -104,11 +104,16 @@ function json(response, url) {
 }
 
 /** The requests a check of a shared link (`search`: ?q=…) needs, started at once: meta.json
- * afresh (cache: no-cache) and parsed, the signed checkpoint, and, once meta.json is here, the
- * index files its numbers are in. The page's head runs this same code before check.js arrives:
- * generator/check.py copies this function and what it calls from this file and search.js into
- * an inline script (check.early_script); statusReader and checkpoint() take its requests over. */
-export function startRequests(root, search) {
+ * afresh (cache: no-cache) and parsed, the signed checkpoint, and the index files its numbers
+ * are in. The page's head runs this same code before check.js arrives: generator/check.py
+ * copies this function and what it calls from this file and search.js into an inline script
+ * (check.early_script), with `known`, what the build knows of meta.json (format, shard count,
+ * example, max), so that the index files are asked for at once, each afresh (cache: no-cache;
+ * without the build version, which only meta.json has): a file is the server's current one
+ * whatever the page believed, so a page older than the index costs requests, never a wrong
+ * answer. Without `known` they wait for meta.json. statusReader and checkpoint() take the
+ * requests over. */
+export function startRequests(root, search, known = null) {
   const index = new URL("api/v1/status/", root);
   const meta = new URL("meta.json", index);
   const started = {
@@ -117,18 +122,18 @@ export function startRequests(root, search) {
     shards: new Map(),
   };
   const q = new URLSearchParams(search).get("q");
-  if (q) {
-    started.meta.then((m) => {
-      if (m.format !== FORMAT) return;
-      for (const item of asked(m, splitList(q, m.example)).asked) {
-        const path = shardPath(m, item.key);
-        if (started.shards.has(path)) continue;
-        const response = fetch(shardUrl(index, path, m));
-        response.catch(() => {}); // reported by the check that reads it
-        started.shards.set(path, response);
-      }
-    }, () => {});
-  }
+  const ask = (m, fresh) => {
+    if (m.format !== FORMAT) return;
+    for (const item of asked(m, splitList(q, m.example)).asked) {
+      const path = shardPath(m, item.key);
+      if (started.shards.has(path)) continue;
+      const response = fresh ? fetch(new URL(path, index), { cache: "no-cache" }) : fetch(shardUrl(index, path, m));
+      response.catch(() => {}); // reported by the check that reads it
+      started.shards.set(path, response);
+    }
+  };
+  if (q && known) ask(known, true);
+  else if (q) started.meta.then((m) => ask(m, false), () => {});
   return started;
 }
 
