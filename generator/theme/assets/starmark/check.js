@@ -133,7 +133,8 @@ export function startRequests(root, search, known = null) {
     }
   };
   if (q && known) ask(known, true);
-  else if (q) started.meta.then((m) => ask(m, false), () => {});
+  // Without `known`, or if the index has been resharded since the page was built: by meta.json.
+  if (q) started.meta.then((m) => { if (m.shards !== known?.shards) ask(m, false); }, () => {});
   return started;
 }
 
