@@ -216,7 +216,11 @@ def own_index(site: Path, registry: Any) -> None:
     built = text.split("<script>starmarkCheck = ", 1)[1].split("</script>", 1)[0]
     built = "starmarkCheck = " + built
     wanted = check.early_script(registry)
-    text = text.replace(built, wanted).replace(csp.source_hash(built), csp.source_hash(wanted))
+    # The policy is an attribute: its quotes are escaped, the hashes (base64) are not.
+    text = text.replace(built, wanted).replace(csp.source_hash(built).strip("'"),
+                                               csp.source_hash(wanted).strip("'"))
+    if csp.source_hash(wanted).strip("'") not in text:
+        raise SystemExit(f"{page}: the policy does not name the check script's hash")
     page.write_text(text, "utf-8")
 
 
