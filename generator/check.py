@@ -225,16 +225,17 @@ def early_script(registry: Registry) -> str:
 
 def page_head(registry: Registry) -> str:
     """What /check/ adds to its head, before the theme's stylesheets (the theme template puts
-    ``page.meta.starmark_early`` there): the inline script of :func:`early_script`, then check.js
-    (an async module, high priority, its imports preloaded beside it), which runs as soon as it
-    arrives, and its stylesheet, here rather than in the body, where Chromium stops parsing until
-    a stylesheet arrives."""
+    ``page.meta.starmark_early`` there): check.js (an async module, high priority, its imports
+    preloaded beside it), which runs as soon as it arrives; the inline script of
+    :func:`early_script`, before any stylesheet (a classic script waits for the stylesheets
+    above it); and check.js's stylesheet, here rather than in the body, where Chromium stops
+    parsing until a stylesheet arrives."""
     return "\n".join([
-        f"<script>{early_script(registry)}</script>",
         '<link rel="modulepreload" href="../assets/starmark/search.js">',
         '<link rel="modulepreload" href="../assets/starmark/periods.js">',
         '<script type="module" async fetchpriority="high"'
         ' src="../assets/starmark/check.js"></script>',
+        f"<script>{early_script(registry)}</script>",
         '<link rel="stylesheet" href="../assets/starmark/periods.css">',
     ])
 

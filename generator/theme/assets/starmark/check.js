@@ -132,7 +132,9 @@ export function startRequests(root, search, known = null) {
       started.shards.set(path, response);
     }
   };
-  if (q && known) ask(known, true);
+  // In a task of its own: a script run while the page is parsed holds the parser, and the page's
+  // stylesheets and scripts are asked for first.
+  if (q && known) setTimeout(() => ask(known, true));
   // Without `known`, or if the index has been resharded since the page was built: by meta.json.
   if (q) started.meta.then((m) => { if (m.shards !== known?.shards) ask(m, false); }, () => {});
   return started;
