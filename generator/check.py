@@ -34,6 +34,7 @@ import re
 import unicodedata
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from . import counterfeits, periods
@@ -44,7 +45,7 @@ from .settings import Settings
 FORMAT = 1
 INDEX_DIR = "api/v1/status"
 MAX_NUMBERS = 1000  # numbers one check answers
-PER_SHARD = 24  # entries per shard, about: 100 numbers of 100,000 fetch ~100 small files
+PER_SHARD = 12  # entries per shard at most (6 to 12): 100 numbers fetch ~100 files of ~0.4 KB gzip
 PAGE = "check/index.md"
 PAGE_MARKDOWN = """---
 description: 批量核查证书编号在某日和今天的状态与星级，可导出和打印。Check a list of certificate \
@@ -102,7 +103,8 @@ def _fold(text: str) -> str:
 
 
 def shard_count(entries: int) -> int:
-    """Shards for ``entries`` index entries: a power of two, about :data:`PER_SHARD` a shard."""
+    """Shards for ``entries`` index entries: a power of two, at most :data:`PER_SHARD` entries a
+    shard on average (more than half as many)."""
     shards = 1
     while shards * PER_SHARD < entries:
         shards *= 2
@@ -152,7 +154,7 @@ def build_index(registry: Registry,
         note = {"reported": reported.reported.isoformat(), "note": reported.note,
                 "note_en": reported.note_en}
         entries.append((compact_number(reported.value), {"n": reported.value, "x": note}))
-    shards = shard_count(len(entries))
+    shards = shard_count(len(entries))  # entry_count(registry): the check page knows it too
     parts: list[dict[str, list[dict[str, Any]]]] = [{} for _ in range(shards)]
     for compact, entry in entries:
         parts[shard_of(compact, shards)].setdefault(compact, []).append(entry)
@@ -173,20 +175,92 @@ def build_index(registry: Registry,
     return files
 
 
+ASSETS = Path(__file__).parent / "theme" / "assets" / "starmark"
+# What the page's inline script copies (see early_script): check.js's startRequests and what it
+# calls, and from search.js the number handling and the shard hash those call in turn.
+EARLY_FROM_SEARCH = ("DROP", "SPACE", "NOT_ALNUM", "CRC_TABLE", "UTF8", "normalise",
+                     "compactNumber", "crc32")
+EARLY_FROM_CHECK = ("FORMAT", "BETWEEN", "SPACE", "DIGIT", "splitList", "merge", "asked",
+                    "shardPath", "shardUrl", "json", "startRequests")
+_DECLARATION = re.compile(r"(?:export )?(?:const|let|function|async function) (\w+)")
+
+
+def declarations(source: str, names: tuple[str, ...]) -> str:
+    """The top-level declarations ``names`` of a script, in that order, without ``export``.
+
+    A declaration runs from its first line to the next line that starts at the left margin with
+    anything but a closing bracket (the scripts' own layout, which their linting keeps).
+    """
+    chunks: list[list[str]] = []
+    for line in source.splitlines():
+        if not chunks or line[:1] not in ("", " ", "}", ")", "]"):
+            chunks.append([])
+        chunks[-1].append(line)
+    found: dict[str, str] = {}
+    for chunk in chunks:
+        match = _DECLARATION.match(chunk[0])
+        if match and match.group(1) in names:
+            found[match.group(1)] = "\n".join(chunk).removeprefix("export ").rstrip()
+    missing = [name for name in names if name not in found]
+    if missing:
+        raise ValueError(f"no top-level {', '.join(missing)} to copy into the check page")
+    return "\n".join(found[name] for name in names)
+
+
+def entry_count(registry: Registry) -> int:
+    """Entries of the status index: every certificate and every reported counterfeit number."""
+    return len(registry.certificates) + len(counterfeits.for_registry(registry).numbers)
+
+
+def early_script(registry: Registry) -> str:
+    """The check page's inline script: check.js's own startRequests (and what it calls) copied
+    from check.js and search.js, run as the head is parsed, with what the build knows of the
+    index's meta.json (format, shard count, number example, limit). It starts meta.json, the
+    checkpoint and a shared link's index files at once, without waiting for meta.json, the
+    stylesheets or check.js and its imports; check.js takes the requests over
+    (``globalThis.starmarkCheck``). One implementation: the same source text."""
+    search = declarations((ASSETS / "search.js").read_text("utf-8"), EARLY_FROM_SEARCH)
+    code = declarations((ASSETS / "check.js").read_text("utf-8"), EARLY_FROM_CHECK)
+    known = json.dumps({"format": FORMAT, "shards": shard_count(entry_count(registry)),
+                        "example": registry.settings.number.example, "max": MAX_NUMBERS},
+                       ensure_ascii=True, sort_keys=True).replace("</", "<\\/")
+    return ("starmarkCheck = (() => {\n"
+            f"const {{ compactNumber, crc32 }} = (() => {{\n{search}\n"
+            "return { compactNumber, crc32 };\n})();\n"
+            f"{code}\n"
+            'return startRequests(new URL("../", window.location.href), window.location.search,\n'
+            f"  {known});\n"
+            "})();")
+
+
+def page_head(registry: Registry) -> str:
+    """What /check/ adds to its head, before the theme's stylesheets (the theme template puts
+    ``page.meta.starmark_early`` there): check.js (an async module, high priority, its imports
+    preloaded beside it), which runs as soon as it arrives; the inline script of
+    :func:`early_script`, before any stylesheet (a classic script waits for the stylesheets
+    above it); and check.js's stylesheet, here rather than in the body, where Chromium stops
+    parsing until a stylesheet arrives."""
+    return "\n".join([
+        '<link rel="modulepreload" href="../assets/starmark/search.js">',
+        '<link rel="modulepreload" href="../assets/starmark/periods.js">',
+        '<script type="module" async fetchpriority="high"'
+        ' src="../assets/starmark/check.js"></script>',
+        f"<script>{early_script(registry)}</script>",
+        '<link rel="stylesheet" href="../assets/starmark/periods.css">',
+    ])
+
+
 def check_page_html(settings: Settings) -> str:
     """The form, the results region and the no-script note of ``/check/``.
 
-    Its script (``assets/starmark/check.js``, a module) reads ``?on=`` and ``?q=`` on load, so
-    a result can be shared as a link; the form is a plain GET of the same address.
+    Its script (``assets/starmark/check.js``, a module, loaded from the head: :func:`page_head`)
+    reads ``?on=`` and ``?q=`` on load, so a result can be shared as a link; the form is a plain
+    GET of the same address.
     """
     example = html.escape(settings.number.example)
     compact = html.escape(compact_number(settings.number.example))
     lower = html.escape(settings.number.example.lower())
     return "\n".join([
-        '<link rel="stylesheet" href="../assets/starmark/periods.css">',
-        # check.js imports these: fetched with the page rather than after check.js arrives.
-        '<link rel="modulepreload" href="../assets/starmark/search.js">',
-        '<link rel="modulepreload" href="../assets/starmark/periods.js">',
         '<div class="sm-check" data-starmark-check>',
         '<form class="sm-check__form" action="./" method="get">',
         '<p class="sm-check__field"><label for="sm-check-q">证书编号'
@@ -213,6 +287,5 @@ def check_page_html(settings: Settings) -> str:
         ' href="../api/v1/certificates.csv">table of all certificates</a>, or use'
         " <code>starmark status</code>.</span></p></noscript>",
         "</div>",
-        '<script type="module" src="../assets/starmark/check.js"></script>',
         "",
     ])

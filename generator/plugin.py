@@ -246,6 +246,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             return markdown
         if page.file.src_uri in (SEARCH_PAGE, check.PAGE):
             page.meta.setdefault("hide", ["toc"])
+        if page.file.src_uri == check.PAGE and self.own_check_page:
+            page.meta.update({"starmark_early": check.page_head(self.registry),
+                              "starmark_no_bundle": True})
         try:
             return scheme.expand_markers(markdown, self.registry.settings, self.stats())
         except ValueError as exc:

@@ -12,7 +12,7 @@ import io
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pikepdf
 import pytest
@@ -20,7 +20,7 @@ from browser_helpers import AS_OF, screenshot
 from bs4 import BeautifulSoup
 from test_accessibility import axe_violations, describe
 
-from generator import periods
+from generator import check, csp, periods
 from generator.model import Registry
 from generator.search import compact_number
 
@@ -65,6 +65,8 @@ def check_page(browser: Any, base_url: str) -> Any:
         contexts.append(context)
         page = context.new_page()
         page.problems = []
+        page.asked = []  # every request's URL
+        page.on("request", lambda request: page.asked.append(request.url))
         page.on("pageerror", lambda err: page.problems.append(f"page error: {err}"))
         page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
         page.clock.install(time=NOW)
@@ -131,6 +133,26 @@ def test_a_shared_link_gives_the_same_table(check_page, registry) -> None:
     found = page.locator(".sm-check__row[data-number]")
     assert [found.nth(i).get_attribute("data-number") for i in range(4)] == numbers
     assert page.locator(".sm-check__row--missing").count() == 1
+
+
+def test_a_shared_link_reads_each_index_file_it_needs_once(check_page, site, mixed) -> None:
+    """The head's inline script (check.early_script, a copy of check.js's own code) starts the
+    index requests of a sloppy shared list; check.js takes them over: no file is asked twice and
+    none that the check does not read."""
+    meta = json.loads((site / check.INDEX_DIR / "meta.json").read_text("utf-8"))
+    wanted = {f"{check.shard_of(compact_number(n), meta['shards'])}.json"
+              for n in check.split_list(mixed["text"], meta["example"])}
+    page = check_page(f"?on={ON}&q={quote(mixed['text'])}")
+    page.wait_for_selector("[data-check-summary]", timeout=15_000)
+    asked = page.asked
+    shards = [urlsplit(a).path.rsplit("/", 1)[1] for a in asked
+              if f"/{check.INDEX_DIR}/" in a and "meta.json" not in a]
+    assert sorted(shards) == sorted(wanted)
+    assert sum("meta.json" in a for a in asked) == 1
+    assert sum("checkpoint.json" in a for a in asked) == 1
+    head = (site / "check" / "index.html").read_text("utf-8").split("</head>", 1)[0]
+    assert f'"shards": {meta["shards"]}' in head  # what the page knows agrees with the index
+    assert not page.problems
 
 
 def test_without_a_date_only_today_is_answered(check_page, registry) -> None:
@@ -201,7 +223,14 @@ def test_no_inline_script_or_handler_in_the_check_page(site) -> None:
     soup = BeautifulSoup((site / "check" / "index.html").read_text("utf-8"), "html.parser")
     article = soup.select_one("article")
     assert article is not None and article.select_one("[data-starmark-check]") is not None
-    assert [s["src"] for s in article.find_all("script")] == ["../assets/starmark/check.js"]
+    assert not article.find_all("script")  # check.js and its early requests are in the head
+    head = soup.select_one("head")
+    assert head is not None
+    assert [s["src"] for s in head.find_all("script", src=True)] == ["../assets/starmark/check.js"]
+    inline = [s.string for s in head.find_all("script", src=False) if "starmarkCheck" in s.text]
+    assert len(inline) == 1
+    policy = head.select_one('meta[http-equiv="Content-Security-Policy"]')
+    assert policy is not None and csp.source_hash(inline[0]) in policy["content"]
     handlers = [(t.name, a) for t in article.find_all(True) for a in t.attrs
                 if a.lower().startswith("on")]
     assert not handlers

@@ -18,7 +18,8 @@ def policy_of(page: Any) -> str:
     return str(page.get_attribute('meta[http-equiv="Content-Security-Policy"]', "content"))
 
 
-@pytest.mark.parametrize("path", ["", "search/?q=ASC", "list/", "verify/", "404.html"])
+@pytest.mark.parametrize("path", ["", "search/?q=ASC", "check/?q=ASC-2025-000123", "list/",
+                                  "verify/", "404.html"])
 def test_pages_run_under_their_policy_without_violations(open_page: OpenPage, path: str) -> None:
     page = open_page(path)
     assert "script-src 'self'" in policy_of(page)

@@ -3,7 +3,7 @@
 // generator/check.py; splitList agrees with check.split_list, compactNumber and crc32 are the
 // search's own (search.js), and the periods are only looked up (periods.js), never derived here.
 
-import { compactNumber, crc32, indexReader } from "./search.js";
+import { compactNumber, crc32 } from "./search.js";
 import { isDay, localDay, periodOn } from "./periods.js";
 
 export const FORMAT = 1;
@@ -49,21 +49,31 @@ export function answerOn(meta, periods, day) {
   return { day, status, zh, en, level, levelZh, levelEn, since: from };
 }
 
+/** The merged numbers a check answers (at most `max`, and the index's own limit). */
+export function asked(meta, numbers, max = Infinity) {
+  const merged = merge(numbers);
+  return { merged, asked: merged.slice(0, Math.min(max, meta.max ?? Infinity)) };
+}
+
+/** The status index file that holds a compact number. */
+export function shardPath(meta, key) {
+  return `${crc32(key) % meta.shards}.json`;
+}
+
 /** Check merged numbers on `day` (optional) and `today`: one row each, in order.
  * `fetchJson(path)` reads a file of the status index (meta.json, <k>.json). */
 export async function checkList(numbers, day, today, fetchJson, max = Infinity) {
   const meta = await fetchJson("meta.json");
   if (meta.format !== FORMAT) throw new Error(`status index format ${meta.format}`);
-  const merged = merge(numbers);
-  const asked = merged.slice(0, Math.min(max, meta.max ?? Infinity));
+  const { merged, asked: items } = asked(meta, numbers, max);
   const shards = new Map();
-  for (const item of asked) {
-    const k = crc32(item.key) % meta.shards;
-    if (!shards.has(k)) shards.set(k, fetchJson(`${k}.json`));
+  for (const item of items) {
+    const path = shardPath(meta, item.key);
+    if (!shards.has(path)) shards.set(path, fetchJson(path));
   }
   const rows = [];
-  for (const item of asked) {
-    const shard = await shards.get(crc32(item.key) % meta.shards);
+  for (const item of items) {
+    const shard = await shards.get(shardPath(meta, item.key));
     const entries = item.key ? shard[item.key] ?? [] : [];
     if (!entries.length) rows.push({ ...item, found: false });
     for (const entry of entries) {
@@ -78,7 +88,84 @@ export async function checkList(numbers, day, today, fetchJson, max = Infinity) 
       });
     }
   }
-  return { meta, rows, cut: merged.length - asked.length, merged: numbers.length - merged.length };
+  return { meta, rows, cut: merged.length - items.length, merged: numbers.length - merged.length };
+}
+
+/** The address of an index file: a shard's carries the build version (from meta.json), so that
+ * a new build never mixes with cached old shards. */
+export function shardUrl(index, path, meta) {
+  const url = new URL(path, index);
+  url.searchParams.set("v", meta.version);
+  return url;
+}
+
+function json(response, url) {
+  return response.ok ? response.json() : Promise.reject(new Error(`${response.status} ${url}`));
+}
+
+/** The requests a check of a shared link (`search`: ?q=…) needs, started at once: meta.json
+ * afresh (cache: no-cache) and parsed, the signed checkpoint, and the index files its numbers
+ * are in. The page's head runs this same code before check.js arrives: generator/check.py
+ * copies this function and what it calls from this file and search.js into an inline script
+ * (check.early_script), with `known`, what the build knows of meta.json (format, shard count,
+ * example, max), so that the index files are asked for at once, each afresh (cache: no-cache;
+ * without the build version, which only meta.json has): a file is the server's current one
+ * whatever the page believed, so a page older than the index costs requests, never a wrong
+ * answer. Without `known` they wait for meta.json. statusReader and checkpoint() take the
+ * requests over. */
+export function startRequests(root, search, known = null) {
+  const index = new URL("api/v1/status/", root);
+  const meta = new URL("meta.json", index);
+  const started = {
+    meta: fetch(meta, { cache: "no-cache" }).then((r) => json(r, meta)),
+    checkpoint: fetch(new URL("api/v1/checkpoint.json", root), { cache: "no-cache" }),
+    shards: new Map(),
+  };
+  const q = new URLSearchParams(search).get("q");
+  const ask = (m, fresh) => {
+    if (m.format !== FORMAT) return;
+    for (const item of asked(m, splitList(q, m.example)).asked) {
+      const path = shardPath(m, item.key);
+      if (started.shards.has(path)) continue;
+      const response = fresh ? fetch(new URL(path, index), { cache: "no-cache" }) : fetch(shardUrl(index, path, m));
+      response.catch(() => {}); // reported by the check that reads it
+      started.shards.set(path, response);
+    }
+  };
+  // In a task of its own: a script run while the page is parsed holds the parser, and the page's
+  // stylesheets and scripts are asked for first.
+  if (q && known) setTimeout(() => ask(known, true));
+  // Without `known`, or if the index has been resharded since the page was built: by meta.json.
+  if (q) started.meta.then((m) => { if (m.shards !== known?.shards) ask(m, false); }, () => {});
+  return started;
+}
+
+/** A reader of the status index under the URL `index`: each file fetched once; meta.json afresh,
+ * the shards at shardUrl (as search.js's indexReader reads the search index). `early`: requests
+ * already under way (startRequests), each used once, so that after a failure a check asks anew. */
+export function statusReader(index, early = {}) {
+  const cache = new Map();
+  const fetchJson = (path) => {
+    if (!cache.has(path)) {
+      let loading;
+      if (path === "meta.json") {
+        const url = new URL(path, index);
+        loading = early.meta ?? fetch(url, { cache: "no-cache" }).then((r) => json(r, url));
+        early.meta = null;
+      } else {
+        const response = early.shards?.get(path);
+        early.shards?.delete(path);
+        loading = fetchJson("meta.json").then(async (meta) => {
+          const url = shardUrl(index, path, meta);
+          return json(await (response ?? fetch(url)), url);
+        });
+      }
+      loading.catch(() => cache.delete(path));
+      cache.set(path, loading);
+    }
+    return cache.get(path);
+  };
+  return fetchJson;
 }
 
 /** A CSV cell: quoted when needed; text starting = + - @ tab or CR is prefixed with ' so that a
@@ -145,6 +232,45 @@ function stamp(now) {
     `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
 }
 
+// The page's requests, shared by every check on it: the status index (each file read once) and
+// the signed checkpoint.
+let reader = null;
+let point = null;
+
+function pageRoot() {
+  return new URL("../../", import.meta.url); // this file is <site>/assets/starmark/check.js
+}
+
+// The requests the page's head started before this module arrived (startRequests, run by the
+// inline script of generator/check.py), or none: start() makes them.
+let early = null;
+
+function statusIndex() {
+  return (reader ??= statusReader(new URL("api/v1/status/", pageRoot()), early ?? {}));
+}
+
+function checkpoint() {
+  if (!point) {
+    const response = early?.checkpoint ?? fetch(new URL("api/v1/checkpoint.json", pageRoot()), { cache: "no-cache" });
+    if (early) early.checkpoint = null;
+    point = Promise.resolve(response)
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status} checkpoint.json`))))
+      .then(checkpointFields);
+    point.catch(() => { point = null; }); // asked again by the next check
+  }
+  return point;
+}
+
+/** Takes over the requests the page's head started, or starts them (the page without its inline
+ * script, e.g. a hand-written check page): every check needs the index's meta and the
+ * checkpoint, and a shared link (?q=) the index files of its numbers. */
+function start(search) {
+  const head = globalThis.starmarkCheck;
+  early = head && typeof head === "object" && head.meta ? head : startRequests(pageRoot(), search);
+  early.meta.catch(() => {});
+  checkpoint().catch(() => {});
+}
+
 function bind(box) {
   if (box.dataset.starmarkBound) return;
   box.dataset.starmarkBound = "1";
@@ -153,17 +279,9 @@ function bind(box) {
   const dateInput = form?.querySelector('input[name="on"]');
   const out = box.querySelector("[data-check-out]");
   if (!form || !textarea || !dateInput || !out) return;
-  const root = new URL("../../", import.meta.url); // this file is <site>/assets/starmark/check.js
-  const fetchJson = indexReader(new URL("api/v1/status/", root));
-  const checkpoint = () => fetch(new URL("api/v1/checkpoint.json", root), { cache: "no-cache" })
-    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status} checkpoint.json`))))
-    .then(checkpointFields);
+  const root = pageRoot();
+  const fetchJson = statusIndex();
   let seq = 0;
-  // Started at once, not on the first check: the index's meta and the checkpoint are needed by
-  // every check, and fetching them while the list is pasted saves two round trips.
-  let point = checkpoint();
-  point.catch(() => { point = null; }); // asked again by the next check
-  fetchJson("meta.json").catch(() => {});
 
   async function run(text, day) {
     const mine = ++seq;
@@ -179,7 +297,7 @@ function bind(box) {
       out.replaceChildren();
       if (!numbers.length) return;
       const now = new Date();
-      const signed = await (point ?? (point = checkpoint()));
+      const signed = await checkpoint();
       let today = localDay(now);
       if (signed.asOf && today < signed.asOf) today = signed.asOf; // a clock behind the data
       const result = await checkList(numbers, day, today, fetchJson);
@@ -287,7 +405,18 @@ function bind(box) {
 }
 
 if (typeof document !== "undefined") {
-  const start = () => document.querySelectorAll("[data-starmark-check]").forEach(bind);
-  start();
-  globalThis.document$?.subscribe?.(start);
+  // The page loads this module from its head (async): the requests start before the rest of the
+  // page is parsed, and the form is bound as soon as the parser has passed it (Chromium makes the
+  // document "interactive" only once the theme's deferred bundle has arrived: too late).
+  start(window.location.search);
+  const bindAll = () => document.querySelectorAll("[data-starmark-check]").forEach(bind);
+  if (document.readyState === "loading") {
+    const parsed = () => document.querySelector("[data-starmark-check] [data-check-out]");
+    const watch = new MutationObserver(() => { if (parsed()) { watch.disconnect(); bindAll(); } });
+    watch.observe(document, { childList: true, subtree: true });
+    document.addEventListener("readystatechange", () => { watch.disconnect(); bindAll(); }, { once: true });
+  } else {
+    bindAll();
+  }
+  globalThis.document$?.subscribe?.(bindAll);
 }
