@@ -527,9 +527,10 @@ def tables(about: dict[str, str], results: list[dict[str, Any]], rate: float | N
             f"{q['full number']['gzip_kb']:.1f} KB ({q['number tail']['gzip_kb']:.1f} KB for "
             f"the last 6 digits) | {r['listing_max_kb']:.0f} KB "
             f"({r['listing_max_gzip_kb']:.1f} KB) |")
-    out += ["", "‡ built without star-mark artwork (see below); the site size then leaves out "
-            "about 64 kB of artwork per certificate in force (files and parts.bin).", "",
-            "One record changed: the first change after builds that changed nothing (the two "
+    if any(not r["artwork"] for r in results):
+        out += ["", "‡ built without star-mark artwork (see below); the site size then leaves "
+                "out about 64 kB of artwork per certificate in force (files and parts.bin)."]
+    out += ["", "One record changed: the first change after builds that changed nothing (the two "
             "trees share every file, so every file the change touches gets a new inode: its "
             "page, its JSON, two log tiles, a tree head and the aggregates); another: the next "
             "change (the spare tree's files are its own and are written in place), as in a "
