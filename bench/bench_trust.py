@@ -31,6 +31,7 @@ import run as bench  # noqa: E402
 
 TARGETS = {"one_change_s": 2.0, "verify_s": 10.0}
 SECTION = "## Signed log (`bench/bench_trust.py`)"
+BEGIN, END = "<!-- bench/bench_trust.py: begin -->", "<!-- bench/bench_trust.py: end -->"
 
 
 def _git(root: Path, *args: str) -> None:
@@ -137,7 +138,7 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
 
 
 def table(about: dict[str, str], results: list[dict[str, Any]]) -> str:
-    lines = [SECTION, "",
+    lines = [SECTION, "", BEGIN, "",
              f"Measured by `.venv/bin/python bench/bench_trust.py` at {about['commit']} on "
              f"{about['cores']} cores shared with other work (load {about['load']}). Signed builds "
              "of the `make bench` registry committed to git, artwork left out (see above); "
@@ -165,13 +166,18 @@ def table(about: dict[str, str], results: list[dict[str, Any]]) -> str:
             "certificates.json and the CSV, the log derived from git, its tiles, the file "
             f"digests and the signatures), warm, in one process: {r['publish_s']:.2f} s "
             f"(CPU {r['publish_cpu']:.2f} s).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + END + "\n"
 
 
 def write_results(path: Path, text: str) -> None:
-    """Put ``text`` in place of this bench's section of RESULTS.md (or at its end)."""
+    """Put ``text`` in place of this bench's section of RESULTS.md (or at its end): of the
+    part between its markers when they are there, so what is written by hand after them stays."""
     old = path.read_text("utf-8") if path.is_file() else ""
-    if SECTION in old:
+    if SECTION in old and END in old[old.index(SECTION):]:
+        start = old.index(SECTION)
+        end = old.index(END, start) + len(END) + 1
+        new = old[:start] + text + old[end:]
+    elif SECTION in old:
         start = old.index(SECTION)
         end = old.find("\n## ", start + len(SECTION))
         new = old[:start] + text + (old[end + 1 :] if end >= 0 else "")
