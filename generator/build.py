@@ -25,7 +25,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import marshal
 import multiprocessing
 import os
 import sys
@@ -43,7 +42,15 @@ from tqdm import tqdm
 from . import check, data, feeds, listings, marks, pages, search, trust
 from .load import record_digest
 from .model import Certificate, Registry
-from .output import Manifest, Output, Previous, Record, digest_parts, gc_paused
+from .output import (
+    Manifest,
+    Output,
+    Previous,
+    Record,
+    digest_parts,
+    read_cache,
+    write_cache,
+)
 from .shell import Shell
 
 # Folders whose every file this stage writes: what it did not write this time is stale.
@@ -167,18 +174,8 @@ class EntryCache:
     def __init__(self, cache_dir: Path | None, settings: bytes) -> None:
         self.path = cache_dir / "status" / "entries.marshal" if cache_dir is not None else None
         self.settings = settings
-        self.old: dict[bytes, Any] = {}
+        self.old: dict[bytes, Any] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, Any] = {}
-        if self.path is not None:
-            try:
-                with open(self.path, "rb") as handle, gc_paused():
-                    stored = marshal.loads(handle.read())
-                if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
-                        and isinstance(stored[1], dict)):
-                    self.old = stored[1]
-            except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-                    ImportError):
-                self.old = {}
 
     def entry(self, registry: Registry, records: dict[str, bytes]
               ) -> Callable[[Certificate], tuple[str, dict[str, Any]]]:
@@ -192,16 +189,8 @@ class EntryCache:
         return entry
 
     def save(self) -> None:
-        if self.path is None or self.used.keys() == self.old.keys():
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as handle:
-                marshal.dump((self.FORMAT, self.used), handle)
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):  # ValueError: a value marshal cannot write
-            pass
+        if self.path is not None and self.used.keys() != self.old.keys():
+            write_cache(self.path, self.FORMAT, self.used)
 
 
 def trust_inputs() -> bytes:
@@ -345,21 +334,16 @@ class Workers:
     certificates and listings by their index.
     """
 
-    def __init__(self, count: int, fork: bool | None = None) -> None:
-        """``count`` processes, forked when ``fork`` (by default: when :meth:`can_fork`)."""
+    def __init__(self, count: int) -> None:
         self.pool: Any = None
-        if count > 1 if fork is None else fork:
+        # fork copies held locks: only safe while this is the only thread (not in mkdocs serve).
+        forkable = "fork" in multiprocessing.get_all_start_methods()
+        if count > 1 and threading.active_count() == 1 and forkable:
             # What the parent holds stays shared with the workers only while nothing writes to
             # it: a garbage collection in a worker would touch every object and copy it all.
             gc.collect()
             gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(count)
-
-    @staticmethod
-    def can_fork() -> bool:
-        """fork copies held locks: only safe while this is the only thread (not in mkdocs
-        serve); a pool's own threads, started after this was asked, are safe."""
-        return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
     def run(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
             size: int = CHUNK) -> Iterator[_Done]:
@@ -439,8 +423,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 all_facets,
                 cache_dir,
                 marks.downloads(marks.load_style(registry.settings.root)))
-    forked = Workers.can_fork() and workers > 1 and len(certs) > CHUNK
-    pool = Workers(workers if forked else 1, fork=forked)
+    pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         todo: list[int] = []
         json_missing = 0 if previous or spare else len(certs)

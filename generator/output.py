@@ -30,6 +30,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 MANIFEST_VERSION = 2  # 2: marshal (plain data: written in a sixth of pickle's time)
 # A file as the manifest records it: size, mtime (ns), inode, blake2b-128 digest of the bytes.
@@ -47,6 +48,36 @@ def gc_paused() -> Iterator[None]:
     finally:
         if collecting:
             gc.enable()
+
+
+def read_cache(path: Path | None, version: int) -> dict[Any, Any]:
+    """A cache of plain data that :func:`write_cache` wrote with this ``version``; empty when
+    there is none, or it cannot be read, or it is of another version (a cache is never an
+    error: what it would give is made again)."""
+    if path is None:
+        return {}
+    try:
+        # marshal.load(file) reads in small pieces, many times slower than this.
+        with open(path, "rb") as handle, gc_paused():
+            stored = marshal.loads(handle.read())
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == version
+            and isinstance(stored[1], dict)):
+        return stored[1]
+    return {}
+
+
+def write_cache(path: Path, version: int, data: dict[Any, Any]) -> None:
+    """Write a cache for :func:`read_cache`, atomically; one that cannot be written is no error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            marshal.dump((version, data), handle)
+        os.replace(tmp, path)
+    except (OSError, ValueError):  # ValueError: a value marshal cannot write
+        pass
 
 
 def safe_relpath(rel: str) -> PurePosixPath:

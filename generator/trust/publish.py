@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import marshal
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output, digest_parts, gc_paused
+from ..output import Output, digest_parts, read_cache, write_cache
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -228,18 +227,9 @@ class RecordFiles:
                  extra: Mapping[str, dict[str, Any]]) -> None:
         self.path = cache_dir / "trust" / "record-files.marshal"
         self.out, self.keys, self.extra = out, keys, extra
-        self.old: dict[bytes, tuple[bytes, bytes]] = {}
+        self.old: dict[bytes, tuple[bytes, bytes]] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
-        try:
-            with open(self.path, "rb") as handle, gc_paused():
-                stored = marshal.loads(handle.read())
-            if (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == self.FORMAT
-                    and isinstance(stored[1], dict)):
-                self.old = stored[1]
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-                ImportError):
-            self.old = {}
 
     def _key(self, number: str) -> bytes | None:
         key = self.keys.get(number)
@@ -266,16 +256,8 @@ class RecordFiles:
         for rel, key in self.made.items():
             if rel in digests and rel in self.out.states:
                 self.used[key] = (self.out.digest_of(rel), digests[rel])
-        if self.used.keys() == self.old.keys():
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as handle:
-                marshal.dump((self.FORMAT, self.used), handle)
-            os.replace(tmp, self.path)
-        except (OSError, ValueError):  # ValueError: a value marshal cannot write
-            pass
+        if self.used.keys() != self.old.keys():
+            write_cache(self.path, self.FORMAT, self.used)
 
 
 def refuse_fork(previous: Path, state: LogState) -> None:
