@@ -60,6 +60,7 @@ PACKAGE_DIR = Path(__file__).parent
 PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "zxing-cpp", "numpy",
             "skia-python", "pikepdf", "zlib-ng", "fonttools", "cryptography", "pyyaml")
 CHUNK = 200  # certificates per task handed to a worker: small enough for a smooth progress bar
+FEW_CHANGED = 0.1  # a worker makes the open data when at most this share of records changed
 T = TypeVar("T")
 
 # A tqdm monitor thread would make forking unsafe (a thread may hold a lock); bars update inline.
@@ -217,10 +218,9 @@ class _Job:
     previous: Previous | None
     spare: Manifest | None
     hashes: dict[str, bytes]
-    json_inputs: bytes
     json_units: dict[str, bytes]  # each certificate's JSON unit's inputs (json_unit), by number
     facets: Sequence[listings.Facet]
-    cache_dir: Path | None = None
+    cache_dir: Path | None
     downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
 
 
@@ -247,11 +247,14 @@ def _job() -> tuple[_Job, Output]:
     return _JOB, Output(_JOB.site_dir, _JOB.previous, _JOB.spare)
 
 
-def json_unit(number: str, json_inputs: bytes) -> tuple[str, bytes]:
-    """The unit of one certificate's open-data JSON: it names its leaf in the log, which the
-    history of every record decides, so it is keyed by every record (the bytes of an unchanged
-    record's file stay the same, and the output keeps the file)."""
-    return f"json:{number}", _hash(json_inputs, number.encode())
+def json_unit(number: str, record_inputs: bytes, trust: bytes) -> tuple[str, bytes]:
+    """The unit of one certificate's open-data JSON, keyed by what its page is made from
+    (``record_inputs``, :func:`certificate_inputs`) and what signs the log (``trust``,
+    :func:`trust_inputs`): linked with the page when neither changed. The file also names the
+    record's leaf in the log, which the history of every record decides: the open-data stage
+    checks that (:class:`generator.trust.publish.RecordFiles`) and makes the file again if its
+    leaf moved."""
+    return f"json:{number}", _hash(trust, record_inputs)
 
 
 def _link_certificates(indices: list[int]) -> _Done:
@@ -312,14 +315,14 @@ def listing_inputs(facet: listings.Facet, registry: Registry, base: bytes,
         for page in range(1, pages + 1)}
 
 
-def _open_data(_indices: list[int]) -> _Done:
-    """The open data (every record's JSON, all records in one JSON and one CSV) and the
-    signed log: its tiles, the file digests and the checkpoint that binds them."""
+def _open_data(placed: dict[str, bytes]) -> tuple[int, Record]:
+    """The open data and the signed log, in a worker, beside the rest of a build that changed
+    few records (see :func:`render_site`); ``placed``: the record files the link stage put in
+    place, with their states."""
     job, out = _job()
-    # Every record is serialized once, or taken from the cache by the hash of its inputs (the
-    # hash its page is reused by).
-    return _done([], out, trust.publish(job.registry, out, cache_dir=job.cache_dir,
-                                        keys=job.hashes))
+    count = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes,
+                          placed=placed)
+    return count, out.record()
 
 
 def _task(args: tuple[Callable[[list[int]], _Done], list[int]]) -> _Done:
@@ -336,11 +339,14 @@ class Workers:
 
     def __init__(self, count: int) -> None:
         self.pool: Any = None
+        self.thaw = False  # whether close() unfreezes what this froze
         # fork copies held locks: only safe while this is the only thread (not in mkdocs serve).
         forkable = "fork" in multiprocessing.get_all_start_methods()
         if count > 1 and threading.active_count() == 1 and forkable:
             # What the parent holds stays shared with the workers only while nothing writes to
             # it: a garbage collection in a worker would touch every object and copy it all.
+            # (Frozen already by the caller, gc_frozen: then it also thaws.)
+            self.thaw = gc.get_freeze_count() == 0
             gc.collect()
             gc.freeze()
             self.pool = multiprocessing.get_context("fork").Pool(count)
@@ -370,12 +376,19 @@ class Workers:
             return (fn(task) for task in tasks)
         return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
 
+    def call(self, fn: Callable[..., T], *args: Any) -> Callable[[], T] | None:
+        """Start ``fn(*args)`` in a worker now; what gives its result (None: no workers)."""
+        if self.pool is None:
+            return None
+        return self.pool.apply_async(fn, args).get
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.close()
             self.pool.join()
             self.pool = None
-            gc.unfreeze()
+            if self.thaw:
+                gc.unfreeze()
 
 
 # --------------------------------------------------------------------------- the build
@@ -413,16 +426,15 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     hashes = {cert.number: certificate_inputs(cert, registry, base, records[cert.number])
               for cert in certs}
     everything = _hash(base, *(hashes[c.number] for c in certs))
-    json_inputs = _hash(everything, trust_inputs())
+    signer = trust_inputs()
+    json_inputs = _hash(everything, signer)
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
     page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
-    json_units = {c.number: json_unit(c.number, json_inputs)[1] for c in certs}
+    json_units = {number: json_unit(number, inputs, signer)[1] for number, inputs in hashes.items()}
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_inputs, json_units,
-                all_facets,
-                cache_dir,
-                marks.downloads(marks.load_style(registry.settings.root)))
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_units, all_facets,
+                cache_dir, marks.downloads(marks.load_style(registry.settings.root)))
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         todo: list[int] = []
@@ -438,6 +450,21 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     stage.update(len(done.indices))
         todo.sort()
         report.reused = len(certs) - len(todo)
+        counts = {**(spare.counts if spare else {}),
+                  **(previous.manifest.counts if previous else {})}
+        data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
+                       and "data" in counts)
+        json_files = {cert.number: f"{data.API}/certificates/{cert.number}.json" for cert in certs}
+        # When few records changed, a worker makes the open data and the log while the rest is
+        # built (it is the longest stage of such a build); else this process makes it last,
+        # once the workers are gone: at 100,000 certificates it is the build's largest working
+        # set, and in a worker it would also keep its copy of every page of this process's
+        # heap that this process rewrites meanwhile (peak of the process tree 2.2–2.6 GB
+        # instead of 1.6).
+        opened = None
+        if not data_reused and len(todo) <= FEW_CHANGED * len(certs):
+            placed = {rel: out.states[rel] for rel in json_files.values() if rel in out.states}
+            opened = pool.call(_open_data, placed)
         clock.lap("link")
 
         changed = Registry(registry.settings, tuple(certs[i] for i in todo), registry.as_of,
@@ -466,10 +493,6 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
 
         # The pool's workers render the listings while this process builds the search and
         # status indexes.
-        counts = {**(spare.counts if spare else {}),
-                  **(previous.manifest.counts if previous else {})}
-        data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
-                       and "data" in counts)
         stale = []  # per listing: its index, then the pages to render
         for i, facet in enumerate(all_facets):
             pages = [page for page, unit_inputs in page_inputs[i].items()
@@ -513,24 +536,30 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                     out.unit(f"listing:{facet.slug}:{page}", page_inputs[done.indices[0]][page],
                              [f"{url}index.html"])
                 stage.update(1)
-        pool.close()
         clock.lap("listings")
 
-        # The open data last, in this process, once the workers are gone: at 100,000
-        # certificates it is the build's largest working set, and in a worker of its own it
-        # would also keep its copy of every page of this process's heap that this process
-        # rewrites meanwhile (peak of the process tree 2.2–2.6 GB instead of 1.6).
+        # The open data (every record's JSON, all records in one JSON and one CSV) and the
+        # signed log: its tiles, the file digests and the checkpoint that binds them. Every
+        # record is serialized once, or taken from the cache by the hash of its inputs (the
+        # hash its page is reused by); the files the link stage put in place are not checked
+        # again.
         if data_reused:
             report.json_entries = counts["data"]
         else:
-            done = _open_data([0])
-            _merge(out, done)
-            report.json_entries = done.count
-            written = set(done.record.states)
+            if opened is not None:
+                report.json_entries, record = opened()
+                pool.close()
+                out.merge(record)
+                written = set(record.written)
+            else:
+                pool.close()
+                before = set(out.written)
+                report.json_entries = trust.publish(registry, out, cache_dir=cache_dir,
+                                                    keys=hashes)
+                written = out.written - before
             for cert in certs:
-                key, unit_inputs = f"json:{cert.number}", json_units[cert.number]
-                rel = f"{data.API}/certificates/{cert.number}.json"
-                out.unit(key, unit_inputs, [rel])
+                rel = json_files[cert.number]
+                out.unit(f"json:{cert.number}", json_units[cert.number], [rel])
                 written.discard(rel)
             out.unit("data", json_inputs, sorted(written))
     finally:

@@ -43,6 +43,9 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+# Set by a command whose process has nothing left to do once it returns (see main).
+ENDING = {"at_once": False}
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
@@ -155,6 +158,7 @@ def build(
     report = build_site(
         ctx.root, as_of=as_of, site_dir=site_dir, config_file=config_file, quiet=quiet
     )
+    ENDING["at_once"] = True  # main() ends the process without tearing the registry down
     if not quiet:
         click.echo(
             f"built {report.records} certificates into {site_dir or ctx.root / 'site'} "
@@ -247,10 +251,21 @@ for _command in _SPREADSHEET_COMMANDS:
 cli.add_command(_status)
 
 
-def main() -> None:
-    """Entry point of the ``starmark`` script."""
+def main(*, at_once: bool = False) -> None:
+    """Run the command line; problems as ``path:line: message``, exit status 1.
+
+    ``at_once``: the process ends when this returns (the ``starmark`` script, :func:`script`):
+    after a build it then ends without tearing down what it loaded.
+    """
+    ENDING["at_once"] = False
     try:
         cli(prog_name="starmark")
+    except SystemExit as exc:
+        if at_once and ENDING["at_once"] and exc.code in (0, None):
+            from .publish import exit_at_once
+
+            exit_at_once(0)
+        raise
     except InputError as exc:
         report(exc.problems)
         sys.exit(1)
@@ -262,5 +277,10 @@ def main() -> None:
         sys.exit(1)
 
 
+def script() -> None:
+    """Entry point of the ``starmark`` script and of ``python -m generator``."""
+    main(at_once=True)
+
+
 if __name__ == "__main__":
-    main()
+    script()

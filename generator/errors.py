@@ -29,6 +29,9 @@ class InputError(Exception):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[list[Problem]]]:
+        return type(self), (self.problems,)  # as raised in a worker process, re-raised here
+
 
 class OutputError(Exception):
     """The operating system refused what a command must write: one line, the path and cause."""
@@ -36,6 +39,9 @@ class OutputError(Exception):
     def __init__(self, path: str, cause: str) -> None:
         self.path, self.cause = path, cause
         super().__init__(f"{path}: {cause}")
+
+    def __reduce__(self) -> tuple[type[OutputError], tuple[str, str]]:
+        return type(self), (self.path, self.cause)
 
     @classmethod
     def of(cls, exc: OSError, what: str = "") -> OutputError:

@@ -266,6 +266,20 @@ class _GlyphSet(Mapping[str, Any]):
         return len(self._subset)
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(
+        hashlib.sha256(data).hexdigest().encode("ascii") + b" " +
+        full_font_identity().encode("utf-8")
+    ).hexdigest()
+
+
+@cache
+def font_digest(weight: str) -> str:
+    """What names the fonts of ``weight`` (as :attr:`Fonts.digest`), without parsing them: the
+    artwork cache is keyed by it in every build, drawing or not."""
+    return _digest((FONT_DIR / WEIGHTS[weight][0]).read_bytes())
+
+
 class Fonts:
     """One weight of the star-mark fonts as one font: what ``marks.Face`` reads."""
 
@@ -277,10 +291,7 @@ class Fonts:
         self.subset = TTFont(io.BytesIO(data))
         self.subset_cmap: dict[int, str] = self.subset.getBestCmap()
         self.upm = float(self.subset["head"].unitsPerEm)
-        self.digest = hashlib.sha256(
-            hashlib.sha256(data).hexdigest().encode("ascii") + b" " +
-            full_font_identity().encode("utf-8")
-        ).hexdigest()
+        self.digest = _digest(data)
         self.cmap: Mapping[int, str] = _Cmap(self)
         self.hmtx: Mapping[str, tuple[float, float]] = _Metrics(self)
         self.glyph_set: Mapping[str, Any] = _GlyphSet(self)

@@ -85,6 +85,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.good: Previous | None = None
         self.server: Any = None
         self.script_hashes: set[str] = set()  # of every page's inline scripts, for _headers
+        self._stats: dict[str, int] | None = None  # see stats()
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.dirty = dirty
@@ -122,6 +123,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.failure = None
         self.script_hashes = set()
+        self._stats = None
         root = self._root(config)
         preloaded, self.preloaded = self.preloaded, None  # once: serve rebuilds read afresh
         if preloaded is not None and preloaded.as_of == self._as_of():
@@ -346,11 +348,15 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         sitemap.write_sitemaps(out, base, entries)
 
     def stats(self) -> dict[str, int]:
-        """Certificates by verdict, for the home page's numbers."""
+        """Certificates by verdict, for the home page's numbers (counted once a build: every
+        page's markers are filled from them)."""
         assert self.registry is not None
+        if self._stats is not None:
+            return self._stats
         counts: dict[str, int] = {"total": len(self.registry.certificates)}
         counts["surveillance_overdue"] = 0
         for standing in self.registry.standings.values():
             counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
             counts["surveillance_overdue"] += standing.surveillance_overdue
+        self._stats = counts
         return counts

@@ -18,16 +18,17 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .build import BuildReport, manifest_path, progress
 from .errors import InputError, OutputError, Problem
 from .load import load_registry
-from .output import Manifest, Previous
+from .output import Manifest, Previous, gc_frozen
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
@@ -225,8 +226,10 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
             plugin.digests = {}
             plugin.preloaded = load_registry(
                 root, plugin.as_of(), cache_dir=cache_dir, digests=plugin.digests,
-                progress=lambda files: progress(files, len(files), "records", quiet))
+                progress=None if quiet else (
+                    lambda files: progress(files, len(files), "records", quiet)))
             loaded = time.perf_counter() - loading
+            held.enter_context(gc_frozen())  # the registry: never garbage during the build
             trees = Trees(cache_dir, target)
             live = trees.prepare()
             plugin.previous = Previous(target, live) if live is not None else None
@@ -251,6 +254,18 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
         report.timings["total"] = time.perf_counter() - started
         _save_report(report, cache_dir, target)
     return report
+
+
+def exit_at_once(status: int = 0) -> NoReturn:
+    """End the process now, its output flushed, without freeing its objects one by one: after a
+    build that teardown takes longer than some whole rebuilds (0.5 s at 10,000 certificates,
+    3 s at 100,000), and nothing is left to do (``build_site`` has removed its temporary
+    folders, released its lock and written its manifests and caches)."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 class Trees:

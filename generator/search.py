@@ -46,7 +46,6 @@ run it under Node against indexes built here.
 
 from __future__ import annotations
 
-import gc
 import gzip
 import hashlib
 import html
@@ -67,7 +66,7 @@ from typing import Any
 import numpy as np
 
 from .model import Certificate, Registry
-from .output import digest_parts
+from .output import digest_parts, gc_paused
 from .settings import Settings
 
 FORMAT = 1
@@ -324,14 +323,9 @@ def build_index(
     ``registry`` may be what :func:`read_inputs` read of it. The keyword arguments are for
     tests and benchmarks; the defaults suit 1 to 100,000 certificates.
     """
-    collecting = gc.isenabled()
-    gc.disable()  # many short-lived objects: the cyclic collector would only rescan them
-    try:
+    with gc_paused():  # many short-lived objects: the cyclic collector would only rescan them
         inputs = registry if isinstance(registry, Inputs) else read_inputs(registry)
         return _build(inputs, doc_chunk, shard_bytes, common_bytes, number_block, stop_docs)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _build(

@@ -293,3 +293,22 @@ def test_record_checks_need_no_site(registry_root: Path) -> None:
     _, good, problems = load.validate(registry_root, ())
     assert problems == [] and len(good) == 5
     shutil.rmtree(registry_root / "site", ignore_errors=True)
+
+
+def test_the_script_ends_at_once_after_a_build_and_says_what_it_built(
+        registry_root: Path) -> None:
+    """`starmark build` ends without tearing its registry down (see cli.script): what it
+    prints still arrives, the exit status is 0, the site is in place and nothing is left
+    beside it; a failed build still prints every problem and exits 1."""
+    command = [str(BIN / "starmark"), "--root", str(registry_root), "build", "--as-of",
+               AS_OF.isoformat()]
+    env = {**os.environ, "STARMARK_SIGNING_KEY": ""}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^built 5 certificates into .*site", done.stderr, re.M)
+    assert (registry_root / "site" / "index.html").is_file()
+    assert [p.name for p in registry_root.iterdir() if p.name.startswith(".site")] == []
+    break_score(next(iter(records(registry_root).values())))
+    failed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert failed.returncode == 1
+    assert any(PROBLEM_LINE.match(line) for line in failed.stdout.splitlines())

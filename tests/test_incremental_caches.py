@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
+import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures use
 from test_incremental import fixed_code as fixed_code  # noqa: F401
 from test_incremental import registry_root as registry_root  # noqa: F401
 
+from generator import build as build_module
 from generator import load
+from generator.errors import InputError
 from generator.publish import build_site
 
 pytestmark = pytest.mark.slow
@@ -70,6 +73,38 @@ def test_edits_to_records_give_the_bytes_of_a_build_without_cache(built: Path,
     rename(records(built)[numbers[0]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)
+
+
+_OPEN_DATA = build_module._open_data
+
+
+def _open_data_marked(placed: dict[str, bytes]) -> object:
+    """build._open_data, leaving the id of the process it ran in (a worker is sent it by name)."""
+    Path(os.environ["OPEN_DATA_MARKER"]).write_text(str(os.getpid()))
+    return _OPEN_DATA(placed)
+
+
+def test_a_worker_makes_the_open_data_of_a_build_that_changed_few_records(
+        built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside the rest of the build (forked workers even for five records here): the same
+    bytes, and a problem it finds stops the build as in this process."""
+    marker = tmp_path / "made-by-a-worker"
+    monkeypatch.setenv("OPEN_DATA_MARKER", str(marker))
+    monkeypatch.setattr(build_module, "CHUNK", 1)
+    monkeypatch.setattr(build_module, "FEW_CHANGED", 1.0)
+    monkeypatch.setattr(build_module, "_open_data", _open_data_marked)
+    rename(records(built)[valid(built)[0]])
+    build(built)
+    assert marker.is_file() and marker.read_text() != str(os.getpid())
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+    live = site_tree(built)
+    monkeypatch.setenv("STARMARK_SIGNING_KEY", str(tmp_path / "no-such.key"))
+    rename(records(built)[valid(built)[1]])
+    with pytest.raises(InputError) as raised:
+        build(built)
+    assert "no-such.key" in str(raised.value)
+    assert site_tree(built) == live
 
 
 def test_a_setting_or_the_as_of_date_gives_the_bytes_of_a_build_without_cache(

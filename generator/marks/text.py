@@ -109,7 +109,7 @@ def face(weight: str) -> Face:
 
 
 def font_digests() -> dict[str, str]:
-    return {weight: face(weight).digest for weight in glyphs.WEIGHTS}
+    return {weight: glyphs.font_digest(weight) for weight in glyphs.WEIGHTS}
 
 
 # Characters found in both weights, and whitespace (per process, as the fonts are).

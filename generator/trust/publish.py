@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output, digest_parts, read_cache, write_cache
+from ..output import FILE_STATE, Output, digest_parts, read_cache, write_cache
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -183,10 +183,13 @@ def publish(
     keys: Mapping[str, bytes] | None = None,
     environ: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
+    placed: Mapping[str, bytes] | None = None,
 ) -> int:
     """Write the open data with every record's proof, then sign (with $STARMARK_SIGNING_KEY, if
     set) a checkpoint over the tree and the digest of every file written; return the number of
-    records. ``cache_dir`` and ``keys``: see :func:`generator.data.prepare`.
+    records. ``cache_dir`` and ``keys``: see :func:`generator.data.prepare`. ``placed``: the
+    state of each file already put in the output's folder (by the build's link stage, maybe in
+    another process; default: what ``out`` holds), not checked again.
     """
     env = os.environ if environ is None else environ
     key = signing_key(registry.settings, dict(env))
@@ -194,7 +197,8 @@ def publish(
     state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
     extra = state.extra()
-    kept = RecordFiles(cache_dir, out, keys, extra) if cache_dir is not None and keys else None
+    kept = (RecordFiles(cache_dir, out, keys, extra, out.states if placed is None else placed)
+            if cache_dir is not None and keys else None)
     count = data.write_data(
         registry, out, extra=extra, prepared=prepared, digests=digests,
         kept=kept.kept if kept is not None else None,
@@ -224,9 +228,9 @@ class RecordFiles:
     FORMAT = 1
 
     def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
-                 extra: Mapping[str, dict[str, Any]]) -> None:
+                 extra: Mapping[str, dict[str, Any]], placed: Mapping[str, bytes]) -> None:
         self.path = cache_dir / "trust" / "record-files.marshal"
-        self.out, self.keys, self.extra = out, keys, extra
+        self.out, self.keys, self.extra, self.placed = out, keys, extra, placed
         self.old: dict[bytes, tuple[bytes, bytes]] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
@@ -239,15 +243,19 @@ class RecordFiles:
         return digest_parts(key, repr(extra).encode())
 
     def kept(self, rel: str, number: str) -> bytes | None:
-        """The SHA-256 of the record's file if the output kept or linked it as it was."""
+        """The SHA-256 of the record's file if the output kept or linked it as it was: the
+        build's link stage put it in place already (its state checked there) when its page's
+        inputs did not change, else it is kept or linked here."""
         key = self._key(number)
         if key is None:
             return None
         found = self.old.get(key)
-        if (isinstance(found, tuple) and len(found) == 2
-                and self.out.keep_file(rel, found[0])):
-            self.used[key] = found
-            return found[1]
+        if isinstance(found, tuple) and len(found) == 2:
+            state = self.placed.get(rel)
+            if (FILE_STATE.unpack(state)[3] == found[0] if state is not None
+                    else self.out.keep_file(rel, found[0])):
+                self.used[key] = found
+                return found[1]
         self.made[rel] = key
         return None
 
