@@ -61,10 +61,15 @@ PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "zxin
             "skia-python", "pikepdf", "zlib-ng", "fonttools", "cryptography", "pyyaml")
 CHUNK = 200  # certificates per task handed to a worker: small enough for a smooth progress bar
 FEW_CHANGED = 0.1  # a worker makes the open data when at most this share of records changed
+MKDOCS_UNIT = "mkdocs"  # the files mkdocs wrote, as a unit (see generator.frames)
 T = TypeVar("T")
 
 # A tqdm monitor thread would make forking unsafe (a thread may hold a lock); bars update inline.
 tqdm.monitor_interval = 0
+
+
+class NotReplayed(Exception):
+    """mkdocs' files of the last build are not all in place: mkdocs must run."""
 
 
 @dataclass
@@ -79,6 +84,7 @@ class BuildReport:
     listing_pages: int = 0
     marks_rendered: int = 0
     marks_cached: int = 0
+    mkdocs_skipped: bool = False  # mkdocs' files and frames were the last build's
     reused: int = 0  # certificates whose page, feed and artwork were kept or linked
     changed: int = 0  # files whose bytes were written
     linked: int = 0  # files linked from the live site
@@ -118,7 +124,7 @@ def bar(total: int, label: str, quiet: bool) -> tqdm:
 _hash = digest_parts
 
 
-def _tree_digest(folder: Path) -> bytes:
+def tree_digest(folder: Path) -> bytes:
     h = hashlib.blake2b(digest_size=16)
     files = (p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in sorted(files):
@@ -136,7 +142,7 @@ def code_digest() -> bytes:
             versions.append(f"{package}={metadata.version(package)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{package}=-")
-    return _hash(_tree_digest(PACKAGE_DIR), sys.version.encode(), ";".join(versions).encode())
+    return _hash(tree_digest(PACKAGE_DIR), sys.version.encode(), ";".join(versions).encode())
 
 
 def frame_digest(shells: dict[int, Shell]) -> bytes:
@@ -147,7 +153,7 @@ def frame_digest(shells: dict[int, Shell]) -> bytes:
 
 def settings_inputs(registry: Registry) -> bytes:
     """The generator's version and all of registry/ (settings, regions, mark layout, key)."""
-    return _hash(code_digest(), _tree_digest(registry.settings.root / "registry"))
+    return _hash(code_digest(), tree_digest(registry.settings.root / "registry"))
 
 
 def global_inputs(registry: Registry, shells: dict[int, Shell], extra: bytes = b"") -> bytes:
@@ -221,6 +227,7 @@ class _Job:
     json_units: dict[str, bytes]  # each certificate's JSON unit's inputs (json_unit), by number
     facets: Sequence[listings.Facet]
     cache_dir: Path | None
+    link_json: bool  # whether the link stage links the records' JSON (else the data worker)
     downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
 
 
@@ -267,7 +274,7 @@ def _link_certificates(indices: list[int]) -> _Done:
         number = certs[i].number
         if out.reuse(f"cert:{number}", job.hashes[number]) is None:
             missing.append(i)
-        if out.reuse(f"json:{number}", job.json_units[number]) is None:
+        if job.link_json and out.reuse(f"json:{number}", job.json_units[number]) is None:
             json_missing += 1
     return _done(indices, out, json_missing, missing)
 
@@ -315,13 +322,11 @@ def listing_inputs(facet: listings.Facet, registry: Registry, base: bytes,
         for page in range(1, pages + 1)}
 
 
-def _open_data(placed: dict[str, bytes]) -> tuple[int, Record]:
+def _open_data() -> tuple[int, Record]:
     """The open data and the signed log, in a worker, beside the rest of a build that changed
-    few records (see :func:`render_site`); ``placed``: the record files the link stage put in
-    place, with their states."""
+    few records (see :func:`render_site`)."""
     job, out = _job()
-    count = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes,
-                          placed=placed)
+    count = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
     return count, out.record()
 
 
@@ -399,7 +404,8 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 spare: Manifest | None = None, mkdocs_dir: Path | None = None,
                 finish: Callable[[Output], None] | None = None, prune: bool = False,
                 keep: Iterable[str] = (), inputs: bytes = b"",
-                records: dict[str, bytes] | None = None) -> BuildReport:
+                records: dict[str, bytes] | None = None, frames: bytes = b"",
+                replay: bool = False) -> BuildReport:
     """Write every registry output into ``site_dir``.
 
     ``previous``: the live site and its manifest, to link unchanged outputs from. ``spare``:
@@ -410,7 +416,10 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     remove stale files under the folders this stage owns (for a site folder that was not
     emptied first), except ``keep`` (mkdocs' own pages there). ``inputs``: more bytes that every
     output depends on (the mkdocs configuration). ``records``: the :func:`load.record_digest`
-    of the certificates, by number, as loading gave them (else computed here).
+    of the certificates, by number, as loading gave them (else computed here). ``frames``: the
+    key of mkdocs' inputs (:func:`generator.frames.key`): the files adopted from ``mkdocs_dir``
+    are kept as a unit of that key; with ``replay``, mkdocs did not run and that unit of the
+    last build is kept or linked instead (:class:`NotReplayed` if it cannot be).
     """
     global _JOB
     started = time.perf_counter()
@@ -418,6 +427,10 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     out = Output(site_dir, previous, spare)
     workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
     clock = _Clock(report.timings)
+    if replay:
+        if not frames or out.reuse(MKDOCS_UNIT, frames) is None:
+            raise NotReplayed
+        report.mkdocs_skipped = True
 
     base = global_inputs(registry, shells, inputs)
     certs = registry.certificates
@@ -431,12 +444,23 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]
     page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
     json_units = {number: json_unit(number, inputs, signer)[1] for number, inputs in hashes.items()}
+    # When few records changed since the last build, a worker makes the open data and the log
+    # (the longest stage of such a build) from the start, beside everything else, and the
+    # record files are its own. Else this process makes them last, once the workers are gone:
+    # at 100,000 certificates it is the build's largest working set, and in a worker it would
+    # also keep its copy of every page of this process's heap that this process rewrites
+    # meanwhile (peak of the process tree 2.2–2.6 GB instead of 1.6).
+    last = previous.manifest.units if previous else spare.units if spare else None
+    early = last is not None and (last.get("data") or (b"",))[0] != json_inputs and sum(
+        1 for number, inputs in hashes.items()
+        if (last.get(f"cert:{number}") or (b"",))[0] != inputs) <= FEW_CHANGED * len(certs)
     clock.lap("hash")
 
     _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_units, all_facets,
-                cache_dir, marks.downloads(marks.load_style(registry.settings.root)))
+                cache_dir, not early, marks.downloads(marks.load_style(registry.settings.root)))
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
+        opened = pool.call(_open_data) if early else None
         todo: list[int] = []
         json_missing = 0 if previous or spare else len(certs)
         if previous is None and spare is None:
@@ -452,19 +476,9 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         report.reused = len(certs) - len(todo)
         counts = {**(spare.counts if spare else {}),
                   **(previous.manifest.counts if previous else {})}
-        data_reused = (json_missing == 0 and out.reuse("data", json_inputs) is not None
-                       and "data" in counts)
+        data_reused = (not early and json_missing == 0 and "data" in counts
+                       and out.reuse("data", json_inputs) is not None)
         json_files = {cert.number: f"{data.API}/certificates/{cert.number}.json" for cert in certs}
-        # When few records changed, a worker makes the open data and the log while the rest is
-        # built (it is the longest stage of such a build); else this process makes it last,
-        # once the workers are gone: at 100,000 certificates it is the build's largest working
-        # set, and in a worker it would also keep its copy of every page of this process's
-        # heap that this process rewrites meanwhile (peak of the process tree 2.2–2.6 GB
-        # instead of 1.6).
-        opened = None
-        if not data_reused and len(todo) <= FEW_CHANGED * len(certs):
-            placed = {rel: out.states[rel] for rel in json_files.values() if rel in out.states}
-            opened = pool.call(_open_data, placed)
         clock.lap("link")
 
         changed = Registry(registry.settings, tuple(certs[i] for i in todo), registry.as_of,
@@ -583,12 +597,16 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     if finish is not None:
         finish(out)
     if mkdocs_dir is not None:
+        adopted = []
         for folder, _dirs, names in os.walk(mkdocs_dir):
             for name in names:
                 path = Path(folder, name)
                 rel = path.relative_to(mkdocs_dir).as_posix()
                 if rel not in out.written:
                     out.adopt(rel, path)
+                    adopted.append(rel)
+        if frames:
+            out.unit(MKDOCS_UNIT, frames, sorted(adopted))
     report.removed = out.sweep()
     if prune:
         report.removed += out.prune(OWNED, keep)

@@ -27,7 +27,19 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import build, check, counterfeits, csp, listings, notfound, scheme, search, shell, sitemap
+from . import (
+    build,
+    check,
+    counterfeits,
+    csp,
+    frames,
+    listings,
+    notfound,
+    scheme,
+    search,
+    shell,
+    sitemap,
+)
 from .errors import InputError, OutputError, Problem
 from .load import as_of_default, load_registry
 from .model import Registry
@@ -86,6 +98,11 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.server: Any = None
         self.script_hashes: set[str] = set()  # of every page's inline scripts, for _headers
         self._stats: dict[str, int] | None = None  # see stats()
+        # Set by publish: the key of mkdocs' inputs (frames.key) and the site's name, to keep
+        # this build's frames under; and the URLs of mkdocs' pages, as the sitemap found them.
+        self.frames_key = b""
+        self.site_name = ""
+        self.docs_urls: list[str] = []
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.dirty = dirty
@@ -302,22 +319,22 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         build_dir = self.build_dir or site_dir
         previous, spare = self.previous, self.spare
         self.previous = self.spare = self.build_dir = None  # once: serve rebuilds start afresh
-        config_file = Path(config.config_file_path or "")
-        inputs = config_file.read_bytes() if config_file.is_file() else b""
+        key, self.frames_key = self.frames_key, b""  # once: serve rebuilds run mkdocs
         try:
             self.report = build.render_site(
                 self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
                 quiet=self.config.quiet, previous=previous, spare=spare,
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
                 finish=lambda out: self._finish(site_dir, out),
-                prune=self.dirty, keep=self.outputs, inputs=inputs, records=self.digests)
+                prune=self.dirty, keep=self.outputs, inputs=_config_bytes(config),
+                records=self.digests, frames=key)
         except InputError as exc:
             raise self._fail(exc, "cannot build") from None
-        mismatches = self.report.mismatches()
-        if mismatches:
-            problem = Problem(str(build_dir), 0, "output count check failed: "
-                              + "; ".join(mismatches))
-            raise self._fail(InputError([problem]), "the build is incomplete")
+        self._check_counts(self.report, build_dir)
+        if key and self.site_name:
+            frames.save(self.cache_dir, self.site_name, frames.Frames(
+                key, dict(self.shells), set(self.script_hashes), set(self.outputs),
+                list(self.docs_urls)))
         if self.staged is not None and self.report.manifest is not None:
             replaced, self.good = self.good, Previous(self.staged, self.report.manifest)
             self.staged = None
@@ -327,6 +344,66 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 shutil.rmtree(replaced.site_dir, ignore_errors=True)
         log.info(f"{self.report.records} certificates, {self.report.listing_pages} listing pages, "
                  f"marks rendered {self.report.marks_rendered} / cached {self.report.marks_cached}")
+
+    def _check_counts(self, report: build.BuildReport, build_dir: Path) -> None:
+        mismatches = report.mismatches()
+        if mismatches:
+            problem = Problem(str(build_dir), 0, "output count check failed: "
+                              + "; ".join(mismatches))
+            raise self._fail(InputError([problem]), "the build is incomplete")
+
+    # -- builds without mkdocs (see generator.frames)
+
+    def frames_key_of(self, config: MkDocsConfig, registry: Registry) -> bytes:
+        """The key of everything mkdocs' part of a build of ``registry`` is made from, or b""
+        when what the plugin would write into mkdocs' pages cannot be made (mkdocs then runs,
+        and says why)."""
+        try:
+            injected = [
+                repr(sorted(verdict_counts(registry).items())),
+                listings.index_markdown(registry, lambda slug: f"{slug}/"),
+                counterfeits.page_markdown(registry),
+                check.page_head(registry),
+                notfound.notfound_html(registry),
+            ]
+        except (InputError, ValueError):
+            return b""
+        folders = [Path(config.docs_dir)]
+        if config.theme.custom_dir:
+            folders.append(Path(config.theme.custom_dir))
+        return frames.key(registry, Path(config.config_file_path or ""), folders, injected)
+
+    def replay(self, config: MkDocsConfig, key: bytes) -> build.BuildReport | None:
+        """Build the registry ``publish`` loaded without running mkdocs, if mkdocs' inputs are
+        those of the last build (``key``) and its files are in the live site or the spare
+        tree: they are kept or linked, and the frames come from the last build's record.
+        None when mkdocs must run (nothing is changed then)."""
+        registry, root = self.preloaded, self._root(config)
+        if registry is None or not key or not self.site_name:
+            return None
+        cache_dir = self.cache_folder(root)
+        kept = frames.load(cache_dir, self.site_name)
+        build_dir = self.build_dir
+        if kept is None or kept.key != key or build_dir is None:
+            return None
+        try:
+            report = build.render_site(
+                registry, build_dir, kept.shells, cache_dir=cache_dir,
+                quiet=self.config.quiet, previous=self.previous, spare=self.spare,
+                finish=lambda out: self._finish_replayed(registry, kept, out),
+                inputs=_config_bytes(config), records=self.digests, frames=key, replay=True)
+        except build.NotReplayed:
+            return None
+        except InputError as exc:
+            raise self._fail(exc, "cannot build") from None
+        self.preloaded = self.previous = self.spare = self.build_dir = None
+        self._check_counts(report, build_dir)
+        return report
+
+    def _finish_replayed(self, registry: Registry, kept: frames.Frames, out: Output) -> None:
+        """:meth:`_finish` with what mkdocs gave the last build."""
+        write_sitemap(registry, kept.docs_urls, out)
+        out.write(csp.HEADERS_FILE, csp.headers_file(kept.script_hashes))
 
     def _finish(self, mkdocs_dir: Path, out: Output) -> None:
         """What is written last: the sitemap, and the security headers of every page."""
@@ -339,24 +416,39 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         assert self.registry is not None
         own = mkdocs_dir / "sitemap.xml"
         docs = sitemap.loc_urls(own.read_text("utf-8"), shell.SHELL_DIR) if own.exists() else []
-        registry = self.registry
-        base = registry.settings.site_url
-        entries: list[tuple[str, str | None]] = [(url, None) for url in docs]
-        entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
-                    for c in registry.certificates]
-        entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
-        sitemap.write_sitemaps(out, base, entries)
+        self.docs_urls = docs
+        write_sitemap(self.registry, docs, out)
 
     def stats(self) -> dict[str, int]:
         """Certificates by verdict, for the home page's numbers (counted once a build: every
         page's markers are filled from them)."""
         assert self.registry is not None
-        if self._stats is not None:
-            return self._stats
-        counts: dict[str, int] = {"total": len(self.registry.certificates)}
-        counts["surveillance_overdue"] = 0
-        for standing in self.registry.standings.values():
-            counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
-            counts["surveillance_overdue"] += standing.surveillance_overdue
-        self._stats = counts
-        return counts
+        if self._stats is None:
+            self._stats = verdict_counts(self.registry)
+        return self._stats
+
+
+def verdict_counts(registry: Registry) -> dict[str, int]:
+    """Certificates by verdict, and how many are overdue for surveillance."""
+    counts: dict[str, int] = {"total": len(registry.certificates)}
+    counts["surveillance_overdue"] = 0
+    for standing in registry.standings.values():
+        counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
+        counts["surveillance_overdue"] += standing.surveillance_overdue
+    return counts
+
+
+def write_sitemap(registry: Registry, docs_urls: list[str], out: Output) -> None:
+    """The sitemap: mkdocs' pages (``docs_urls``), every certificate and every listing page."""
+    base = registry.settings.site_url
+    entries: list[tuple[str, str | None]] = [(url, None) for url in docs_urls]
+    entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
+                for c in registry.certificates]
+    entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
+    sitemap.write_sitemaps(out, base, entries)
+
+
+def _config_bytes(config: MkDocsConfig) -> bytes:
+    """mkdocs.yml as read: every output depends on it."""
+    config_file = Path(config.config_file_path or "")
+    return config_file.read_bytes() if config_file.is_file() else b""

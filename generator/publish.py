@@ -235,9 +235,15 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
             plugin.previous = Previous(target, live) if live is not None else None
             plugin.build_dir, plugin.spare = trees.spare_dir or tmp, trees.spare
             building = time.perf_counter()
-            with _quiet_logs(quiet):
-                build(config)
-            report = plugin.report
+            # mkdocs runs only when something it reads changed (generator.frames).
+            plugin.site_name = manifest_path(cache_dir, target).stem
+            key = plugin.frames_key_of(config, plugin.preloaded)
+            report = plugin.replay(config, key) if live is not None else None
+            if report is None:
+                plugin.frames_key = key
+                with _quiet_logs(quiet):
+                    build(config)
+                report = plugin.report
             if report is None:
                 raise BuildFailed("the starmark plugin did not run")
             report.timings["mkdocs"] = (time.perf_counter() - building

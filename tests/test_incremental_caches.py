@@ -78,10 +78,10 @@ def test_edits_to_records_give_the_bytes_of_a_build_without_cache(built: Path,
 _OPEN_DATA = build_module._open_data
 
 
-def _open_data_marked(placed: dict[str, bytes]) -> object:
+def _open_data_marked() -> object:
     """build._open_data, leaving the id of the process it ran in (a worker is sent it by name)."""
     Path(os.environ["OPEN_DATA_MARKER"]).write_text(str(os.getpid()))
-    return _OPEN_DATA(placed)
+    return _OPEN_DATA()
 
 
 def test_a_worker_makes_the_open_data_of_a_build_that_changed_few_records(
@@ -147,3 +147,52 @@ def test_the_digest_a_load_gives_is_the_digest_of_the_certificate(built: Path,
         digests: dict[str, bytes] = {}
         registry = load.load_registry(built, AS_OF, cache_dir=cache, digests=digests)
         assert digests == {c.number: load.record_digest(c) for c in registry.certificates}
+
+
+def rebuild(root: Path) -> bool:
+    """Build; whether mkdocs was skipped (its files and frames taken from the last build)."""
+    return build_site(root, as_of=AS_OF, site_dir=root / "site", quiet=True).mkdocs_skipped
+
+
+def test_mkdocs_runs_only_when_something_it_reads_changed(built: Path, tmp_path: Path) -> None:
+    """A record edit that changes no count leaves mkdocs' pages as they were: it is skipped,
+    and the site is the bytes of a build without cache. A changed page, mkdocs.yml, a count
+    on the home page or a missing file of mkdocs' in the live site make it run again."""
+    site = built / "site"
+    numbers = valid(built)
+    certificate = site / "c" / numbers[0] / "index.html"
+    move(records(built)[numbers[0]])
+    assert rebuild(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+    page = built / "docs" / "index.md"
+    original = page.read_text("utf-8")
+    page.write_text("# 证书查询（已改）\n", encoding="utf-8")
+    assert not rebuild(built)
+    assert "已改" in (site / "index.html").read_text("utf-8")
+    assert "已改" in certificate.read_text("utf-8")  # the frames are mkdocs' new ones
+    assert rebuild(built)  # nothing changed since
+    page.write_text(original, encoding="utf-8")
+    assert not rebuild(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+    config = built / "mkdocs.yml"
+    settings = config.read_text("utf-8")
+    config.write_text(settings.replace("site_name: ", "site_name: 新版"), "utf-8")
+    assert not rebuild(built)
+    assert "新版" in (site / "index.html").read_text("utf-8")
+    config.write_text(settings, "utf-8")
+    assert not rebuild(built)
+
+    suspended = records(built)[numbers[1]]  # the home page counts suspensions
+    edit(suspended, "\nstatus: valid\n", "\nstatus: suspended\n")
+    suspended.write_text(suspended.read_text("utf-8") + (
+        "  - date: 2026-11-20\n    kind: suspended\n    reason: 示例数据：暂停\n"), "utf-8")
+    assert not rebuild(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+
+    (site / "index.html").unlink()  # the live site lost a file of mkdocs'
+    move(records(built)[numbers[0]])
+    assert not rebuild(built)
+    assert (site / "index.html").is_file()
+    assert site_tree(built) == clean_tree(built, tmp_path)

@@ -183,13 +183,10 @@ def publish(
     keys: Mapping[str, bytes] | None = None,
     environ: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
-    placed: Mapping[str, bytes] | None = None,
 ) -> int:
     """Write the open data with every record's proof, then sign (with $STARMARK_SIGNING_KEY, if
     set) a checkpoint over the tree and the digest of every file written; return the number of
-    records. ``cache_dir`` and ``keys``: see :func:`generator.data.prepare`. ``placed``: the
-    state of each file already put in the output's folder (by the build's link stage, maybe in
-    another process; default: what ``out`` holds), not checked again.
+    records. ``cache_dir`` and ``keys``: see :func:`generator.data.prepare`.
     """
     env = os.environ if environ is None else environ
     key = signing_key(registry.settings, dict(env))
@@ -197,8 +194,7 @@ def publish(
     state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
     extra = state.extra()
-    kept = (RecordFiles(cache_dir, out, keys, extra, out.states if placed is None else placed)
-            if cache_dir is not None and keys else None)
+    kept = RecordFiles(cache_dir, out, keys, extra) if cache_dir is not None and keys else None
     count = data.write_data(
         registry, out, extra=extra, prepared=prepared, digests=digests,
         kept=kept.kept if kept is not None else None,
@@ -228,9 +224,9 @@ class RecordFiles:
     FORMAT = 1
 
     def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
-                 extra: Mapping[str, dict[str, Any]], placed: Mapping[str, bytes]) -> None:
+                 extra: Mapping[str, dict[str, Any]]) -> None:
         self.path = cache_dir / "trust" / "record-files.marshal"
-        self.out, self.keys, self.extra, self.placed = out, keys, extra, placed
+        self.out, self.keys, self.extra = out, keys, extra
         self.old: dict[bytes, tuple[bytes, bytes]] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
@@ -251,7 +247,7 @@ class RecordFiles:
             return None
         found = self.old.get(key)
         if isinstance(found, tuple) and len(found) == 2:
-            state = self.placed.get(rel)
+            state = self.out.states.get(rel)
             if (FILE_STATE.unpack(state)[3] == found[0] if state is not None
                     else self.out.keep_file(rel, found[0])):
                 self.used[key] = found
