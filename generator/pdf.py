@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-import pikepdf
 from zlib_ng import zlib_ng
 
 PT_PER_MM = 72 / 25.4
@@ -109,6 +108,8 @@ def write_pdf(
 
     ``content`` may show each of ``forms`` by its name (see :func:`show`).
     """
+    import pikepdf  # only here: most sheets are written by marks.pdffile (0.06 s to import)
+
     document = pikepdf.new()
     page = document.add_blank_page(page_size=(width_mm * PT_PER_MM, height_mm * PT_PER_MM))
     objects = {}

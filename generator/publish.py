@@ -203,7 +203,6 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     the spare tree. When the cache folder is on another file system than the site, a new
     folder beside the site is used and the old site deleted.
     """
-    from mkdocs.commands.build import build
     from mkdocs.exceptions import MkDocsException
 
     started = time.perf_counter()
@@ -240,6 +239,8 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
             key = plugin.frames_key_of(config, plugin.preloaded)
             report = plugin.replay(config, key) if live is not None else None
             if report is None:
+                from mkdocs.commands.build import build
+
                 plugin.frames_key = key
                 with _quiet_logs(quiet):
                     build(config)

@@ -20,7 +20,6 @@ import hashlib
 from collections.abc import Mapping
 from functools import lru_cache
 
-import pikepdf.codec  # noqa: F401  (registers the "pdfdoc" codec)
 from zlib_ng import zlib_ng
 
 from .. import pdf
@@ -56,6 +55,8 @@ def can_write(title: str, lang: str) -> bool:
     a character outside PDFDocEncoding), a plain language tag."""
     if not lang.isascii() or not all(c.isalnum() or c == "-" for c in lang):
         return False
+    import pikepdf.codec  # noqa: F401  (registers the "pdfdoc" codec; imported when first drawn)
+
     try:
         title.encode("pdfdoc")
     except UnicodeEncodeError:
