@@ -9,17 +9,17 @@ import datetime as dt
 import marshal
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from test_incremental import AS_OF, configure, edit, move, records, tree, valid
+from test_incremental import AS_OF, CODE, configure, edit, move, records, tree, valid
 from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures used here
 from test_incremental import fixed_code as fixed_code  # noqa: F401
 from test_incremental import registry_root as registry_root  # noqa: F401
 
-from generator import build as build_module
 from generator import load
-from generator.errors import InputError
 from generator.publish import build_site
 
 pytestmark = pytest.mark.slow
@@ -75,35 +75,53 @@ def test_edits_to_records_give_the_bytes_of_a_build_without_cache(built: Path,
     assert site_tree(built) == clean_tree(built, tmp_path)
 
 
-_OPEN_DATA = build_module._open_data
+# A build in a fresh interpreter (a test process may hold other threads, and a build forks no
+# workers then), with workers even for five records, that leaves the id of the process that
+# made the open data.
+WORKER_BUILD = """
+import os, sys
+from pathlib import Path
+from generator import build, load
+from generator.publish import build_site
+import datetime as dt
+
+made_here = build._open_data
 
 
-def _open_data_marked() -> object:
-    """build._open_data, leaving the id of the process it ran in (a worker is sent it by name)."""
-    Path(os.environ["OPEN_DATA_MARKER"]).write_text(str(os.getpid()))
-    return _OPEN_DATA()
+def open_data():
+    Path(sys.argv[2]).write_text(str(os.getpid()))
+    return made_here()
+
+
+build.CHUNK, build.FEW_CHANGED, build._open_data = 1, 1.0, open_data
+code, checking = bytes.fromhex(sys.argv[4]), bytes.fromhex(sys.argv[5])
+build.code_digest = lambda: code  # as the tests' fixed_code
+load.checking_code = lambda: checking
+root = Path(sys.argv[1])
+build_site(root, as_of=dt.date.fromisoformat(sys.argv[3]), site_dir=root / "site", quiet=True)
+print(os.getpid())
+"""
 
 
 def test_a_worker_makes_the_open_data_of_a_build_that_changed_few_records(
         built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Beside the rest of the build (forked workers even for five records here): the same
-    bytes, and a problem it finds stops the build as in this process."""
+    """Beside the rest of the build: the same bytes, and a problem it finds stops the build as
+    in the build's own process (the site left as it was)."""
     marker = tmp_path / "made-by-a-worker"
-    monkeypatch.setenv("OPEN_DATA_MARKER", str(marker))
-    monkeypatch.setattr(build_module, "CHUNK", 1)
-    monkeypatch.setattr(build_module, "FEW_CHANGED", 1.0)
-    monkeypatch.setattr(build_module, "_open_data", _open_data_marked)
+    command = [sys.executable, "-c", WORKER_BUILD, str(built), str(marker), AS_OF.isoformat(),
+               CODE[0].hex(), CODE[1].hex()]
     rename(records(built)[valid(built)[0]])
-    build(built)
-    assert marker.is_file() and marker.read_text() != str(os.getpid())
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() != done.stdout.strip()  # another process than the build's
     assert site_tree(built) == clean_tree(built, tmp_path)
 
     live = site_tree(built)
-    monkeypatch.setenv("STARMARK_SIGNING_KEY", str(tmp_path / "no-such.key"))
     rename(records(built)[valid(built)[1]])
-    with pytest.raises(InputError) as raised:
-        build(built)
-    assert "no-such.key" in str(raised.value)
+    bad_key = {**os.environ, "STARMARK_SIGNING_KEY": str(tmp_path / "no-such.key")}
+    failed = subprocess.run(command, capture_output=True, text=True, timeout=300, env=bad_key)
+    assert failed.returncode == 1
+    assert "InputError" in failed.stderr and "no-such.key" in failed.stderr
     assert site_tree(built) == live
 
 
