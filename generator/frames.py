@@ -10,7 +10,8 @@ the record kept here. The key covers everything mkdocs reads or is given:
 * the generator's code, templates and theme, and everything under ``registry/``
   (:func:`build.settings_inputs`), and every installed distribution and its version
   (mkdocs, mkdocs-material, Markdown, their extensions and any other plugin);
-* ``mkdocs.yml``, the docs folder and a theme folder of its own (``custom_dir``);
+* ``mkdocs.yml`` (with what it inherits, its hook modules and the environment variables its
+  ``!ENV`` tags read), the docs folder and a theme folder of its own (``custom_dir``);
 * what the plugin writes into mkdocs' pages, as the plugin makes it (counts by verdict, the
   listings index, the counterfeits page, the check page's head, the not-found page's block);
 * the as-of date, the day of the build and ``SOURCE_DATE_EPOCH``.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,18 +64,52 @@ def _distributions() -> bytes:
     return "\n".join(sorted(names)).encode()
 
 
+# What mkdocs.yml can take from elsewhere: another file it inherits, hook modules, variables.
+_INHERIT = re.compile(r"(?m)^INHERIT:\s*['\"]?([^'\"#\n]+?)['\"]?\s*(?:#.*)?$")
+_ENV = re.compile(r"!ENV\s+(\[[^\]]*\]|[A-Za-z_][A-Za-z0-9_]*)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _config_inputs(config_file: Path, hooks: Iterable[str]) -> list[bytes]:
+    """mkdocs.yml, the files it inherits, its hook modules and the environment variables its
+    ``!ENV`` tags read."""
+    found: list[bytes] = []
+    seen: set[Path] = set()
+    pending = [config_file]
+    names: set[str] = set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        try:
+            text = path.read_bytes()
+        except OSError:
+            found.append(f"{path}: -".encode())
+            continue
+        found.append(text)
+        decoded = text.decode("utf-8", "replace")
+        pending += [path.parent / m.group(1).strip() for m in _INHERIT.finditer(decoded)]
+        for tag in _ENV.finditer(decoded):
+            names.update(_NAME.findall(tag.group(1)))
+    for hook in hooks:
+        path = config_file.parent / hook
+        try:
+            found.append(path.read_bytes())
+        except OSError:
+            found.append(f"{hook}: -".encode())
+    found += [f"{name}={os.environ.get(name)!r}".encode() for name in sorted(names)]
+    return found
+
+
 def key(registry: Registry, config_file: Path, folders: Iterable[Path],
-        injected: Iterable[str]) -> bytes:
+        injected: Iterable[str], hooks: Iterable[str] = ()) -> bytes:
     """The digest of every input of mkdocs' part of a build (see the module's text):
     ``folders``: the docs folder and any theme folder of the registry's own; ``injected``:
-    what the plugin writes into mkdocs' pages."""
-    try:
-        config = config_file.read_bytes()
-    except OSError:
-        config = b"-"
+    what the plugin writes into mkdocs' pages; ``hooks``: the hook modules mkdocs.yml names."""
     today = dt.datetime.now(dt.UTC).date()
     return digest_parts(
-        settings_inputs(registry), _distributions(), config,
+        settings_inputs(registry), _distributions(), *_config_inputs(config_file, hooks),
         *(tree_digest(folder) if folder.is_dir() else b"-" for folder in folders),
         registry.as_of.isoformat().encode(), today.isoformat().encode(),
         os.environ.get("SOURCE_DATE_EPOCH", "").encode(),

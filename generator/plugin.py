@@ -371,7 +371,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         folders = [Path(config.docs_dir)]
         if config.theme.custom_dir:
             folders.append(Path(config.theme.custom_dir))
-        return frames.key(registry, Path(config.config_file_path or ""), folders, injected)
+        hooks = [str(hook) for hook in (config.get("hooks") or [])]
+        return frames.key(registry, Path(config.config_file_path or ""), folders, injected,
+                          hooks)
 
     def replay(self, config: MkDocsConfig, key: bytes) -> build.BuildReport | None:
         """Build the registry ``publish`` loaded without running mkdocs, if mkdocs' inputs are

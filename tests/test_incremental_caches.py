@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from test_incremental import AS_OF, CODE, configure, edit, move, records, tree, valid
 from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures used here
 from test_incremental import fixed_code as fixed_code  # noqa: F401
@@ -214,3 +215,24 @@ def test_mkdocs_runs_only_when_something_it_reads_changed(built: Path, tmp_path:
     assert not rebuild(built)
     assert (site / "index.html").is_file()
     assert site_tree(built) == clean_tree(built, tmp_path)
+
+
+def test_mkdocs_runs_again_when_a_variable_its_configuration_reads_changed(
+        built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """mkdocs.yml's ``!ENV`` tags and the files it inherits are inputs too."""
+    config = built / "mkdocs.yml"
+    base = built / "base.yml"
+    base.write_text('site_description: "示例数据甲"\n', "utf-8")
+    settings = yaml.safe_load(config.read_text("utf-8"))
+    del settings["site_name"], settings["site_description"]
+    config.write_text("INHERIT: base.yml\nsite_name: !ENV [SAMPLE_SITE_NAME, 示例登记库甲]\n"
+                      + yaml.safe_dump(settings, allow_unicode=True), "utf-8")
+    home = built / "site" / "index.html"
+    assert not rebuild(built)
+    assert rebuild(built)
+    monkeypatch.setenv("SAMPLE_SITE_NAME", "示例登记库乙")
+    assert not rebuild(built)
+    assert "示例登记库乙" in home.read_text("utf-8")
+    base.write_text('site_description: "示例数据丙"\n', "utf-8")
+    assert not rebuild(built)
+    assert "示例数据丙" in home.read_text("utf-8")
