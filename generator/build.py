@@ -478,7 +478,6 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                   **(previous.manifest.counts if previous else {})}
         data_reused = (not early and json_missing == 0 and "data" in counts
                        and out.reuse("data", json_inputs) is not None)
-        json_files = {cert.number: f"{data.API}/certificates/{cert.number}.json" for cert in certs}
         clock.lap("link")
 
         changed = Registry(registry.settings, tuple(certs[i] for i in todo), registry.as_of,
@@ -572,7 +571,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                                                     keys=hashes)
                 written = out.written - before
             for cert in certs:
-                rel = json_files[cert.number]
+                rel = f"{data.API}/certificates/{cert.number}.json"
                 out.unit(f"json:{cert.number}", json_units[cert.number], [rel])
                 written.discard(rel)
             out.unit("data", json_inputs, sorted(written))

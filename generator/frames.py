@@ -3,7 +3,7 @@ and the page frames (shells) every generated page is put in.
 
 mkdocs renders the same bytes from the same inputs, so a build whose inputs to mkdocs are all
 unchanged need not run it (a third of a one-record rebuild at 10,000 certificates): its
-files are linked from the last site as one unit (``mkdocs``), and the shells, the inline
+files are linked from the last site as one unit (``build.MKDOCS_UNIT``), and the shells, the inline
 scripts' hashes (for the security headers) and the pages' URLs (for the sitemap) come from
 the record kept here. The key covers everything mkdocs reads or is given:
 
@@ -37,7 +37,6 @@ from .output import digest_parts, read_cache, write_cache
 from .shell import Shell
 
 FORMAT = 1
-UNIT = "mkdocs"  # the unit of the files mkdocs wrote, in the site manifest
 
 
 @dataclass

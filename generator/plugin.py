@@ -325,7 +325,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
                 quiet=self.config.quiet, previous=previous, spare=spare,
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
-                finish=lambda out: self._finish(site_dir, out),
+                finish=lambda out: self._finish(
+                    self.registry, self._mkdocs_urls(site_dir), self.script_hashes, out),
                 prune=self.dirty, keep=self.outputs, inputs=_config_bytes(config),
                 records=self.digests, frames=key)
         except InputError as exc:
@@ -392,7 +393,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             report = build.render_site(
                 registry, build_dir, kept.shells, cache_dir=cache_dir,
                 quiet=self.config.quiet, previous=self.previous, spare=self.spare,
-                finish=lambda out: self._finish_replayed(registry, kept, out),
+                finish=lambda out: self._finish(registry, kept.docs_urls, kept.script_hashes,
+                                                out),
                 inputs=_config_bytes(config), records=self.digests, frames=key, replay=True)
         except build.NotReplayed:
             return None
@@ -402,24 +404,28 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self._check_counts(report, build_dir)
         return report
 
-    def _finish_replayed(self, registry: Registry, kept: frames.Frames, out: Output) -> None:
-        """:meth:`_finish` with what mkdocs gave the last build."""
-        write_sitemap(registry, kept.docs_urls, out)
-        out.write(csp.HEADERS_FILE, csp.headers_file(kept.script_hashes))
-
-    def _finish(self, mkdocs_dir: Path, out: Output) -> None:
-        """What is written last: the sitemap, and the security headers of every page."""
-        self._write_sitemap(mkdocs_dir, out)
+    def _finish(self, registry: Registry | None, docs_urls: list[str], script_hashes: set[str],
+                out: Output) -> None:
+        """What is written last: the sitemap (mkdocs' pages at ``docs_urls``, every certificate
+        and listing page), and the security headers of every page (``script_hashes``: of their
+        inline scripts)."""
+        assert registry is not None
+        base = registry.settings.site_url
+        entries: list[tuple[str, str | None]] = [(url, None) for url in docs_urls]
+        entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
+                    for c in registry.certificates]
+        entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
+        sitemap.write_sitemaps(out, base, entries)
         if not self.serving:
-            out.write(csp.HEADERS_FILE, csp.headers_file(self.script_hashes))
+            out.write(csp.HEADERS_FILE, csp.headers_file(script_hashes))
 
-    def _write_sitemap(self, mkdocs_dir: Path, out: Output) -> None:
-        """Replace mkdocs' sitemap (read from ``mkdocs_dir``) by one with every certificate."""
-        assert self.registry is not None
+    def _mkdocs_urls(self, mkdocs_dir: Path) -> list[str]:
+        """The URLs of mkdocs' pages, from its own sitemap in ``mkdocs_dir`` (kept for builds
+        that skip mkdocs)."""
         own = mkdocs_dir / "sitemap.xml"
         docs = sitemap.loc_urls(own.read_text("utf-8"), shell.SHELL_DIR) if own.exists() else []
         self.docs_urls = docs
-        write_sitemap(self.registry, docs, out)
+        return docs
 
     def stats(self) -> dict[str, int]:
         """Certificates by verdict, for the home page's numbers (counted once a build: every
@@ -438,16 +444,6 @@ def verdict_counts(registry: Registry) -> dict[str, int]:
         counts[standing.verdict] = counts.get(standing.verdict, 0) + 1
         counts["surveillance_overdue"] += standing.surveillance_overdue
     return counts
-
-
-def write_sitemap(registry: Registry, docs_urls: list[str], out: Output) -> None:
-    """The sitemap: mkdocs' pages (``docs_urls``), every certificate and every listing page."""
-    base = registry.settings.site_url
-    entries: list[tuple[str, str | None]] = [(url, None) for url in docs_urls]
-    entries += [(registry.settings.certificate_url(c.number), c.last_changed.isoformat())
-                for c in registry.certificates]
-    entries += [(base + page.url, None) for page in listings.render_listing_urls(registry)]
-    sitemap.write_sitemaps(out, base, entries)
 
 
 def _config_bytes(config: MkDocsConfig) -> bytes:

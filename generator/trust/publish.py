@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import FILE_STATE, Output, digest_parts, read_cache, write_cache
+from ..output import Output, digest_parts, read_cache, write_cache
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -246,12 +246,11 @@ class RecordFiles:
         if key is None:
             return None
         found = self.old.get(key)
-        if isinstance(found, tuple) and len(found) == 2:
-            state = self.out.states.get(rel)
-            if (FILE_STATE.unpack(state)[3] == found[0] if state is not None
-                    else self.out.keep_file(rel, found[0])):
-                self.used[key] = found
-                return found[1]
+        if isinstance(found, tuple) and len(found) == 2 and (
+                self.out.digest_of(rel) == found[0] if rel in self.out.states
+                else self.out.keep_file(rel, found[0])):
+            self.used[key] = found
+            return found[1]
         self.made[rel] = key
         return None
 
