@@ -14,7 +14,8 @@ the record kept here. The key covers everything mkdocs reads or is given:
   ``!ENV`` tags read), the docs folder and a theme folder of its own (``custom_dir``);
 * what the plugin writes into mkdocs' pages, as the plugin makes it (counts by verdict, the
   listings index, the counterfeits page, the check page's head, the not-found page's block);
-* the as-of date, the day of the build and ``SOURCE_DATE_EPOCH``.
+* the as-of date and the day of the build (as mkdocs dates it: ``SOURCE_DATE_EPOCH``'s day,
+  else today's).
 
 A record that cannot be read, or is of another format, is ignored: mkdocs runs.
 """
@@ -102,16 +103,16 @@ def _config_inputs(config_file: Path, hooks: Iterable[str]) -> list[bytes]:
 
 
 def key(registry: Registry, config_file: Path, folders: Iterable[Path],
-        injected: Iterable[str], hooks: Iterable[str] = ()) -> bytes:
+        injected: Iterable[str], today: dt.date, hooks: Iterable[str] = ()) -> bytes:
     """The digest of every input of mkdocs' part of a build (see the module's text):
     ``folders``: the docs folder and any theme folder of the registry's own; ``injected``:
-    what the plugin writes into mkdocs' pages; ``hooks``: the hook modules mkdocs.yml names."""
-    today = dt.datetime.now(dt.UTC).date()
+    what the plugin writes into mkdocs' pages; ``today``: the day of the build as mkdocs
+    dates it (``SOURCE_DATE_EPOCH``'s, else the clock's); ``hooks``: the hook modules
+    mkdocs.yml names."""
     return digest_parts(
         settings_inputs(registry), _distributions(), *_config_inputs(config_file, hooks),
         *(tree_digest(folder) if folder.is_dir() else b"-" for folder in folders),
         registry.as_of.isoformat().encode(), today.isoformat().encode(),
-        os.environ.get("SOURCE_DATE_EPOCH", "").encode(),
         *(text.encode("utf-8") for text in injected),
     )
 

@@ -26,6 +26,7 @@ from mkdocs.exceptions import Abort, BuildError, PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
+from mkdocs.utils import get_build_datetime
 
 from . import (
     build,
@@ -374,7 +375,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             folders.append(Path(config.theme.custom_dir))
         hooks = [str(hook) for hook in (config.get("hooks") or [])]
         return frames.key(registry, Path(config.config_file_path or ""), folders, injected,
-                          hooks)
+                          get_build_datetime().date(), hooks)
 
     def replay(self, config: MkDocsConfig, key: bytes) -> build.BuildReport | None:
         """Build the registry ``publish`` loaded without running mkdocs, if mkdocs' inputs are
