@@ -116,7 +116,8 @@ def shard_of(compact: str, shards: int) -> int:
     return zlib.crc32(compact.encode("utf-8")) % shards
 
 
-def _dump(data: Any) -> bytes:
+def dump(data: Any) -> bytes:
+    """An index file's bytes: compact JSON, keys sorted, UTF-8."""
     return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -141,28 +142,42 @@ def certificate_entry(cert: Certificate, settings: Settings) -> tuple[str, dict[
     }
 
 
+Shard = dict[str, list[dict[str, Any]]]  # a status index file: entries by compact number
+
+
 def build_index(registry: Registry,
-                entry_of: Callable[[Certificate], tuple[str, dict[str, Any]]] | None = None
-                ) -> dict[str, bytes]:
-    """Every file of the status index, by path under the site. ``entry_of``: gives
-    :func:`certificate_entry` of a certificate (a build's cache of them)."""
+                entry_of: Callable[[Certificate], tuple[str, dict[str, Any], bytes]] | None = None,
+                shard_bytes: Callable[[Shard, bytes], bytes] | None = None) -> dict[str, bytes]:
+    """Every file of the status index, by path under the site.
+
+    ``entry_of``: gives :func:`certificate_entry` of a certificate and a 16-byte digest that
+    stands for it (a build's cache of them); ``shard_bytes``: gives the bytes of a shard from its
+    entries and its members' digests, in order and joined (a build's cache of them: a shard
+    whose members did not change is not serialized again)."""
     settings = registry.settings
-    entries: list[tuple[str, dict[str, Any]]] = [
-        entry_of(cert) if entry_of is not None else certificate_entry(cert, settings)
+    entries: list[tuple[str, dict[str, Any], bytes]] = [
+        entry_of(cert) if entry_of is not None else (*certificate_entry(cert, settings), b"")
         for cert in registry.certificates]
     for reported in counterfeits.for_registry(registry).numbers:
         note = {"reported": reported.reported.isoformat(), "note": reported.note,
                 "note_en": reported.note_en}
-        entries.append((compact_number(reported.value), {"n": reported.value, "x": note}))
+        entry = {"n": reported.value, "x": note}
+        key = hashlib.blake2b(dump(entry), digest_size=16).digest()
+        entries.append((compact_number(reported.value), entry, key))
     shards = shard_count(len(entries))  # entry_count(registry): the check page knows it too
-    parts: list[dict[str, list[dict[str, Any]]]] = [{} for _ in range(shards)]
-    for compact, entry in entries:
-        parts[shard_of(compact, shards)].setdefault(compact, []).append(entry)
-    files = {f"{INDEX_DIR}/{k}.json": _dump(part) for k, part in enumerate(parts)}
+    parts: list[Shard] = [{} for _ in range(shards)]
+    keys: list[list[bytes]] = [[] for _ in range(shards)]
+    for compact, entry, key in entries:
+        k = shard_of(compact, shards)
+        parts[k].setdefault(compact, []).append(entry)
+        keys[k].append(key)
+    files = {f"{INDEX_DIR}/{k}.json": shard_bytes(part, b"".join(keys[k]))
+             if shard_bytes is not None
+             else dump(part) for k, part in enumerate(parts)}
     version = hashlib.blake2b(b"".join(files[f"{INDEX_DIR}/{k}.json"] for k in range(shards)),
                               digest_size=8).hexdigest()
     body = settings.body
-    files[f"{INDEX_DIR}/meta.json"] = _dump({
+    files[f"{INDEX_DIR}/meta.json"] = dump({
         "format": FORMAT,
         "version": version,
         "shards": shards,

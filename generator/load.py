@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import hashlib
 import multiprocessing
 import os
@@ -28,6 +27,7 @@ from . import horizon, rules, schema, source
 from . import settings as settings_mod
 from .errors import InputError, Problem, capped
 from .model import Certificate, Registry
+from .output import gc_paused
 from .settings import Settings
 from .source import PathKey
 
@@ -460,7 +460,7 @@ class RecordCache:
         self._new: dict[str, tuple[dict[str, Any] | None, Certificate]] = {}
         self._changed = False  # an entry's stat changed
         try:
-            with open(self.path, "rb") as handle, _gc_paused():
+            with open(self.path, "rb") as handle, gc_paused():
                 stored = pickle.load(handle)
             if stored.get("format") != CACHE_FORMAT:
                 raise ValueError("another cache format")
@@ -481,7 +481,7 @@ class RecordCache:
         if self._settings is None:
             return None
         try:
-            with _gc_paused():
+            with gc_paused():
                 settings = pickle.loads(self._settings)
         except _CACHE_ERRORS:
             return None
@@ -546,7 +546,7 @@ class RecordCache:
             if blob is None:
                 return None
             try:
-                with _gc_paused():
+                with gc_paused():
                     loaded = pickle.loads(blob)
             except _CACHE_ERRORS:
                 loaded = None
@@ -582,7 +582,7 @@ class RecordCache:
             before[entry.shard].add(display)
         blobs: dict[str, list[bytes | None]] = {"certs": [], "data": []}
         index = dict(self.used)
-        with _gc_paused():
+        with gc_paused():
             for number, displays in enumerate(members):
                 dirty = set(displays) != before[number] or any(d in self._new for d in displays)
                 for kind, position in (("certs", 1), ("data", 0)):
@@ -618,20 +618,6 @@ class RecordCache:
                         old_file.unlink(missing_ok=True)
             except (OSError, pickle.PicklingError, TypeError, AttributeError):
                 pass
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection inside: building or unpickling many thousands of objects
-    (none of them in cycles) would otherwise run it again and again over all of them."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class _PathList(Sequence[Path]):
@@ -932,7 +918,7 @@ def validate(
     check before, under the same settings and code, is taken from the cache (see
     :class:`RecordCache`). ``progress`` wraps the list of files (a progress bar).
     """
-    with _gc_paused():
+    with gc_paused():
         settings, good, problems = _check_records(root, paths, cache_dir, progress,
                                                   certificates=False)
         return settings, [(g.data, g.doc) for g in good if g.data is not None
@@ -965,7 +951,7 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
     them (the same problems and certificates). ``digests``: filled with the
     :func:`record_digest` of each certificate, by number (from the cache, where it has them).
     """
-    with _gc_paused():
+    with gc_paused():
         settings, good, problems = _check_records(root, (), cache_dir, progress,
                                                   certificates=True)
         if problems or settings is None:

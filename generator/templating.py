@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -71,6 +72,22 @@ def environment() -> jinja2.Environment:
     env.filters["zh_date"] = zh_date
     env.globals["icons"] = ICONS
     return env
+
+
+def compile_into(folder: Path, version: str) -> None:
+    """Keep the templates compiled in ``folder``/``version`` (a build's cache), so a build that
+    renders one page does not compile every template it needs first (0.1 s). Jinja keys each
+    by its source; ``version`` stands for the rest (this environment's options, Jinja's own
+    version), and the folders of other versions are removed. A folder that cannot be made is
+    no error: the templates are compiled as before."""
+    try:
+        for old in folder.glob("*"):
+            if old.name != version:
+                shutil.rmtree(old, ignore_errors=True)
+        (folder / version).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    environment().bytecode_cache = jinja2.FileSystemBytecodeCache(str(folder / version))
 
 
 def render(template: str, **context: object) -> str:

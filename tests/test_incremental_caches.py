@@ -6,6 +6,7 @@ and a cache that is corrupt is ignored."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import marshal
 import os
 import shutil
@@ -20,8 +21,9 @@ from test_incremental import cache_dir as cache_dir  # noqa: F401 - fixtures use
 from test_incremental import fixed_code as fixed_code  # noqa: F401
 from test_incremental import registry_root as registry_root  # noqa: F401
 
-from generator import load
+from generator import check, load
 from generator.publish import build_site
+from generator.search import compact_number
 
 pytestmark = pytest.mark.slow
 PARTS = "assets/marks/"
@@ -92,6 +94,7 @@ import os, sys
 from pathlib import Path
 from generator import build, load
 from generator.publish import build_site
+from generator.search import compact_number
 import datetime as dt
 
 made_here = build._open_data
@@ -149,22 +152,58 @@ def test_a_setting_or_the_as_of_date_gives_the_bytes_of_a_build_without_cache(
 
 def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,
                                               tmp_path: Path) -> None:
-    status = cache_dir / "status" / "entries.marshal"
+    status = cache_dir / "status" / "index.marshal"
     files = cache_dir / "trust" / "record-files.marshal"
+    units = cache_dir / "inputs" / "certificates.marshal"
     (checked,) = (cache_dir / "records").glob("*.pickle")
-    assert status.is_file() and files.is_file()
+    assert status.is_file() and files.is_file() and units.is_file()
     status.write_bytes(b"not a pickle")
+    units.write_bytes(b"\x00" * 40)
     files.write_bytes(marshal.dumps((99, {b"x": (b"y", b"z")})))  # another format
     checked.write_bytes(checked.read_bytes()[:100])  # cut short
     rename(records(built)[valid(built)[0]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)
-    # Entries of another shape under every key: made again, not published.
-    stored = marshal.loads(status.read_bytes())
-    status.write_bytes(marshal.dumps((stored[0], dict.fromkeys(stored[1], "not an entry"))))
+    # Entries, shards and inputs of another shape under every key: made again, not published.
+    version, stored = marshal.loads(status.read_bytes())
+    stored["entries"] = dict.fromkeys(stored["entries"], "not an entry")
+    stored["shards"] = dict.fromkeys(stored["shards"], ["not", "bytes"])
+    status.write_bytes(marshal.dumps((version, stored)))
+    version, stored = marshal.loads(units.read_bytes())
+    stored["units"] = dict.fromkeys(stored["units"], (b"one",))
+    units.write_bytes(marshal.dumps((version, stored)))
     rename(records(built)[valid(built)[1]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)
+
+
+def test_cached_status_shards_and_inputs_follow_the_records(built: Path, cache_dir: Path,
+                                                            tmp_path: Path) -> None:
+    """A record edit that moves a certificate's periods changes its status shard and its
+    page; the shards and inputs other records share with the last build are taken from the
+    cache, and the site is the bytes of a build without one."""
+    number = valid(built)[0]
+    shard = status_shard(built, number)
+    status = built / "site" / check.INDEX_DIR
+    before = {p.name: p.read_bytes() for p in status.glob("*.json")}
+    suspended = records(built)[number]
+    edit(suspended, "\nstatus: valid\n", "\nstatus: suspended\n")
+    suspended.write_text(suspended.read_text("utf-8") + (
+        f"  - date: {AS_OF}\n    kind: suspended\n    reason: 示例数据：暂停\n"), "utf-8")
+    build(built)
+    assert site_tree(built) == clean_tree(built, tmp_path)
+    after = {p.name: p.read_bytes() for p in status.glob("*.json")}
+    assert {name for name in after if after[name] != before.get(name)} == {shard, "meta.json"}
+    assert '"suspended"' in json.dumps(json.loads(after[shard])[compact_number(number)])
+    _, stored = marshal.loads((cache_dir / "status" / "index.marshal").read_bytes())
+    assert len(stored["entries"]) == len(records(built))
+    assert len(stored["shards"]) == len(after) - 1  # every shard but meta.json
+
+
+def status_shard(root: Path, number: str) -> str:
+    """The file name of the status index shard that holds a certificate."""
+    meta = json.loads((root / "site" / check.INDEX_DIR / "meta.json").read_text("utf-8"))
+    return f"{check.shard_of(compact_number(number), meta['shards'])}.json"
 
 
 def test_the_digest_a_load_gives_is_the_digest_of_the_certificate(built: Path,

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output, digest_parts, read_cache, write_cache
+from ..output import Output, read_cache, write_cache
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -221,7 +221,7 @@ class RecordFiles:
     hashed again. A cache that cannot be read (or is of another format) is ignored; one that
     cannot be written is no error."""
 
-    FORMAT = 1
+    FORMAT = 2
 
     def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
                  extra: Mapping[str, dict[str, Any]]) -> None:
@@ -235,8 +235,8 @@ class RecordFiles:
         key = self.keys.get(number)
         if key is None:
             return None
-        extra = self.extra.get(number)
-        return digest_parts(key, repr(extra).encode())
+        # The key is a fixed-size digest: what follows it cannot make two keys collide.
+        return key + repr(self.extra.get(number)).encode()
 
     def kept(self, rel: str, number: str) -> bytes | None:
         """The SHA-256 of the record's file if the output kept or linked it as it was: the
