@@ -628,7 +628,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                                                     keys=hashes)
                 written = out.written - before
             for cert in certs:
-                rel = f"{data.API}/certificates/{cert.number}.json"
+                rel = data.record_path(cert.number)
                 out.unit(f"json:{cert.number}", json_units[cert.number], [rel])
                 written.discard(rel)
             out.unit("data", json_inputs, sorted(written))

@@ -136,6 +136,20 @@ def test_open_data_is_byte_for_byte_the_whole_documents(
         assert fast.files[rel] == content, rel
 
 
+def test_the_logs_own_members_are_what_the_general_encoder_writes(registry: Registry) -> None:
+    """The log formats each record's ``log`` member itself (a build's fast path): the same
+    bytes as the encoder gives, so every record's file and certificates.json are unchanged."""
+    state = trust.log_state(registry)
+    logged = state.extra()
+    for number in logged:
+        assert state.members(number) == [
+            (key, *data.members(key, value)) for key, value in logged[number].items()]
+    fast, general = Memory(), Memory()
+    data.write_data(registry, fast, extra=logged, members_of=state.members)
+    data.write_data(registry, general, extra=logged)
+    assert fast.files == general.files == reference(registry, logged)
+
+
 def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None:
     for extra in ({}, None, {registry.certificates[0].number: {"zz": [1], "note": "x"}}):
         out = Memory()

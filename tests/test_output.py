@@ -1,0 +1,42 @@
+"""The output's reuse of files from the spare tree and the live site, one at a time and in bulk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.output import Output, Previous, digest
+
+
+def tree(folder: Path, files: dict[str, bytes]) -> Output:
+    out = Output(folder)
+    for rel, content in files.items():
+        out.write(rel, content)
+    return out
+
+
+def test_keeping_many_files_is_keeping_each(tmp_path: Path) -> None:
+    """keep_files keeps what keep_file keeps: the spare tree's file when it is still what its
+    manifest says, else the live site's linked when that is, else nothing."""
+    same = {"a.json": b"a", "b.json": b"b", "c.json": b"c"}
+    spare = tree(tmp_path / "spare", same | {"e.json": b"e"}).manifest()
+    live = tree(tmp_path / "live", same | {"d.json": b"d"}).manifest()
+    wanted = [("a.json", digest(b"a")), ("b.json", digest(b"other")), ("c.json", digest(b"c")),
+              ("d.json", digest(b"d")), ("e.json", digest(b"e")), ("f.json", digest(b"f"))]
+    results = []
+    for bulk in (True, False):
+        # Replaced in the spare tree since its manifest was written: not kept but linked.
+        (tmp_path / "spare" / "c.json").unlink()
+        (tmp_path / "spare" / "c.json").write_bytes(b"C")
+        out = Output(tmp_path / "spare", Previous(tmp_path / "live", live), spare)
+        if bulk:
+            got = out.keep_files(wanted)
+        else:
+            got = {rel for rel, want in wanted if out.keep_file(rel, want)}
+        results.append((got, out.kept, out.linked, set(out.written),
+                        {rel: out.digest_of(rel) for rel in out.states}))
+    assert results[0] == results[1]
+    got, kept, linked, written, states = results[0]
+    assert got == written == {"a.json", "c.json", "d.json", "e.json"}
+    assert (kept, linked) == (2, 2)  # a and e kept; c and d linked from the live site
+    assert (tmp_path / "spare" / "c.json").read_bytes() == b"c"
+    assert states == {rel: digest((tmp_path / "spare" / rel).read_bytes()) for rel in got}
