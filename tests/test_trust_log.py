@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import pickle
 import shutil
 import subprocess
 from pathlib import Path
@@ -362,3 +363,32 @@ def test_tiles_hold_the_levels_of_the_tree_and_the_entries(tmp_path: Path) -> No
     grown = tiles.tiles(_tree([*entries, b"{}"]), [*entries, b"{}"])
     changed = {rel for rel, content in grown.items() if published.get(rel) != content}
     assert changed == {"tile/0/257.p/45", "tile/entries/257.p/45"}
+
+
+def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damage(
+    history: dict[str, Any], tmp_path: Path
+) -> None:
+    """The log derived with the cache of what each blob reads as (made, then read back, then
+    with entries of another shape, then unreadable) is the log derived without it."""
+    from generator.trust.log import CACHE_FOLDER, derive
+
+    registry = load_registry(history["root"], AS_OF)
+    current = {cert.number: made.canonical for cert, made in zip(
+        registry.certificates, data.prepare(registry).fragments, strict=True)}
+    want = derive(registry, current)
+    cache = tmp_path / "cache"
+
+    def same() -> None:
+        got = derive(registry, current, cache)
+        assert (got.entries, got.numbers, got.latest, got.growth) == (
+            want.entries, want.numbers, want.latest, want.growth)
+
+    same()
+    same()
+    (stored,) = (cache / CACHE_FOLDER).glob("*.pickle")
+    known = pickle.loads(stored.read_bytes())
+    assert known and all(isinstance(v, tuple) for v in known.values() if v is not None)
+    stored.write_bytes(pickle.dumps({blob: ("x",) for blob in known}))
+    same()
+    stored.write_bytes(b"not a pickle")
+    same()

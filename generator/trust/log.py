@@ -147,11 +147,12 @@ def version_entry(raw: bytes, display: str, schema: dict[str, object]) -> bytes 
 
 
 class _EntryCache:
-    """Blob id → leaf, kept between builds (the same schema and code read a blob the same)."""
+    """Blob id → the number and leaf it reads as, kept between builds (the same schema and code
+    read a blob the same)."""
 
     def __init__(self, cache_dir: Path | None, schema: dict[str, object]) -> None:
         self.path: Path | None = None
-        self.known: dict[str, bytes | None] = {}
+        self.known: dict[str, tuple[str, bytes] | None] = {}
         self.changed = False
         if cache_dir is None:
             return
@@ -163,8 +164,10 @@ class _EntryCache:
         try:
             with open(self.path, "rb") as handle:
                 loaded = pickle.load(handle)
-            if isinstance(loaded, dict):
-                self.known = loaded
+            if isinstance(loaded, dict):  # what is of another shape is read again
+                self.known = {blob: known for blob, known in loaded.items() if known is None or (
+                    type(known) is tuple and len(known) == 2 and type(known[0]) is str
+                    and type(known[1]) is bytes)}
         except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
             pass
 
@@ -199,15 +202,16 @@ def derive(
         contents = _blobs(root, missing)
         for blob in missing:
             raw = contents.get(blob)
-            cache.known[blob] = None if raw is None else version_entry(raw, blob, schema)
+            entry = None if raw is None else version_entry(raw, blob, schema)
+            cache.known[blob] = None if entry is None else (number_of(entry), entry)
         cache.changed = True
     cache.save()
     for commit, time, changed in commits:
         grew = False
         for _path, blob in changed:
-            entry = cache.known.get(blob)
-            if entry is not None:
-                grew |= log.append(number_of(entry), entry)
+            known = cache.known.get(blob)
+            if known is not None:
+                grew |= log.append(*known)
         if grew:
             log.growth.append(Growth(len(log.entries), commit, time))
     for number in sorted(current):
