@@ -391,11 +391,12 @@ class Output:
         spare = self.spare.files if self.spare is not None else {}
         kept: dict[str, bytes] = {}
         linked = set()
+        root = os.path.join(self._root, "")
         for rel, content_digest in wanted:
             state = spare.get(rel)
             if state is not None and state[-16:] == content_digest:  # FILE_STATE ends so
                 try:
-                    st = os.lstat(os.path.join(self._root, _relative(rel)))
+                    st = os.lstat(root + _relative(rel))
                 except (OSError, ValueError):
                     pass
                 else:

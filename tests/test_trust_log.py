@@ -368,27 +368,38 @@ def test_tiles_hold_the_levels_of_the_tree_and_the_entries(tmp_path: Path) -> No
 def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damage(
     history: dict[str, Any], tmp_path: Path
 ) -> None:
-    """The log derived with the cache of what each blob reads as (made, then read back, then
-    with entries of another shape, then unreadable) is the log derived without it."""
+    """The log derived with the cache of what each blob reads as (made; read back; grown by a
+    commit, into its small second file; with entries of another shape; unreadable) is the log
+    derived without it."""
     from generator.trust.log import CACHE_FOLDER, derive
 
-    registry = load_registry(history["root"], AS_OF)
-    current = {cert.number: made.canonical for cert, made in zip(
-        registry.certificates, data.prepare(registry).fragments, strict=True)}
-    want = derive(registry, current)
+    root = tmp_path / "repo"
+    shutil.copytree(history["root"], root)
     cache = tmp_path / "cache"
 
     def same() -> None:
+        registry = load_registry(root, AS_OF)
+        current = {cert.number: made.canonical for cert, made in zip(
+            registry.certificates, data.prepare(registry).fragments, strict=True)}
+        want = derive(registry, current)
         got = derive(registry, current, cache)
         assert (got.entries, got.numbers, got.latest, got.growth) == (
             want.entries, want.numbers, want.latest, want.growth)
 
     same()
+    (base,) = (cache / CACHE_FOLDER).glob("*.pickle")
+    written = base.stat().st_mtime_ns
     same()
-    (stored,) = (cache / CACHE_FOLDER).glob("*.pickle")
-    known = pickle.loads(stored.read_bytes())
+    _move(root, OTHER, "山东省青岛市崂山区示例路100号")
+    _git(root, "commit", "-qam", "move again", day="2026-11-23")
+    same()
+    more = base.with_name(f"{base.stem}.more.pickle")
+    assert base.stat().st_mtime_ns == written and len(pickle.loads(more.read_bytes())) == 1
+    same()
+    known = pickle.loads(base.read_bytes())
     assert known and all(isinstance(v, tuple) for v in known.values() if v is not None)
-    stored.write_bytes(pickle.dumps({blob: ("x",) for blob in known}))
+    base.write_bytes(pickle.dumps(dict.fromkeys(known, ("x",))))
     same()
-    stored.write_bytes(b"not a pickle")
+    assert not more.exists()  # everything written again, in one file
+    base.write_bytes(b"not a pickle")
     same()

@@ -148,12 +148,13 @@ def version_entry(raw: bytes, display: str, schema: dict[str, object]) -> bytes 
 
 class _EntryCache:
     """Blob id → the number and leaf it reads as, kept between builds (the same schema and code
-    read a blob the same)."""
+    read a blob the same). What later builds add goes to a second, small file until it is a
+    tenth of the first: a build that adds one version does not write every version again."""
 
     def __init__(self, cache_dir: Path | None, schema: dict[str, object]) -> None:
         self.path: Path | None = None
         self.known: dict[str, tuple[str, bytes] | None] = {}
-        self.changed = False
+        self.more: dict[str, tuple[str, bytes] | None] = {}  # what the second file holds
         if cache_dir is None:
             return
         key = hashlib.blake2b(digest_size=12)
@@ -161,28 +162,51 @@ class _EntryCache:
         for name in ("log.py", "../data.py", "../model.py", "../schema.py", "../source.py"):
             key.update((Path(__file__).parent / name).read_bytes())
         self.path = cache_dir / CACHE_FOLDER / f"{key.hexdigest()}.pickle"
-        try:
-            with open(self.path, "rb") as handle:
-                loaded = pickle.load(handle)
-            if isinstance(loaded, dict):  # what is of another shape is read again
-                self.known = {blob: known for blob, known in loaded.items() if known is None or (
-                    type(known) is tuple and len(known) == 2 and type(known[0]) is str
-                    and type(known[1]) is bytes)}
-        except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
-            pass
+        self.known = self._read(self.path)
+        self.has_base = bool(self.known)  # else the next save writes it
+        if self.has_base:
+            self.more = self._read(self._more_path(self.path))
+            self.known.update(self.more)
 
-    def save(self) -> None:
-        if self.path is None or not self.changed:
+    @staticmethod
+    def _more_path(path: Path) -> Path:
+        return path.with_name(f"{path.stem}.more.pickle")
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, tuple[str, bytes] | None]:
+        try:
+            with open(path, "rb") as handle:
+                loaded = pickle.load(handle)
+        except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError):
+            return {}
+        if not isinstance(loaded, dict):
+            return {}
+        # What is of another shape is read again.
+        return {blob: known for blob, known in loaded.items() if known is None or (
+            type(known) is tuple and len(known) == 2 and type(known[0]) is str
+            and type(known[1]) is bytes)}
+
+    def add(self, blob: str, known: tuple[str, bytes] | None) -> None:
+        self.known[blob] = self.more[blob] = known
+
+    def save(self, added: bool) -> None:
+        if self.path is None or not added:
             return
+        more = self._more_path(self.path)
+        small = len(self.more) <= max(1000, len(self.known) // 10)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             for old in self.path.parent.glob("*.pickle"):
-                if old != self.path:
+                if old not in (self.path, more):
                     old.unlink(missing_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            target, content = (more, self.more) if small and self.has_base else (
+                self.path, self.known)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             with open(tmp, "wb") as handle:
-                pickle.dump(self.known, handle, protocol=5)
-            os.replace(tmp, self.path)
+                pickle.dump(content, handle, protocol=5)
+            os.replace(tmp, target)
+            if target == self.path:
+                more.unlink(missing_ok=True)
         except OSError:
             pass
 
@@ -203,9 +227,8 @@ def derive(
         for blob in missing:
             raw = contents.get(blob)
             entry = None if raw is None else version_entry(raw, blob, schema)
-            cache.known[blob] = None if entry is None else (number_of(entry), entry)
-        cache.changed = True
-    cache.save()
+            cache.add(blob, None if entry is None else (number_of(entry), entry))
+    cache.save(bool(missing))
     for commit, time, changed in commits:
         grew = False
         for _path, blob in changed:
