@@ -13,11 +13,14 @@ unit whose hash is unchanged is kept in the spare tree or hard-linked from the l
 without being rendered; any other unit is rendered, and a file whose bytes come out the same
 is kept or linked rather than written.
 
-Two forked worker processes (they share the registry in memory) link and render certificate
+This process keeps or links the unchanged certificates' files (a stat of each, in one pass).
+Two forked worker processes (they share the registry in memory) render the other certificate
 pages and feeds in slices and return what they wrote; then they render the listings while this
 process builds the search and status indexes; last, once they have exited, this process writes
 the open data and the signed log (the largest working set: alone, it keeps the peak memory of
-100,000 certificates under 2 GB).
+100,000 certificates under 2 GB). When few records changed since the last build, one worker
+makes the open data and the log from the start instead, beside all of that (it is then the
+longest path of the build).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ PACKAGE_DIR = Path(__file__).parent
 PACKAGES = ("jinja2", "markupsafe", "mkdocs", "mkdocs-material", "pillow", "zxing-cpp", "numpy",
             "skia-python", "pikepdf", "zlib-ng", "fonttools", "cryptography", "pyyaml")
 CHUNK = 200  # certificates per task handed to a worker: small enough for a smooth progress bar
+LINK_CHUNK = 5000  # certificates whose unchanged files are kept or linked between bar updates
 FEW_CHANGED = 0.1  # a worker makes the open data when at most this share of records changed
 MKDOCS_UNIT = "mkdocs"  # the files mkdocs wrote, as a unit (see generator.frames)
 T = TypeVar("T")
@@ -271,10 +275,8 @@ class _Job:
     previous: Previous | None
     spare: Manifest | None
     hashes: dict[str, bytes]
-    json_units: dict[str, bytes]  # each certificate's JSON unit's inputs (json_unit), by number
     facets: Sequence[listings.Facet]
     cache_dir: Path | None
-    link_json: bool  # whether the link stage links the records' JSON (else the data worker)
     downloads: tuple[tuple[str, str, str, str], ...] = ()  # the artwork a page offers
 
 
@@ -309,21 +311,6 @@ def json_unit(number: str, record_inputs: bytes, trust: bytes) -> tuple[str, byt
     checks that (:class:`generator.trust.publish.RecordFiles`) and makes the file again if its
     leaf moved."""
     return f"json:{number}", _hash(trust, record_inputs)
-
-
-def _link_certificates(indices: list[int]) -> _Done:
-    """Link the page, feed and artwork of unchanged certificates, and their JSON."""
-    job, out = _job()
-    certs = job.registry.certificates
-    missing = []
-    json_missing = 0
-    for i in indices:
-        number = certs[i].number
-        if out.reuse(f"cert:{number}", job.hashes[number]) is None:
-            missing.append(i)
-        if job.link_json and out.reuse(f"json:{number}", job.json_units[number]) is None:
-            json_missing += 1
-    return _done(indices, out, json_missing, missing)
 
 
 def _certificate_pages(indices: list[int]) -> _Done:
@@ -413,17 +400,10 @@ class Workers:
             return
         yield from self.pool.imap_unordered(_task, [(fn, task) for task in tasks])
 
-    def start(self, fn: Callable[[list[int]], _Done], indices: Sequence[int],
-              size: int = CHUNK) -> Iterator[_Done]:
-        """Like :meth:`run`, but the workers start now, while this process does other work."""
-        if self.pool is None:
-            return self.run(fn, indices, size)
-        tasks = [list(indices[i : i + size]) for i in range(0, len(indices), size)]
-        return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
-
     def start_tasks(self, fn: Callable[[list[int]], _Done],
                     tasks: list[list[int]]) -> Iterator[_Done]:
-        """Like :meth:`start`, with the tasks given."""
+        """Results of ``fn`` over each of ``tasks``, in any order: the workers start now, while
+        this process does other work."""
         if self.pool is None:
             return (fn(task) for task in tasks)
         return iter(self.pool.imap_unordered(_task, [(fn, task) for task in tasks]))
@@ -507,28 +487,30 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         if (last.get(f"cert:{number}") or (b"",))[0] != inputs) <= FEW_CHANGED * len(certs)
     clock.lap("hash")
 
-    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, json_units, all_facets,
-                cache_dir, not early, marks.downloads(marks.load_style(registry.settings.root)))
+    _JOB = _Job(registry, shells, site_dir, previous, spare, hashes, all_facets, cache_dir,
+                marks.downloads(marks.load_style(registry.settings.root)))
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         opened = pool.call(_open_data) if early else None
-        todo: list[int] = []
-        json_missing = 0 if previous or spare else len(certs)
-        linked = pool.start(_link_certificates, range(len(certs))) if previous or spare else ()
-        # Meanwhile (the open data's worker is the longest path of such a build: it started
-        # first), what this process needs only later.
         units.save()
         page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
+        # Keep or link the page, feed and artwork of each unchanged certificate, and its JSON
+        # (unless the open data's worker, which started first, sees to that).
+        todo: list[int] = []
+        json_missing = 0 if previous or spare else len(certs)
         if previous is None and spare is None:
             todo = list(range(len(certs)))
         else:
             with bar(len(certs), "unchanged", quiet) as stage:
-                for done in linked:
-                    _merge(out, done)
-                    todo += done.missing
-                    json_missing += done.count
-                    stage.update(len(done.indices))
-        todo.sort()
+                for at in range(0, len(certs), LINK_CHUNK):
+                    chunk = certs[at : at + LINK_CHUNK]
+                    wanted = [(f"cert:{c.number}", hashes[c.number]) for c in chunk]
+                    if not early:
+                        wanted += [(f"json:{c.number}", json_units[c.number]) for c in chunk]
+                    missing = set(out.reuse_units(wanted))
+                    todo += [at + i for i, c in enumerate(chunk) if f"cert:{c.number}" in missing]
+                    json_missing += sum(1 for unit in missing if unit.startswith("json:"))
+                    stage.update(len(chunk))
         report.reused = len(certs) - len(todo)
         counts = {**(spare.counts if spare else {}),
                   **(previous.manifest.counts if previous else {})}
