@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import marshal
 import os
 import pickle
 import shutil
@@ -368,9 +369,9 @@ def test_tiles_hold_the_levels_of_the_tree_and_the_entries(tmp_path: Path) -> No
 def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damage(
     history: dict[str, Any], tmp_path: Path
 ) -> None:
-    """The log derived with the cache of what each blob reads as (made; read back; grown by a
-    commit, into its small second file; with entries of another shape; unreadable) is the log
-    derived without it."""
+    """The log derived with the caches of what each blob reads as (made; read back; grown by a
+    commit, into its small second file; with entries of another shape; unreadable) and of the
+    commits read (extended, rewritten, reset, damaged) is the log derived without them."""
     from generator.trust.log import CACHE_FOLDER, derive
 
     root = tmp_path / "repo"
@@ -402,4 +403,17 @@ def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damag
     same()
     assert not more.exists()  # everything written again, in one file
     base.write_bytes(b"not a pickle")
+    same()
+    # The commits read so far are kept with the commit they end at (log/commits.marshal):
+    # extended by a new commit, read whole after a rewrite or when damaged.
+    commits = cache / CACHE_FOLDER / "commits.marshal"
+    _move(root, OTHER, "山东省青岛市崂山区示例路101号")
+    _git(root, "commit", "-qam", "move once more", day="2026-11-24")
+    same()
+    _move(root, OTHER, "山东省青岛市崂山区示例路102号")
+    _git(root, "commit", "-q", "--amend", "-am", "rewritten", day="2026-11-25")
+    same()
+    _git(root, "reset", "-q", "--hard", "HEAD~2")
+    same()
+    commits.write_bytes(marshal.dumps((1, {"head": "x", "commits": [("a", "b")]})))
     same()

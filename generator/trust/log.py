@@ -17,6 +17,10 @@ a force-push) changes the leaves, so the next checkpoint is not an extension of 
 before: ``starmark verify --since OLD`` and every monitor holding an old checkpoint see it.
 Each commit that grew the log gets a tree head signed at its commit time (``checkpoints/``),
 derived again by every build, so every tree head stays published.
+
+What a build read of git is kept in its cache folder (``log/``): the commits up to the one it
+read to, and what each blob reads as. The next build reads only the commits after that one when
+it is on ``HEAD``'s first-parent line, and the whole history otherwise (a rewrite included).
 """
 
 from __future__ import annotations
@@ -30,13 +34,16 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeGuard
 
 from .. import data, history, source
 from .. import schema as schema_mod
 from ..model import Certificate, Registry
+from ..output import read_cache, write_cache
 
 CERTIFICATES = "certificates"
 CACHE_FOLDER = "log"  # under the build's cache folder
+COMMITS_FORMAT = 1
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,12 @@ def _git(root: Path, *args: str, stdin: bytes | None = None) -> bytes | None:
         return None
 
 
-def _commits(root: Path) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str]]]]:
-    """(commit, time, [(path, blob)] of record files added or changed), oldest first."""
+Commit = tuple[str, int, list[tuple[str, str]]]  # id, commit time (Unix), (path, blob) changed
+
+
+def _commits(root: Path, since: str | None = None) -> list[Commit] | None:
+    """(commit, time, [(path, blob)] of record files added or changed), oldest first: of
+    ``HEAD`` along its first parents, after ``since`` when given. None when git cannot tell."""
     out = _git(
         root,
         "log",
@@ -89,11 +100,13 @@ def _commits(root: Path) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str
         "--diff-merges=first-parent",
         "--relative",
         "--format=%x01%H %ct",
+        *([f"{since}..HEAD"] if since else []),
         "--",
         CERTIFICATES,
     )
-    if not out:
-        return
+    if out is None:
+        return None
+    found = []
     for chunk in out.decode("utf-8", "replace").split("\x01")[1:]:
         lines = chunk.split("\n")
         commit, seconds = lines[0].split(" ")
@@ -105,7 +118,46 @@ def _commits(root: Path) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str
             fields = meta.split(" ")
             if fields[4] != "D" and path.endswith(".yaml"):
                 changed.append((path, fields[3]))
-        yield commit, dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC), sorted(changed)
+        found.append((commit, int(seconds), sorted(changed)))
+    return found
+
+
+def _history(root: Path, cache_dir: Path | None = None
+             ) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str]]]]:
+    """:func:`_commits` of ``HEAD``, with the time as a datetime. With ``cache_dir``, what the
+    last build read is kept with the commit it read to: when that commit is on ``HEAD``'s
+    first-parent line, only the commits after it are read (the whole history of 100,000
+    records is 0.8 s to read); any other history is read whole."""
+    head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
+    head_id = head.decode().strip() if head else ""
+    path = cache_dir / CACHE_FOLDER / "commits.marshal" if cache_dir and head_id else None
+    stored = read_cache(path, COMMITS_FORMAT)
+    known, upto = stored.get("commits"), stored.get("head")
+    where = str(root.resolve())
+    found: list[Commit] | None = None
+    if _is_history(known) and isinstance(upto, str) and stored.get("root") == where:
+        if upto == head_id:
+            found = known
+        else:
+            line = _git(root, "rev-list", "--first-parent", "HEAD")
+            if line is not None and upto.encode() in line.split():
+                more = _commits(root, upto)
+                found = None if more is None else known + more
+    if found is None:
+        found = _commits(root) or []
+    if path is not None and found is not known:
+        write_cache(path, COMMITS_FORMAT, {"root": where, "head": head_id, "commits": found})
+    for commit, seconds, changed in found:
+        yield commit, dt.datetime.fromtimestamp(seconds, tz=dt.UTC), changed
+
+
+def _is_history(value: object) -> TypeGuard[list[Commit]]:
+    """Whether a cached value has the shape of :func:`_commits`' answer."""
+    return isinstance(value, list) and all(
+        type(c) is tuple and len(c) == 3 and type(c[0]) is str and type(c[1]) is int
+        and type(c[2]) is list and all(
+            type(x) is tuple and len(x) == 2 and type(x[0]) is str and type(x[1]) is str
+            for x in c[2]) for c in value)
 
 
 def _blobs(root: Path, shas: list[str]) -> dict[str, bytes]:
@@ -219,7 +271,7 @@ def derive(
     root = registry.settings.root
     schema = registry.settings.schema
     log = Log()
-    commits = list(_commits(root))
+    commits = list(_history(root, cache_dir))
     cache = _EntryCache(cache_dir, schema)
     missing = sorted({blob for _, _, changed in commits for _, blob in changed} - set(cache.known))
     if missing:
