@@ -347,7 +347,7 @@ Progress = Callable[[Sequence[Path]], Iterable[Path]]
 # record cache holds: this one and every module it imports, directly or not (a test keeps the
 # list whole). A change to any other module (pages, the build...) keeps the cache.
 CHECKING_MODULES = ("creditcode", "errors", "history", "horizon", "lifecycle", "load", "model",
-                    "rules", "schema", "settings", "source")
+                    "output", "rules", "schema", "settings", "source")
 
 
 def checking_code() -> bytes:
