@@ -5,9 +5,8 @@ this build derived for its as-of date (``derived``) and where things are (``link
 
 Every record is serialized once per build (:func:`prepare`): its members in the per-record file's
 indented form and in the compact form of ``certificates.json``, and its CSV row. With a cache
-folder, the compact bytes and the row are kept between builds, keyed by a digest of the record
-and of everything it is derived with, so a build after one record changed serializes only that
-record (and the indented members of a record whose file must be written again); the files are
+folder, those bytes are kept between builds, keyed by a digest of the record and of everything it
+is derived with, so a build after one record changed serializes only that record; the files are
 then assembled from the bytes, with whatever the build adds per record (where its current
 version is in the signed log, :mod:`generator.trust`). The bytes are exactly those of ``json.dumps``
 with sorted keys (indented by 2, or compact), which tests check.
@@ -38,7 +37,7 @@ SCHEMA_VERSION = 2  # 2: each record names its leaf in the signed log ("log"), n
 API = "api/v1"
 CACHE_FOLDER = "data"  # under the build's cache folder
 CACHE_SHARDS = 64  # files of the cache: a changed record rewrites two of them, not all
-CACHE_FORMAT = b"starmark-data-cache/2"
+CACHE_FORMAT = b"starmark-data-cache/1"
 
 
 def _number(value: Decimal | None) -> float | int | None:
@@ -508,9 +507,7 @@ class FragmentCache:
         return found
 
     def put(self, key: bytes, value: Fragments) -> None:
-        """Keep a record's compact members and CSV row: the indented ones are needed only to
-        write its file again, which :func:`write_data` then makes (half the bytes to read)."""
-        self.used[key[0] % CACHE_SHARDS][key] = value._replace(derived=b"", links=b"", record=b"")
+        self.used[key[0] % CACHE_SHARDS][key] = value
 
     def save(self) -> None:
         """Write the shards whose entries changed (atomically), and drop other code's."""
@@ -656,28 +653,23 @@ def write_data(
 
     made_all = prepared.fragments
     for at, (cert, made) in enumerate(zip(registry.certificates, made_all, strict=True)):
+        indented = [made.derived, made.links, made.record, schema_indented]
         compact = [made.derived_compact, made.links_compact, RECORD_KEY + made.canonical]
         compact.append(schema_compact)
-        more: list[bytes] = []
-        order: list[int] | None = None
         if extra is not None and cert.number in extra:
             keys: tuple[str, ...] = FIELDS
             made_members = (members_of(cert.number) if members_of is not None
                             else _members(extra, cert.number))
-            for key, indented_member, packed in made_members:
+            for key, more, packed in made_members:
                 keys += (key,)
-                more.append(indented_member)
+                indented.append(more)
                 compact.append(packed)
             order = orders.get(keys) or orders.setdefault(keys, _order(keys))
+            indented = [indented[i] for i in order]
             compact = [compact[i] for i in order]
         rel = record_path(cert.number)
         known = kept(rel, cert.number) if kept is not None else None
         if known is None:
-            if not made.record:  # from the cache, which keeps no indented members: made again
-                made = fragments(cert, registry)
-            indented = [made.derived, made.links, made.record, schema_indented, *more]
-            if order is not None:
-                indented = [indented[i] for i in order]
             write(rel, b"{\n" + b",\n".join(indented) + b"\n}\n")
         elif digests is not None:
             digests[rel] = known
