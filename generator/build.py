@@ -183,19 +183,22 @@ class UnitCache:
 
     FORMAT = 1
 
-    def __init__(self, cache_dir: Path | None, key: bytes) -> None:
+    def __init__(self, cache_dir: Path | None, registry: Registry, base: bytes,
+                 signer: bytes) -> None:
         self.path = cache_dir / "inputs" / "certificates.marshal" if cache_dir else None
-        self.key = key
+        self.registry, self.base, self.signer = registry, base, signer
+        self.key = _hash(base, signer)
         stored = read_cache(self.path, self.FORMAT)
-        self.old: dict[bytes, Any] = (stored.get("units") or {}) if stored.get("key") == key else {}
+        self.old: dict[bytes, Any] = (
+            (stored.get("units") or {}) if stored.get("key") == self.key else {})
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
 
-    def get(self, cert: Certificate, registry: Registry, base: bytes, signer: bytes,
-            record: bytes) -> tuple[bytes, bytes]:
+    def get(self, cert: Certificate, record: bytes) -> tuple[bytes, bytes]:
+        """The certificate's page inputs and JSON unit inputs (``record``: its record digest)."""
         found = self.old.get(record)
         if not (isinstance(found, tuple) and len(found) == 2):
-            inputs = certificate_inputs(cert, registry, base, record)
-            found = inputs, json_unit(cert.number, inputs, signer)[1]
+            inputs = certificate_inputs(cert, self.registry, self.base, record)
+            found = inputs, json_unit(cert.number, inputs, self.signer)[1]
         self.used[record] = found
         return found
 
@@ -466,12 +469,11 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     known = records or {}
     records = {cert.number: known.get(cert.number) or record_digest(cert) for cert in certs}
     signer = trust_inputs()
-    units = UnitCache(cache_dir, _hash(base, signer))
+    units = UnitCache(cache_dir, registry, base, signer)
     hashes: dict[str, bytes] = {}
     json_units: dict[str, bytes] = {}
     for cert in certs:
-        hashes[cert.number], json_units[cert.number] = units.get(cert, registry, base, signer,
-                                                                  records[cert.number])
+        hashes[cert.number], json_units[cert.number] = units.get(cert, records[cert.number])
     everything = _hash(base, *(hashes[c.number] for c in certs))
     json_inputs = _hash(everything, signer)
     all_facets = [f for f in listings.facets(registry) if f.certificates or f.slug == "all"]

@@ -171,9 +171,8 @@ def build_index(registry: Registry,
         k = shard_of(compact, shards)
         parts[k].setdefault(compact, []).append(entry)
         keys[k].append(key)
-    files = {f"{INDEX_DIR}/{k}.json": shard_bytes(part, b"".join(keys[k]))
-             if shard_bytes is not None
-             else dump(part) for k, part in enumerate(parts)}
+    made = shard_bytes or (lambda part, _members: dump(part))
+    files = {f"{INDEX_DIR}/{k}.json": made(part, b"".join(keys[k])) for k, part in enumerate(parts)}
     version = hashlib.blake2b(b"".join(files[f"{INDEX_DIR}/{k}.json"] for k in range(shards)),
                               digest_size=8).hexdigest()
     body = settings.body

@@ -146,7 +146,7 @@ def links_dict(cert: Certificate, registry: Registry) -> dict[str, str]:
     page = registry.settings.certificate_url(cert.number)
     return {
         "page": page,
-        "json": f"{base}{API}/certificates/{cert.number}.json",
+        "json": f"{base}{record_path(cert.number)}",
         "feed": f"{page}feed.xml",
     }
 

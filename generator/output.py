@@ -386,31 +386,36 @@ class Output:
 
     def keep_files(self, wanted: Iterable[tuple[str, bytes]]) -> set[str]:
         """:meth:`keep_file` for many files: those kept or linked. The spare tree's files are
-        checked in one pass (a stat each, the state taken once): at 100,000 records the
+        checked in one pass (a stat each, the states taken once): at 100,000 records the
         per-file calls cost more than the stats."""
         spare = self.spare.files if self.spare is not None else {}
         kept: dict[str, bytes] = {}
         linked = set()
-        root = os.path.join(self._root, "")
         for rel, content_digest in wanted:
             state = spare.get(rel)
-            if state is not None and state[-16:] == content_digest:  # FILE_STATE ends so
-                try:
-                    st = os.lstat(root + _relative(rel))
-                except (OSError, ValueError):
-                    pass
-                else:
-                    size, mtime, inode, _digest = FILE_STATE.unpack(state)
-                    if (st.st_size, st.st_mtime_ns, st.st_ino) == (size, mtime, inode):
-                        kept[rel] = state
-                        continue
-            if self.keep_file(rel, content_digest):
+            if (state is not None and state[-16:] == content_digest  # FILE_STATE ends so
+                    and self._in_spare(rel, state)):
+                kept[rel] = state
+            elif self.keep_file(rel, content_digest):
                 linked.add(rel)
+        self._kept_all(kept)
+        return linked.union(kept)
+
+    def _in_spare(self, rel: str, state: bytes) -> bool:
+        """Whether the spare tree's ``rel`` is still what ``state`` recorded (see :meth:`_keep`,
+        which also takes it)."""
+        try:
+            local = _relative(rel)
+        except ValueError:
+            return False
+        return self._same(os.path.join(self._root, local), state)
+
+    def _kept_all(self, kept: dict[str, bytes]) -> None:
+        """Take the spare tree's files ``kept`` (path → state) as they are, all at once."""
         with self._lock:
             self.written.update(kept)
             self.states.update(kept)
             self.kept += len(kept)
-        return linked.union(kept)
 
     def _reuse_file(self, rel: str, local: str, new: bytes) -> bool:
         """Keep the spare tree's ``rel``, or link the live one, if it holds exactly ``new``."""
@@ -439,10 +444,7 @@ class Output:
         """Keep the spare tree's ``rel`` where it is if it is still what was recorded."""
         if not self._same(os.path.join(self._root, local), state):
             return False
-        with self._lock:
-            self.written.add(rel)
-            self.states[rel] = state
-            self.kept += 1
+        self._kept_all({rel: state})
         return True
 
     def _link(self, rel: str, local: str, state: bytes) -> bool:
@@ -498,39 +500,28 @@ class Output:
         are checked in one pass (a stat of each file, the states taken once): at 100,000
         certificates the per-file calls, or a worker's report of 300,000 states, cost more
         than the stats."""
-        spare = self.spare
-        units = spare.units if spare is not None else {}
-        files = spare.files if spare is not None else {}
-        root = os.path.join(self._root, "")
+        units = self.spare.units if self.spare is not None else {}
+        files = self.spare.files if self.spare is not None else {}
         kept: dict[str, bytes] = {}
         reused: dict[str, tuple[bytes, tuple[str, ...]]] = {}
         missing = []
         for unit, inputs in wanted:
             recorded = units.get(unit)
             if recorded is not None and recorded[0] == inputs:
-                states = []
+                states: dict[str, bytes] = {}
                 for rel in recorded[1]:
                     state = files.get(rel)
-                    if state is None:
+                    if state is None or not self._in_spare(rel, state):
                         break
-                    try:
-                        st = os.lstat(root + _relative(rel))
-                    except (OSError, ValueError):
-                        break
-                    size, mtime, inode, _digest = FILE_STATE.unpack(state)
-                    if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime, inode):
-                        break
-                    states.append((rel, state))
+                    states[rel] = state
                 else:
                     kept.update(states)
                     reused[unit] = recorded
                     continue
             if self.reuse(unit, inputs) is None:  # the live site's, linked
                 missing.append(unit)
+        self._kept_all(kept)
         with self._lock:
-            self.written.update(kept)
-            self.states.update(kept)
-            self.kept += len(kept)
             self.units.update(reused)
         return missing
 

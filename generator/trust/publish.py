@@ -239,6 +239,8 @@ class RecordFiles:
         self.old: dict[bytes, tuple[bytes, bytes]] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
+        self.found: dict[str, tuple[bytes, tuple[bytes, bytes]]] = {}  # by path: key, entry
+        self.in_place: set[str] = set()  # the files found as they were (see check)
 
     def _key(self, number: str) -> bytes | None:
         key = self.keys.get(number)
@@ -252,10 +254,8 @@ class RecordFiles:
         whose key this cache knows, if it is as it was; :meth:`kept` then answers for each.
         The build's link stage put some in place already (their state checked there) when
         their page's inputs did not change: those are compared by digest."""
-        self.found: dict[str, tuple[bytes, tuple[bytes, bytes]]] = {}
         wanted = []
         placed = self.out.states
-        self.in_place: set[str] = set()
         for number, rel in files.items():
             key = self._key(number)
             found = self.old.get(key) if key is not None else None

@@ -353,7 +353,7 @@ def verify_paths(
                 report.fail(f"{data.API}/{name}", "file", "listed in files.sha256 but missing")
     if found.site is not None and by_number:
         for number in sorted(set(by_number) - seen):
-            report.fail(f"{data.API}/certificates/{number}.json", "file", "missing", number)
+            report.fail(data.record_path(number), "file", "missing", number)
     return report
 
 
