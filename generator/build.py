@@ -435,21 +435,25 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 finish: Callable[[Output], None] | None = None, prune: bool = False,
                 keep: Iterable[str] = (), inputs: bytes = b"",
                 records: dict[str, bytes] | None = None, frames: bytes = b"",
-                replay: bool = False) -> BuildReport:
+                replay: bool = False, later: list[Callable[[], None]] | None = None
+                ) -> BuildReport:
     """Write every registry output into ``site_dir``.
 
     ``previous``: the live site and its manifest, to link unchanged outputs from. ``spare``:
     the manifest of what ``site_dir`` holds already (the spare tree), whose unchanged files are
     kept and whose other files are removed. ``mkdocs_dir``: where mkdocs wrote the rest of the
     site, moved into ``site_dir`` at the end (else mkdocs wrote into ``site_dir`` itself).
-    ``finish``: writes more (the sitemap) through the same output before that. ``prune``:
+    ``finish``: writes more (the sitemap) through the same output once every page is in place
+    (before the open data's worker is waited for). ``prune``:
     remove stale files under the folders this stage owns (for a site folder that was not
     emptied first), except ``keep`` (mkdocs' own pages there). ``inputs``: more bytes that every
     output depends on (the mkdocs configuration). ``records``: the :func:`load.record_digest`
     of the certificates, by number, as loading gave them (else computed here). ``frames``: the
     key of mkdocs' inputs (:func:`generator.frames.key`): the files adopted from ``mkdocs_dir``
     are kept as a unit of that key; with ``replay``, mkdocs did not run and that unit of the
-    last build is kept or linked instead (:class:`NotReplayed` if it cannot be).
+    last build is kept or linked instead (:class:`NotReplayed` if it cannot be). ``later``:
+    work that can wait (the record cache's save), run (and taken off the list) while the open
+    data's worker runs, off the path of the build's longest stage.
     """
     global _JOB
     started = time.perf_counter()
@@ -592,14 +596,35 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 stage.update(1)
         clock.lap("listings")
 
+        # Everything else this process writes, before it waits for the open data's worker:
+        # at 100,000 certificates the worker finishes last, and what follows its result is
+        # on the critical path of every build.
+        for i in todo:
+            cert = certs[i]
+            folder = f"c/{cert.number}/"
+            files = [folder + "index.html", folder + "feed.xml"]
+            files += stats.published.get(cert.number, ())
+            out.unit(f"cert:{cert.number}", hashes[cert.number], files)
+        report.pages = report.feeds = sum(
+            1 for c in certs if f"c/{c.number}/index.html" in out.states
+            and f"c/{c.number}/feed.xml" in out.states)
+        out.write("feed.xml", feeds.registry_feed(registry))
+        if finish is not None:
+            finish(out)
+        clock.lap("finish")
+
         # The open data (every record's JSON, all records in one JSON and one CSV) and the
         # signed log: its tiles, the file digests and the checkpoint that binds them. Every
         # record is serialized once, or taken from the cache by the hash of its inputs (the
         # hash its page is reused by); the files the link stage put in place are not checked
         # again.
+        run_later(later or [])
         if data_reused:
             report.json_entries = counts["data"]
         else:
+            record_units = {f"json:{cert.number}": (json_units[cert.number],
+                                                    (data.record_path(cert.number),))
+                            for cert in certs}
             if opened is not None:
                 report.json_entries, record = opened()
                 pool.close()
@@ -611,31 +636,15 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                 report.json_entries = trust.publish(registry, out, cache_dir=cache_dir,
                                                     keys=hashes)
                 written = out.written - before
-            for cert in certs:
-                rel = data.record_path(cert.number)
-                out.unit(f"json:{cert.number}", json_units[cert.number], [rel])
-                written.discard(rel)
+            out.add_units(record_units)
+            written.difference_update(files[0] for _inputs, files in record_units.values())
             out.unit("data", json_inputs, sorted(written))
     finally:
         pool.close()
         _JOB = None
     report.listing_pages = sum(len(pages) for pages in page_inputs)
-
-    for i in todo:
-        cert = certs[i]
-        folder = f"c/{cert.number}/"
-        files = [folder + "index.html", folder + "feed.xml"]
-        files += stats.published.get(cert.number, ())
-        out.unit(f"cert:{cert.number}", hashes[cert.number], files)
-    report.pages = report.feeds = sum(
-        1 for c in certs if f"c/{c.number}/index.html" in out.states
-        and f"c/{c.number}/feed.xml" in out.states)
-
-    out.write("feed.xml", feeds.registry_feed(registry))
     clock.lap("data")
 
-    if finish is not None:
-        finish(out)
     if mkdocs_dir is not None:
         adopted = []
         for folder, _dirs, names in os.walk(mkdocs_dir):
@@ -658,6 +667,13 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                                            "data": report.json_entries})
     report.timings["render_site"] = time.perf_counter() - started
     return report
+
+
+def run_later(jobs: list[Callable[[], None]]) -> None:
+    """Run what was left for later, taking each job off the list first (a list run twice runs
+    each job once)."""
+    while jobs:
+        jobs.pop(0)()
 
 
 def _merge(out: Output, done: _Done) -> None:

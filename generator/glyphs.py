@@ -30,14 +30,19 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import skia
-from fontTools.pens.recordingPen import RecordingPen
-from fontTools.ttLib import TTCollection, TTFont
+from typing import TYPE_CHECKING, Any
 
 from . import source
 from .errors import Problem
+from .output import read_cache, write_cache
+
+if TYPE_CHECKING:
+    import skia
+    from fontTools.ttLib import TTFont
+
+# Skia and fontTools are imported where a font is opened or a glyph drawn: a build or a check
+# whose every character is already known to be drawable (:func:`remember_drawable`) needs
+# neither (0.3 s with opening the fonts).
 
 FONT_NAME = "Noto Sans CJK SC"
 FONT_DIR = Path(__file__).parent / "fonts"
@@ -104,6 +109,9 @@ class FullFont:
 
     def draw(self, name: str, pen: Any) -> None:
         """Draw the glyph into ``pen``, overlaps removed, in the subset's units."""
+        import skia
+        from fontTools.pens.recordingPen import RecordingPen
+
         recorded = RecordingPen()
         self._glyphs[name].draw(recorded)
         path = skia.Path()
@@ -125,6 +133,8 @@ class FullFont:
 
 
 def _sc_face(path: Path) -> TTFont:
+    from fontTools.ttLib import TTCollection
+
     for font in TTCollection(str(path), lazy=True).fonts:
         if font["name"].getDebugName(1) == FONT_NAME:
             return font
@@ -144,6 +154,8 @@ def _quads(pts: list[tuple[float, float]], path: skia.Path) -> Iterator[tuple[An
 
 def _replay(path: skia.Path, pen: Any) -> None:
     """Draw a Skia path into a fontTools pen."""
+    import skia
+
     it = skia.Path.Iter(path, False)
     open_contour = False
     while True:
@@ -280,6 +292,11 @@ def font_digest(weight: str) -> str:
     return _digest((FONT_DIR / WEIGHTS[weight][0]).read_bytes())
 
 
+def font_digests() -> dict[str, str]:
+    """:func:`font_digest` of every weight."""
+    return {weight: font_digest(weight) for weight in WEIGHTS}
+
+
 class Fonts:
     """One weight of the star-mark fonts as one font: what ``marks.Face`` reads."""
 
@@ -288,6 +305,8 @@ class Fonts:
         data = path.read_bytes()
         self.weight = weight
         self.name = path.name
+        from fontTools.ttLib import TTFont
+
         self.subset = TTFont(io.BytesIO(data))
         self.subset_cmap: dict[int, str] = self.subset.getBestCmap()
         self.upm = float(self.subset["head"].unitsPerEm)
@@ -306,13 +325,53 @@ def fonts(weight: str) -> Fonts:
     return Fonts(weight)
 
 
+# Characters both weights draw (whitespace needs no glyph): found by this process, or by an
+# earlier run with the same fonts (:func:`remember_drawable`).
+_DRAWABLE: set[str] = set()
+_DRAWABLE_VERSION = 1
+_drawable_kept: dict[Path, int] = {}  # cache file → how many characters it holds
+
+
 def drawable(char: str) -> bool:
     """Whether both weights can draw ``char`` (whitespace needs no glyph)."""
-    return char.isspace() or all(ord(char) in fonts(weight).cmap for weight in WEIGHTS)
+    if char in _DRAWABLE:
+        return True
+    if char.isspace() or all(ord(char) in fonts(weight).cmap for weight in WEIGHTS):
+        _DRAWABLE.add(char)
+        return True
+    return False
+
+
+def _drawable_file(cache_dir: Path) -> Path:
+    """The cache file of the characters these fonts draw (named by the fonts' digests)."""
+    fonts_key = hashlib.sha256(" ".join(font_digests().values()).encode("ascii")).hexdigest()
+    return cache_dir / "glyphs" / f"{fonts_key[:32]}.marshal"
+
+
+def remember_drawable(cache_dir: Path) -> None:
+    """Take in the characters an earlier run with these fonts found drawable (kept in
+    ``cache_dir`` by :func:`keep_drawable`): texts made only of them open no font."""
+    path = _drawable_file(cache_dir)
+    chars = read_cache(path, _DRAWABLE_VERSION).get("chars")
+    if isinstance(chars, str):
+        _DRAWABLE.update(chars)
+        _drawable_kept[path] = len(chars)
+
+
+def keep_drawable(cache_dir: Path) -> None:
+    """Keep the characters found drawable in ``cache_dir`` when there are new ones (a cache
+    that cannot be written is no error)."""
+    path = _drawable_file(cache_dir)
+    if len(_DRAWABLE) > _drawable_kept.get(path, 0):
+        chars = "".join(sorted(_DRAWABLE))
+        write_cache(path, _DRAWABLE_VERSION, {"chars": chars})
+        _drawable_kept[path] = len(chars)
 
 
 def missing(text: str) -> list[str]:
     """The characters of ``text`` that no star-mark font has, each once, in order."""
+    if _DRAWABLE.issuperset(text):  # a build checks every record: most texts are known
+        return []
     seen: list[str] = []
     for char in text:
         if char not in seen and not drawable(char):

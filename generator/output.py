@@ -27,7 +27,7 @@ import os
 import stat
 import struct
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -536,6 +536,11 @@ class Output:
         """Record that ``files`` were made from inputs whose hash is ``inputs``."""
         with self._lock:
             self.units[unit] = (inputs, tuple(files))
+
+    def add_units(self, units: Mapping[str, tuple[bytes, tuple[str, ...]]]) -> None:
+        """:meth:`unit` for many units at once (unit → its inputs' hash and its files)."""
+        with self._lock:
+            self.units.update(units)
 
     def record(self) -> Record:
         """What this output did, to send from a worker process to the parent's output."""

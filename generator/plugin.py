@@ -15,6 +15,7 @@ import shutil
 import sys
 import tempfile
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,9 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.own_check_page = False
         self.preloaded: Registry | None = None  # set by publish: the registry it checked
         self.digests: dict[str, bytes] = {}  # the loaded records' digests (load.record_digest)
+        # Set by publish: what its load left to do (the record cache's save), for render_site
+        # to run while its worker makes the open data.
+        self.later: list[Callable[[], None]] = []
         # Set by publish for one build: the live site to link from, the folder to assemble the
         # site in (the spare tree) and the manifest of what that folder holds already.
         self.previous: Previous | None = None
@@ -329,7 +333,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 finish=lambda out: self._finish(
                     self.registry, self._mkdocs_urls(site_dir), self.script_hashes, out),
                 prune=self.dirty, keep=self.outputs, inputs=_config_bytes(config),
-                records=self.digests, frames=key)
+                records=self.digests, frames=key, later=self.later)
         except InputError as exc:
             raise self._fail(exc, "cannot build") from None
         self._check_counts(self.report, build_dir)
@@ -396,7 +400,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
                 quiet=self.config.quiet, previous=self.previous, spare=self.spare,
                 finish=lambda out: self._finish(registry, kept.docs_urls, kept.script_hashes,
                                                 out),
-                inputs=_config_bytes(config), records=self.digests, frames=key, replay=True)
+                inputs=_config_bytes(config), records=self.digests, frames=key, replay=True,
+                later=self.later)
         except build.NotReplayed:
             return None
         except InputError as exc:

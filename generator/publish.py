@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .build import BuildReport, manifest_path, progress
+from .build import BuildReport, manifest_path, progress, run_later
 from .errors import InputError, OutputError, Problem
 from .load import load_registry
 from .output import Manifest, Previous, gc_frozen, gc_paused
@@ -216,6 +216,8 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
     check_folders(target, cache_dir)
     with contextlib.ExitStack() as held:
         held.enter_context(_exclusive(manifest_path(cache_dir, target).with_suffix(".lock")))
+        plugin.later = []
+        held.callback(run_later, plugin.later)  # what the build did not get to (it failed)
         _remove_leftovers(target)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
         held.callback(shutil.rmtree, tmp, True)  # mkdocs' own output, moved out when it worked
@@ -230,6 +232,7 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
             with gc_paused():
                 plugin.preloaded = load_registry(
                     root, plugin.as_of(), cache_dir=cache_dir, digests=plugin.digests,
+                    later=plugin.later,
                     progress=None if quiet else (
                         lambda files: progress(files, len(files), "records", quiet)))
                 gc.freeze()

@@ -246,6 +246,7 @@ def test_without_the_whole_font_the_problem_says_how_to_install_it(
 ) -> None:
     monkeypatch.setattr(glyphs, "full_font_path", lambda: None)
     monkeypatch.setattr(glyphs, "_full", {weight: None for weight in glyphs.WEIGHTS})
+    monkeypatch.setattr(glyphs, "_DRAWABLE", set())  # as a process that never had it
     assert glyphs.drawable("吉") and not glyphs.drawable("喆")
     message = glyphs.advice("喆")
     assert "'喆' (U+5586)" in message and glyphs.FULL_PACKAGE in message
@@ -261,3 +262,58 @@ def test_problems_in_the_registry_settings_name_their_line() -> None:
     assert str(found).startswith(f"registry/registry.yaml:{level}: levels (four-star): ")
     found = glyphs.problem(REPO, "registry/registry.yaml", "body.name", NO_FONT)
     assert str(found).startswith(f"registry/registry.yaml:{body}: body.name: character ")
+
+
+@pytest.fixture
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """As a new process: no character known to be drawable; the fonts each weight opens from
+    now on are listed in the returned list."""
+    monkeypatch.setattr(glyphs, "_DRAWABLE", set())
+    monkeypatch.setattr(glyphs, "_drawable_kept", {})
+    opened: list[str] = []
+    fonts = glyphs.fonts
+
+    def counting(weight: str) -> glyphs.Fonts:
+        opened.append(weight)
+        return fonts(weight)
+
+    monkeypatch.setattr(glyphs, "fonts", counting)
+    return opened
+
+
+def test_characters_found_drawable_are_kept_for_the_next_run(
+    tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build checks every drawn text; what an earlier run found drawable needs no font
+    opened (0.15 s a build), and a character no font has is still reported."""
+    assert glyphs.missing("喆堃A 1" + NO_FONT) == [NO_FONT]
+    assert fresh_process
+    glyphs.keep_drawable(tmp_path)
+
+    monkeypatch.setattr(glyphs, "_DRAWABLE", set())  # the next run
+    monkeypatch.setattr(glyphs, "_drawable_kept", {})
+    fresh_process.clear()
+    glyphs.remember_drawable(tmp_path)
+    assert glyphs.missing("A 喆1堃") == [] and fresh_process == []
+    assert glyphs.missing("昇" + NO_FONT) == [NO_FONT] and fresh_process
+
+
+def test_a_damaged_or_other_fonts_drawable_cache_is_not_used(
+    tmp_path: Path, fresh_process: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert glyphs.missing("喆堃") == []
+    glyphs.keep_drawable(tmp_path)
+    (kept,) = (tmp_path / "glyphs").iterdir()
+    other = {weight: "0" * 64 for weight in glyphs.WEIGHTS}
+    for damage in ("other fonts", "damaged"):
+        monkeypatch.setattr(glyphs, "_DRAWABLE", set())
+        monkeypatch.setattr(glyphs, "_drawable_kept", {})
+        with monkeypatch.context() as patched:
+            if damage == "other fonts":
+                patched.setattr(glyphs, "font_digests", lambda: other)
+            else:
+                kept.write_bytes(b"\x00 not a cache")
+            glyphs.remember_drawable(tmp_path)
+            assert glyphs._DRAWABLE == set()
+            fresh_process.clear()
+            assert glyphs.missing("喆" + NO_FONT) == [NO_FONT] and fresh_process

@@ -332,6 +332,39 @@ def test_records_are_checked_again_only_when_their_bytes_change(
     assert checked == [path.relative_to(registry_root).as_posix()]
 
 
+def test_a_build_that_fails_after_loading_keeps_the_records_it_checked(
+    registry_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build writes the record cache while its worker makes the open data; a build that
+    fails before then still writes it, so the next one checks nothing again."""
+    from generator import pages
+
+    checked: list[str] = []
+    check_file = load.check_file
+
+    def counting(path: Path, display: str, settings: object) -> object:
+        checked.append(display)
+        return check_file(path, display, settings)  # type: ignore[arg-type]
+
+    def crash(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("renderer crashed half-way")
+
+    monkeypatch.setattr(load, "check_file", counting)
+    site = registry_root / "site"
+    build(registry_root, site)
+    path = records(registry_root)[valid(registry_root)[0]]
+    move(path)
+    checked.clear()
+    with monkeypatch.context() as patched:
+        patched.setattr(pages, "render_page", crash)
+        with pytest.raises(RuntimeError):
+            build(registry_root, site)
+    assert checked == [path.relative_to(registry_root).as_posix()]
+    checked.clear()
+    build(registry_root, site)
+    assert checked == []
+
+
 def test_a_registry_large_enough_for_the_worker_processes(tmp_path: Path,
                                                           cache_dir: Path) -> None:
     """Above a few hundred records pages, feeds, listings and links go to forked workers."""

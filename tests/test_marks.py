@@ -22,7 +22,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from generator import marks, pages, pdf, qr
+from generator import glyphs, marks, pages, pdf, qr
 from generator.errors import InputError
 from generator.load import load_registry
 from generator.marks import pdffile
@@ -545,7 +545,7 @@ def test_font_subset_covers_gb2312_and_the_records() -> None:
                 char = bytes((high, low)).decode("gb2312")
             except UnicodeDecodeError:
                 continue
-            assert not marks.missing_characters(char), char
+            assert not glyphs.missing(char), char
     full = load_registry(REPO, as_of=AS_OF)
     assert marks.check_glyphs(full) == []
 

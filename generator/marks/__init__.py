@@ -10,6 +10,7 @@ One module per job, so that a designer who wants to move the stars finds the one
 
 * :mod:`.style` reads ``registry/mark.yaml`` (colours, words, sizes, layout numbers);
 * :mod:`.text` sets glyph runs and fits and wraps text; :mod:`.shapes` has the primitives;
+* :mod:`.info` is what of a record and its registry the mark shows (plain data);
 * :mod:`.design` is the mark itself: what a level shares and what a certificate adds;
 * :mod:`.svg`, :mod:`.raster` and :mod:`.png` write it as SVG, draw it and encode PNGs;
 * :mod:`.sheet` is the A4 display sheet, :mod:`.pdffile` writes its file (the bytes pikepdf
@@ -36,48 +37,124 @@ Missing bundles are drawn in a pool of worker processes.
 
 from __future__ import annotations
 
-from .artwork import Artwork, LevelArt, artwork, render_files
-from .assembly import ASSEMBLED, PARTS_DIR, PARTS_FILE, STATIC, assemble, split
-from .bundle import (
-    ARTWORK_TREE,
-    MARK_FILES,
-    USAGE_FILE,
-    dated,
-    downloads,
-    qr_minimum_mm,
-    usage_text,
-)
-from .cache import (
-    BUNDLE_INDEX,
-    LIBRARIES,
-    RENDERER_VERSION,
-    MarkStats,
-    bundle_dir,
-    cache_key,
-    check_glyphs,
-    link_parts,
-    mark_files_of,
-    marked,
-    render_marks,
-    render_tree,
-)
-from .design import (
-    VARIANTS,
-    CertificateArt,
-    Geometry,
-    Level,
-    MarkInfo,
-    level_scenes,
-    mark_scene,
-    mark_scenes,
-    mark_title,
-)
-from .png import png_bytes
-from .raster import RasterLayer, layered_image, layered_png, raster_layer, rasterise
-from .sheet import display_pdf
-from .style import STYLE_FILE, Colour, MarkStyle, load_style
-from .svg import path_data, to_svg
-from .text import Face, face, fit_size, measure, missing_characters, set_text, wrap
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .artwork import Artwork, LevelArt, artwork, render_files
+    from .assembly import ASSEMBLED, PARTS_DIR, PARTS_FILE, STATIC, assemble, split
+    from .bundle import (
+        ARTWORK_TREE,
+        MARK_FILES,
+        USAGE_FILE,
+        dated,
+        downloads,
+        qr_minimum_mm,
+        usage_text,
+    )
+    from .cache import (
+        BUNDLE_INDEX,
+        LIBRARIES,
+        RENDERER_VERSION,
+        MarkStats,
+        bundle_dir,
+        cache_key,
+        check_glyphs,
+        link_parts,
+        mark_files_of,
+        marked,
+        render_marks,
+        render_tree,
+    )
+    from .design import (
+        VARIANTS,
+        CertificateArt,
+        Geometry,
+        level_scenes,
+        mark_scene,
+        mark_scenes,
+        mark_title,
+    )
+    from .info import Level, MarkInfo
+    from .png import png_bytes
+    from .raster import RasterLayer, layered_image, layered_png, raster_layer, rasterise
+    from .sheet import display_pdf
+    from .style import STYLE_FILE, Colour, MarkStyle, load_style
+    from .svg import path_data, to_svg
+    from .text import Face, face, fit_size, measure, set_text, wrap
+
+# Each name and the module it comes from, imported at its first use: the drawing modules load
+# Skia, numpy, Pillow and fontTools (0.15 s), which a build whose artwork is all cached never
+# needs (see :mod:`.cache`, :mod:`.info`).
+_FROM = {
+    "Artwork": "artwork",
+    "LevelArt": "artwork",
+    "artwork": "artwork",
+    "render_files": "artwork",
+    "ASSEMBLED": "assembly",
+    "PARTS_DIR": "assembly",
+    "PARTS_FILE": "assembly",
+    "STATIC": "assembly",
+    "assemble": "assembly",
+    "split": "assembly",
+    "ARTWORK_TREE": "bundle",
+    "MARK_FILES": "bundle",
+    "USAGE_FILE": "bundle",
+    "dated": "bundle",
+    "downloads": "bundle",
+    "qr_minimum_mm": "bundle",
+    "usage_text": "bundle",
+    "BUNDLE_INDEX": "cache",
+    "LIBRARIES": "cache",
+    "RENDERER_VERSION": "cache",
+    "MarkStats": "cache",
+    "bundle_dir": "cache",
+    "cache_key": "cache",
+    "check_glyphs": "cache",
+    "link_parts": "cache",
+    "mark_files_of": "cache",
+    "marked": "cache",
+    "render_marks": "cache",
+    "render_tree": "cache",
+    "VARIANTS": "design",
+    "CertificateArt": "design",
+    "Geometry": "design",
+    "level_scenes": "design",
+    "mark_scene": "design",
+    "mark_scenes": "design",
+    "mark_title": "design",
+    "Level": "info",
+    "MarkInfo": "info",
+    "png_bytes": "png",
+    "RasterLayer": "raster",
+    "layered_image": "raster",
+    "layered_png": "raster",
+    "raster_layer": "raster",
+    "rasterise": "raster",
+    "display_pdf": "sheet",
+    "STYLE_FILE": "style",
+    "Colour": "style",
+    "MarkStyle": "style",
+    "load_style": "style",
+    "path_data": "svg",
+    "to_svg": "svg",
+    "Face": "text",
+    "face": "text",
+    "fit_size": "text",
+    "measure": "text",
+    "set_text": "text",
+    "wrap": "text",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _FROM.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BUNDLE_INDEX",
@@ -126,7 +203,6 @@ __all__ = [
     "mark_title",
     "marked",
     "measure",
-    "missing_characters",
     "path_data",
     "png_bytes",
     "qr_minimum_mm",

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from .. import pdf, qr
 from .bundle import USAGE_FILE, dated, usage_text, zip_files
-from .design import CertificateArt, Geometry, Level, MarkInfo, level_scenes, mark_title
+from .design import CertificateArt, Geometry, level_scenes, mark_title
+from .info import Level, MarkInfo
 from .raster import RasterLayer, layered_png, raster_layer
 from .shapes import Scene
 from .sheet import SheetForms, display_pdf

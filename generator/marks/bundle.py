@@ -19,7 +19,7 @@ import zlib
 from zlib_ng import zlib_ng
 
 from .assembly import ASSEMBLED, PLACEHOLDER_DATE, dos_date, zip_date_offsets
-from .design import MarkInfo
+from .info import MarkInfo
 from .style import MarkStyle
 
 ZIP_LEVEL = 1

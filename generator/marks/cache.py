@@ -19,14 +19,11 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 
-from PIL import features
-
 from .. import glyphs
 from ..errors import InputError, Problem
 from ..model import Certificate, Registry
 from ..output import Output
 from ..output import digest as output_digest
-from .artwork import artwork
 from .assembly import (
     PARTS_DIR,
     PARTS_FILE,
@@ -36,9 +33,8 @@ from .assembly import (
     split,
 )
 from .bundle import MARK_FILES, dated
-from .design import MarkInfo
+from .info import MarkInfo
 from .style import STYLE_FILE, MarkStyle, load_style
-from .text import font_digests, missing_characters
 
 # Bump when a change to this package (or qr.py, pdf.py) changes any output byte.
 RENDERER_VERSION = "5"
@@ -72,7 +68,10 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             found[package] = "?"
     found["zlib"] = zlib.ZLIB_RUNTIME_VERSION
-    found["pillow-zlib"] = features.version("zlib") or "?"
+    # What PIL.features.version("zlib") reads, without loading PIL.Image (20 ms a build).
+    from PIL import _imaging
+
+    found["pillow-zlib"] = getattr(_imaging, "zlib_version", None) or "?"
     return found
 
 
@@ -82,7 +81,7 @@ def _shared_key(style_source: str) -> bytes:
     shared = {
         "renderer": RENDERER_VERSION,
         "style": style_source,
-        "fonts": font_digests(),
+        "fonts": glyphs.font_digests(),
         "versions": _versions(),
     }
     return hashlib.sha256(json.dumps(shared, sort_keys=True).encode("utf-8")).digest()
@@ -192,6 +191,8 @@ def _render_one(
     That the parts give back every byte of the reference is the splitter's contract, which
     ``tests/test_marks.py`` checks over the sample records and a few hundred synthetic ones
     (and ``tests/browser`` in Chromium); the build does not assemble every certificate again."""
+    from .artwork import artwork  # the drawing code: loaded only by a build that draws
+
     art = artwork(style)
     files = art.render(info)
     if style.artwork_base_url:
@@ -225,16 +226,16 @@ def check_glyphs(registry: Registry) -> list[Problem]:
     settings = registry.settings
     body = {"body.name": settings.body.name, "body.name_en": settings.body.name_en}
     for key, text in body.items():
-        for char in missing_characters(text):
+        for char in glyphs.missing(text):
             problems.append(_glyph_problem(settings.root, "registry/registry.yaml", key, char))
     for level in settings.levels:
-        for char in missing_characters(level.zh + level.en):
+        for char in glyphs.missing(level.zh + level.en):
             problems.append(_glyph_problem(settings.root, "registry/registry.yaml",
                                            f"levels ({level.key})", char))
     try:
         style = load_style(settings.root)
         for key, text in style.words.items():
-            for char in missing_characters(text):
+            for char in glyphs.missing(text):
                 problems.append(_glyph_problem(settings.root, STYLE_FILE, f"words.{key}", char))
     except InputError as exc:
         problems += exc.problems
@@ -243,7 +244,7 @@ def check_glyphs(registry: Registry) -> list[Problem]:
         for key, text in info.texts().items():
             if key == "body":
                 continue
-            for char in missing_characters(text):
+            for char in glyphs.missing(text):
                 problems.append(_glyph_problem(settings.root, cert.source, key, char))
     return sorted(set(problems))
 
@@ -353,7 +354,9 @@ def _bundles(
     """Hand ``use`` the cached bundle of every certificate that may use the mark (its folder
     and the digests of its files), drawing the missing: those found first, then each drawn one
     as it comes."""
+    glyphs.remember_drawable(cache_dir)  # most texts were checked by the last build
     problems = check_glyphs(registry)
+    glyphs.keep_drawable(cache_dir)
     if problems:
         raise InputError(problems)
     _STORED.clear()

@@ -1,5 +1,5 @@
-"""The mark's design: what a record shows, where each part goes, the level's shared drawing
-(frame, stars, words) and what one certificate adds (its QR code and number)."""
+"""The mark's design: where each part goes, the level's shared drawing (frame, stars, words) and
+what one certificate adds (its QR code and number). What a record shows is :mod:`.info`."""
 
 from __future__ import annotations
 
@@ -9,82 +9,11 @@ from functools import cache, cached_property
 import skia
 
 from .. import qr
-from ..model import Certificate, Registry
+from .info import Level, MarkInfo
 from .shapes import Fill, Op, Scene, circle, polygon, rect, reverse, rounded_rect, star
 from .style import MarkStyle
 from .svg import grid, path_data, svg_element
 from .text import Run, face, fit_size, set_text
-
-
-@dataclass(frozen=True)
-class Level:
-    """What every certificate of one level shows alike: the key of its cached art."""
-
-    zh: str
-    en: str
-    stars: int
-    body_name: str
-
-
-@dataclass(frozen=True)
-class MarkInfo:
-    """Every record and registry field the artwork shows; its JSON goes into the cache hash."""
-
-    number: str
-    url: str
-    level_zh: str
-    level_en: str
-    stars: int
-    name: str
-    name_en: str
-    scope_zh: str
-    scope_en: str
-    issued: str
-    expires: str
-    standard: str
-    body_name: str
-    body_name_en: str
-
-    @classmethod
-    def of(cls, cert: Certificate, registry: Registry) -> MarkInfo:
-        settings = registry.settings
-        level = registry.level(cert)
-        return cls(
-            number=cert.number,
-            url=settings.certificate_url(cert.number),
-            level_zh=level.zh,
-            level_en=level.en,
-            stars=level.stars,
-            name=cert.organization.name,
-            name_en=cert.organization.name_en or "",
-            scope_zh=cert.scope_zh,
-            scope_en=cert.scope_en or "",
-            issued=cert.issued.isoformat(),
-            expires=cert.expires.isoformat(),
-            standard=cert.standard,
-            body_name=settings.body.name,
-            body_name_en=settings.body.name_en,
-        )
-
-    @property
-    def level(self) -> Level:
-        """The part of this record that the level's shared art depends on."""
-        return Level(self.level_zh, self.level_en, self.stars, self.body_name)
-
-    def texts(self) -> dict[str, str]:
-        """Every text drawn, by the record field it comes from."""
-        return {
-            "number": self.number,
-            "level": self.level_zh + self.level_en,
-            "organization.name": self.name,
-            "organization.name_en": self.name_en,
-            "scope.zh": self.scope_zh,
-            "scope.en": self.scope_en,
-            "standard": self.standard,
-            "url": self.url,
-            "body": self.body_name + self.body_name_en,
-        }
-
 
 VARIANTS = ("colour", "mono", "reverse")
 

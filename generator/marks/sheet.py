@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import pdf
 from . import pdffile
-from .design import CertificateArt, MarkInfo
+from .design import CertificateArt
+from .info import MarkInfo
 from .style import MarkStyle
 from .text import Run, face, fit_size, measure, set_text, wrap
 

@@ -108,29 +108,6 @@ def face(weight: str) -> Face:
     return Face(weight)
 
 
-def font_digests() -> dict[str, str]:
-    return {weight: glyphs.font_digest(weight) for weight in glyphs.WEIGHTS}
-
-
-# Characters found in both weights, and whitespace (per process, as the fonts are).
-_DRAWABLE: set[str] = set()
-
-
-def missing_characters(text: str) -> list[str]:
-    """Characters of ``text`` that the font subset cannot draw (whitespace needs no glyph)."""
-    if _DRAWABLE.issuperset(text):  # the build checks every record: most texts are known
-        return []
-    regular, bold = face("regular"), face("bold")
-    seen: list[str] = []
-    for char in text:
-        if char.isspace() or char in seen:
-            continue
-        if not (regular.has(char) and bold.has(char)):
-            seen.append(char)
-    _DRAWABLE.update(set(text).difference(seen))
-    return seen
-
-
 def measure(text: str, weight: str, size: float, tracking: float = 0.0) -> float:
     """Width of ``text`` set at ``size`` with ``tracking`` (em) between characters."""
     return size * (face(weight).width(text) + tracking * max(len(text) - 1, 0))
