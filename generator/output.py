@@ -237,6 +237,7 @@ class Output:
         self.states: dict[str, bytes] = {}
         self.units: dict[str, tuple[bytes, tuple[str, ...]]] = {}
         self._root = os.fspath(site_dir)
+        self._prefix = os.path.join(self._root, "")
         self._before = os.fspath(previous.site_dir) if previous else ""
         self._dirs: set[str] = set()
         self._lock = threading.Lock()
@@ -402,13 +403,14 @@ class Output:
         return linked.union(kept)
 
     def _in_spare(self, rel: str, state: bytes) -> bool:
-        """Whether the spare tree's ``rel`` is still what ``state`` recorded (see :meth:`_keep`,
-        which also takes it)."""
+        """Whether the spare tree's ``rel`` is still what ``state`` recorded (:meth:`_same`,
+        inlined: called for every file of every unchanged unit, 74,000 at 10,000 records)."""
         try:
-            local = _relative(rel)
-        except ValueError:
+            st = os.lstat(self._prefix + _relative(rel))
+        except (OSError, ValueError):
             return False
-        return self._same(os.path.join(self._root, local), state)
+        size, mtime, inode, _digest = FILE_STATE.unpack(state)
+        return st.st_size == size and st.st_mtime_ns == mtime and st.st_ino == inode
 
     def _kept_all(self, kept: dict[str, bytes]) -> None:
         """Take the spare tree's files ``kept`` (path → state) as they are, all at once."""
