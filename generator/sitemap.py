@@ -6,10 +6,11 @@ the page shells. Above 50,000 URLs (the protocol's limit) it becomes an index of
 
 from __future__ import annotations
 
-import gzip
 import re
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
+
+from zlib_ng import gzip_ng
 
 from .output import Output
 
@@ -31,7 +32,9 @@ def _urlset(entries: Sequence[tuple[str, str | None]]) -> str:
 
 
 def _gz(text: str) -> bytes:
-    return gzip.compress(text.encode("utf-8"), mtime=0)
+    # zlib-ng (the artwork's compressor too): the same level in a sixth of the time (77 ms a
+    # build at 10,000 certificates with zlib).
+    return gzip_ng.compress(text.encode("utf-8"), compresslevel=9, mtime=0)
 
 
 def write_sitemaps(out: Output, site_url: str, entries: Iterable[tuple[str, str | None]]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
 import io
 import json
 import shutil
@@ -140,6 +141,7 @@ def test_sitemap_lists_certificates_and_no_shell(built) -> None:
     for cert in registry.certificates:
         assert registry.settings.certificate_url(cert.number) in text
     assert "_starmark_shell" not in text
+    assert gzip.decompress((site / "sitemap.xml.gz").read_bytes()).decode("utf-8") == text
 
 
 def test_record_schema_is_published(built) -> None:
