@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from xml.sax.saxutils import escape
+from html import escape as _html_escape
 
 from zlib_ng import gzip_ng
 
 from .output import Output
 
 LIMIT = 50_000
+
+
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as entities (what xml.sax.saxutils.escape does, without importing
+    urllib, http and ssl with it: 10 ms of every build)."""
+    return _html_escape(text, quote=False)
 NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
