@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from . import periods
 from .model import Certificate, Registry
-from .output import Output
+from .output import Output, gc_paused
 
 SCHEMA_VERSION = 2  # 2: each record names its leaf in the signed log ("log"), no inline proof
 API = "api/v1"
@@ -392,6 +392,9 @@ class Fragments(NamedTuple):
     csv_row: bytes  # its row of certificates.csv, line end included
 
 
+_Compact = tuple[bytes, ...]  # a Fragments' compact members, canonical record and CSV row
+_Pretty = tuple[bytes, ...]  # its indented members: derived, links, record
+
 SCHEMA_MEMBERS = members("schema_version", SCHEMA_VERSION)
 
 
@@ -435,11 +438,29 @@ def fragments(cert: Certificate, registry: Registry, rows: _Rows | None = None) 
 
 @dataclass
 class Prepared:
-    """Every record of ``registry`` serialized, in the order of ``registry.certificates``."""
+    """Every record of ``registry`` serialized, in the order of ``registry.certificates``.
+    Those from the cache come without their indented members (empty): :meth:`made` has them."""
 
     registry: Registry
     fragments: list[Fragments]
     cached: int = 0  # how many came from the cache
+    cache: FragmentCache | None = None
+    keys: list[bytes] | None = None  # each record's key in the cache
+
+    def made(self, at: int) -> Fragments:
+        """The record at ``at`` with every member: its indented ones from the cache, or made
+        again when the cache lost them."""
+        made = self.fragments[at]
+        if made.record:
+            return made
+        found = (self.cache.pretty(self.keys[at])
+                 if self.cache is not None and self.keys is not None else None)
+        if found is not None:
+            return made._replace(derived=found[0], links=found[1], record=found[2])
+        made = fragments(self.registry.certificates[at], self.registry)
+        if self.cache is not None and self.keys is not None:
+            self.cache.mend(self.keys[at], made)
+        return made
 
 
 def package_digest() -> bytes:
@@ -457,77 +478,112 @@ class FragmentCache:
 
     The entries live in :data:`CACHE_SHARDS` files by the first byte of their key, under a
     folder named for the code (:func:`package_digest`): other code starts afresh and the folders
-    of other code are removed. Only the entries of the last build are kept, so the files do not
-    grow, and a shard is rewritten only when its entries changed. A cache that cannot be read or
-    written is no error: the records are serialized again.
+    of other code are removed. Each shard is two files: the compact members and the CSV row,
+    which every build needs (certificates.json, the CSV, the log), and the indented members
+    (``.pretty``), read only when a record's own file is to be written: at 100,000 records
+    they are 60 % of the 0.5 GB, and a build that keeps every unchanged record's file needs
+    none of them. Only the entries of the last build are kept, so the files do not grow, and a
+    shard is rewritten only when its entries changed. A cache that cannot be read or written is
+    no error: the records are serialized again.
     """
 
     def __init__(self, folder: Path) -> None:
         self.root = folder
         self.folder = folder / package_digest().hex()
         self.known: list[set[bytes] | None] = [None] * CACHE_SHARDS  # each file's keys
-        self.used: list[dict[bytes, Fragments]] = [{} for _ in range(CACHE_SHARDS)]
+        self.used: list[dict[bytes, _Compact]] = [{} for _ in range(CACHE_SHARDS)]
+        self.new: list[dict[bytes, _Pretty]] = [{} for _ in range(CACHE_SHARDS)]
+        self._pretty: list[dict[bytes, _Pretty] | None] = [None] * CACHE_SHARDS
+        self.dirty: set[int] = set()  # shards to write again although their keys are the same
 
-    def _path(self, shard: int) -> Path:
-        return self.folder / f"{shard:02x}.pickle"
+    def _path(self, shard: int, pretty: bool = False) -> Path:
+        return self.folder / f"{shard:02x}{'.pretty' if pretty else ''}.pickle"
 
-    def _read(self, shard: int) -> dict[bytes, Fragments]:
+    def _load(self, shard: int, pretty: bool) -> dict[bytes, Any]:
         try:
-            with open(self._path(shard), "rb") as handle:
+            with open(self._path(shard, pretty), "rb") as handle, gc_paused():
                 loaded = pickle.load(handle)
-            if not isinstance(loaded, dict):
-                loaded = {}
-        except (
-            OSError,
-            EOFError,
-            ValueError,
-            TypeError,
-            AttributeError,
-            pickle.UnpicklingError,
-        ):
-            loaded = {}
+        except (OSError, EOFError, ValueError, TypeError, AttributeError,
+                pickle.UnpicklingError):
+            return {}
+        return loaded if isinstance(loaded, dict) else {}
+
+    def _read(self, shard: int) -> dict[bytes, _Compact]:
+        loaded = self._load(shard, False)
         self.known[shard] = set(loaded)
         return loaded
 
     def take(self, wanted: Iterable[bytes]) -> dict[bytes, Fragments]:
-        """The entries the cache holds for ``wanted`` keys (and they are kept by :meth:`save`).
+        """The entries the cache holds for ``wanted`` keys (and they are kept by :meth:`save`),
+        without their indented members (:meth:`pretty` has them).
 
         Each file is read once and only those entries kept: the others, records as an earlier
         build made them, are let go at once (after a change to the code every entry is stale,
         and holding them while every record is made again would double the largest working
-        set of a build: 100,000 records, about 0.6 GB)."""
+        set of a build)."""
         by_shard: list[set[bytes]] = [set() for _ in range(CACHE_SHARDS)]
         for key in wanted:
             by_shard[key[0] % CACHE_SHARDS].add(key)
         found: dict[bytes, Fragments] = {}
         for shard, keys in enumerate(by_shard):
+            if not keys:
+                continue
             loaded = self._read(shard)
             for key in keys.intersection(loaded):
-                found[key] = self.used[shard][key] = loaded[key]
+                compact = self.used[shard][key] = loaded[key]
+                found[key] = Fragments(b"", b"", b"", *compact)
         return found
 
+    def pretty(self, key: bytes) -> _Pretty | None:
+        """The indented members kept for ``key`` (its shard's file read at the first ask)."""
+        shard = key[0] % CACHE_SHARDS
+        made = self.new[shard].get(key)
+        if made is not None:
+            return made
+        loaded = self._pretty[shard]
+        if loaded is None:
+            loaded = self._pretty[shard] = self._load(shard, True)
+        found = loaded.get(key)
+        return found if isinstance(found, tuple) and len(found) == 3 else None
+
     def put(self, key: bytes, value: Fragments) -> None:
-        self.used[key[0] % CACHE_SHARDS][key] = value
+        shard = key[0] % CACHE_SHARDS
+        self.used[shard][key] = tuple(value[3:])
+        self.new[shard][key] = tuple(value[:3])
+
+    def mend(self, key: bytes, value: Fragments) -> None:
+        """Keep ``value`` for a key whose indented members were lost (its shard is written
+        again by the next :meth:`save`)."""
+        self.put(key, value)
+        self.dirty.add(key[0] % CACHE_SHARDS)
 
     def save(self) -> None:
-        """Write the shards whose entries changed (atomically), and drop other code's."""
+        """Write the shards whose entries changed (atomically), and drop other code's. An entry
+        whose indented members cannot be found is not kept (it is made again next time)."""
         wrote = False
         for shard in range(CACHE_SHARDS):
             used, known = self.used[shard], self.known[shard]
             if known is None:
                 known = set(self._read(shard))
-            if used.keys() == known:
+            if shard not in self.dirty and used.keys() == known:
                 continue
-            path = self._path(shard)
+            self.dirty.discard(shard)
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 if not used:
-                    path.unlink(missing_ok=True)
+                    for is_pretty in (False, True):
+                        self._path(shard, is_pretty).unlink(missing_ok=True)
                     continue
-                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-                with open(tmp, "wb") as handle:
-                    pickle.dump(used, handle, protocol=5)
-                os.replace(tmp, path)
+                found = {key: self.pretty(key) for key in used}
+                kept = {key: made for key, made in found.items() if made is not None}
+                compact = {key: used[key] for key in kept}
+                for content, is_pretty in ((kept, True), (compact, False)):  # the index last
+                    path = self._path(shard, is_pretty)
+                    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                    with open(tmp, "wb") as handle:
+                        pickle.dump(content, handle, protocol=5)
+                    os.replace(tmp, path)
+                self._pretty[shard] = kept
                 wrote = True
             except OSError:
                 return
@@ -586,7 +642,7 @@ def prepare(
             cached += 1
         found.append(made)
     cache.save()
-    return Prepared(registry, found, cached)
+    return Prepared(registry, found, cached, cache, wanted)
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -629,7 +685,8 @@ def write_data(
     checkpoint binds by digest, :mod:`generator.trust`).
 
     ``prepared``: the records serialized (:func:`prepare`) for this registry, else serialized
-    here. Its pretty members are let go as each record's file is written (half the build's
+    here. A record's indented members are wanted only when its file is written
+    (:meth:`Prepared.made`: the cache reads them then) and let go once it is (half the build's
     largest working set at 100,000 records); the compact ones and the CSV rows stay.
     ``kept``: called with each record's file and number before it is made; when it returns
     that file's SHA-256 (the output kept the file as it was), the file is not written.
@@ -653,7 +710,12 @@ def write_data(
 
     made_all = prepared.fragments
     for at, (cert, made) in enumerate(zip(registry.certificates, made_all, strict=True)):
-        indented = [made.derived, made.links, made.record, schema_indented]
+        rel = record_path(cert.number)
+        known = kept(rel, cert.number) if kept is not None else None
+        indented: list[bytes] = []
+        if known is None:  # its file is written: its indented members too
+            made = prepared.made(at)
+            indented = [made.derived, made.links, made.record, schema_indented]
         compact = [made.derived_compact, made.links_compact, RECORD_KEY + made.canonical]
         compact.append(schema_compact)
         if extra is not None and cert.number in extra:
@@ -665,15 +727,15 @@ def write_data(
                 indented.append(more)
                 compact.append(packed)
             order = orders.get(keys) or orders.setdefault(keys, _order(keys))
-            indented = [indented[i] for i in order]
+            if known is None:
+                indented = [indented[i] for i in order]
             compact = [compact[i] for i in order]
-        rel = record_path(cert.number)
-        known = kept(rel, cert.number) if kept is not None else None
         if known is None:
             write(rel, b"{\n" + b",\n".join(indented) + b"\n}\n")
         elif digests is not None:
             digests[rel] = known
-        made_all[at] = made._replace(derived=b"", links=b"", record=b"")  # written: let go
+        if made_all[at].record:  # made here: its indented members are let go once written
+            made_all[at] = made._replace(derived=b"", links=b"", record=b"")
         body.append(b"{")
         for member in compact:
             body += (member, b",")
@@ -686,6 +748,8 @@ def write_data(
         CSV_BOM + _Rows().row(CSV_COLUMNS) + b"".join([m.csv_row for m in prepared.fragments]),
     )
     write(f"{API}/record.schema.json", pretty(registry.settings.schema))
+    if prepared.cache is not None:
+        prepared.cache.save()  # what was made again for a record whose members were lost
     return len(registry.certificates)
 
 

@@ -314,6 +314,6 @@ def test_a_damaged_or_other_fonts_drawable_cache_is_not_used(
             else:
                 kept.write_bytes(b"\x00 not a cache")
             glyphs.remember_drawable(tmp_path)
-            assert glyphs._DRAWABLE == set()
+            assert not glyphs._DRAWABLE
             fresh_process.clear()
             assert glyphs.missing("喆" + NO_FONT) == [NO_FONT] and fresh_process

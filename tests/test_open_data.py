@@ -157,6 +157,12 @@ def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None
         assert out.files == reference(registry, extra or {})
 
 
+def everything(prepared: data.Prepared) -> list[data.Fragments]:
+    """Every record of ``prepared`` with all its members (those from the cache come without
+    their indented ones)."""
+    return [prepared.made(at) for at in range(len(prepared.fragments))]
+
+
 def _cache_files(cache: Path) -> dict[str, tuple[int, int]]:
     return {
         p.relative_to(cache).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
@@ -173,7 +179,9 @@ def test_records_serialized_once_are_taken_from_the_cache(
     assert files
     again = data.prepare(registry, cache_dir=tmp_path)
     assert again.cached == len(registry.certificates)
-    assert again.fragments == first.fragments
+    assert everything(again) == first.fragments
+    # a record whose file is kept needs no indented member: they are read only when asked
+    assert all(not made.record for made in again.fragments)
     assert _cache_files(tmp_path / data.CACHE_FOLDER) == files  # nothing rewritten
 
     certs = list(registry.certificates)
@@ -188,16 +196,38 @@ def test_records_serialized_once_are_taken_from_the_cache(
     assert after.fragments[i] == data.fragments(certs[i], changed)
     assert after.fragments[i] != first.fragments[i]
     rewritten = {
-        name
+        name.split(".")[0]
         for name, state in _cache_files(tmp_path / data.CACHE_FOLDER).items()
         if files.get(name) != state
     }
     assert 1 <= len(rewritten) <= 2  # the shard that lost the old entry, the one that got the new
+    assert everything(data.prepare(changed, cache_dir=tmp_path)) == everything(after)
 
     out = Memory()
     trust.publish(changed, out, cache_dir=tmp_path, environ={})
     want = reference(changed, trust.log_state(changed).extra())
     assert {rel: out.files[rel] for rel in want} == want
+
+
+def test_a_record_file_to_write_takes_its_indented_members_from_the_cache_or_makes_them(
+    registry: Registry, tmp_path: Path
+) -> None:
+    """A new site folder beside a kept cache writes every record's file: the indented members
+    come from the cache's second store, and are made again where it lost them."""
+    data.prepare(registry, cache_dir=tmp_path)
+    want = reference(registry, {})
+    for damage in (False, True):
+        if damage:
+            for path in (tmp_path / data.CACHE_FOLDER).rglob("*.pretty.pickle"):
+                path.write_bytes(b"not a pickle")
+        prepared = data.prepare(registry, cache_dir=tmp_path)
+        assert prepared.cached == len(registry.certificates)
+        out = Memory()
+        data.write_data(registry, out, prepared=prepared)
+        assert out.files == want
+    # what lost its indented members was kept again when made: the store is whole again
+    for path in (tmp_path / data.CACHE_FOLDER).rglob("*.pretty.pickle"):
+        assert path.read_bytes() != b"not a pickle"
 
 
 def test_keys_given_by_the_build_are_used_and_missing_ones_computed(
@@ -207,10 +237,10 @@ def test_keys_given_by_the_build_are_used_and_missing_ones_computed(
     keys = {c.number: bytes([i % 256, i // 256]) * 8 for i, c in enumerate(certs[1:], 1)}
     first = data.prepare(registry, cache_dir=tmp_path, keys=keys)
     again = data.prepare(registry, cache_dir=tmp_path, keys=keys)
-    assert again.cached == len(certs) and again.fragments == first.fragments
+    assert again.cached == len(certs) and everything(again) == first.fragments
     # a key is the caller's word that nothing changed: the same key gives the same bytes
     moved = {**keys, certs[1].number: keys[certs[2].number]}
-    assert data.prepare(registry, cache_dir=tmp_path, keys=moved).fragments[1] == first.fragments[2]
+    assert data.prepare(registry, cache_dir=tmp_path, keys=moved).made(1) == first.fragments[2]
 
 
 def test_an_unreadable_cache_is_serialized_again(registry: Registry, tmp_path: Path) -> None:
@@ -218,7 +248,7 @@ def test_an_unreadable_cache_is_serialized_again(registry: Registry, tmp_path: P
     for path in (tmp_path / data.CACHE_FOLDER).rglob("*.pickle"):
         path.write_bytes(b"not a pickle")
     again = data.prepare(registry, cache_dir=tmp_path)
-    assert again.cached == 0 and again.fragments == first.fragments
+    assert again.cached == 0 and everything(again) == first.fragments
     assert data.prepare(registry, cache_dir=tmp_path).cached == len(registry.certificates)
 
 
