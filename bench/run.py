@@ -666,6 +666,9 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--import-rows", type=int, default=10_000, metavar="N",
                         help="rows for bench/bench_import.py (spreadsheet import; 0: skip)")
+    parser.add_argument("--trust-sizes", default="10000", metavar="N,...",
+                        help="registry sizes for bench/bench_trust.py (signed builds in git: "
+                             "the one-change target of issue 14; empty: skip)")
     parser.add_argument("--check-size", type=int, default=100_000, metavar="N",
                         help="certificates for bench/bench_check.py (the bulk check, whose "
                              "targets are set at 100,000; 0: skip)")
@@ -690,6 +693,11 @@ def main() -> None:
     if args.import_rows:
         subprocess.run([PYTHON, str(ROOT / "bench" / "bench_import.py"), "--rows",
                         str(args.import_rows)], check=True)
+    # Signed builds committed to git: a change appends to the log (its own section).
+    if args.trust_sizes:
+        subprocess.run([PYTHON, str(ROOT / "bench" / "bench_trust.py"), "--sizes",
+                        args.trust_sizes, "--results", str(args.results)]
+                       + (["--working-tree"] if args.working_tree else []), check=True)
     # The bulk check (/check/) at the size its targets name (its own section of results).
     if args.check_size:
         subprocess.run([PYTHON, str(ROOT / "bench" / "bench_check.py"), "--size",
