@@ -637,7 +637,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
                                                     keys=hashes)
                 written = out.written - before
             out.add_units(record_units)
-            written.difference_update(files[0] for _inputs, files in record_units.values())
+            written.difference_update(rels[0] for _inputs, rels in record_units.values())
             out.unit("data", json_inputs, sorted(written))
     finally:
         pool.close()
