@@ -381,7 +381,9 @@ def members(key: str, value: Any) -> tuple[bytes, bytes]:
 
 
 class Fragments(NamedTuple):
-    """One record's open data as bytes: all but what the build adds to it (its proof)."""
+    """One record's open data as bytes: all but what the build adds to it (its proof). The
+    first three, its indented members, are kept apart by :class:`FragmentCache` (empty when
+    not read: :meth:`Prepared.made`)."""
 
     derived: bytes  # pretty member '  "derived": {…}'
     links: bytes  # pretty member '  "links": {…}'
