@@ -27,6 +27,7 @@ keep in agreement with it) cuts a pasted list into numbers; ``starmark status`` 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import json
@@ -146,33 +147,47 @@ Shard = dict[str, list[dict[str, Any]]]  # a status index file: entries by compa
 
 
 def build_index(registry: Registry,
-                entry_of: Callable[[Certificate], tuple[str, dict[str, Any], bytes]] | None = None,
-                shard_bytes: Callable[[Shard, bytes], bytes] | None = None) -> dict[str, bytes]:
+                compact_of: Callable[[Certificate], tuple[str, bytes]] | None = None,
+                shard_bytes: Callable[[bytes, Callable[[], Shard]], bytes] | None = None
+                ) -> dict[str, bytes]:
     """Every file of the status index, by path under the site.
 
-    ``entry_of``: gives :func:`certificate_entry` of a certificate and a 16-byte digest that
-    stands for it (a build's cache of them); ``shard_bytes``: gives the bytes of a shard from its
-    entries and its members' digests, in order and joined (a build's cache of them: a shard
-    whose members did not change is not serialized again)."""
+    ``compact_of``: gives a certificate's compact number and a 16-byte digest that stands for
+    its entry (:func:`certificate_entry`; a build's cache of them); ``shard_bytes``: gives the
+    bytes of a shard from its members' digests, in order and joined, and a function that makes
+    its entries (a build's cache: a shard whose members did not change is neither made nor
+    serialized again, and its certificates' periods are not derived)."""
     settings = registry.settings
-    entries: list[tuple[str, dict[str, Any], bytes]] = [
-        entry_of(cert) if entry_of is not None else (*certificate_entry(cert, settings), b"")
+    members: list[tuple[str, bytes, Certificate | dict[str, Any]]] = [
+        (*compact_of(cert), cert) if compact_of is not None
+        else (compact_number(cert.number), b"", cert)
         for cert in registry.certificates]
     for reported in counterfeits.for_registry(registry).numbers:
         note = {"reported": reported.reported.isoformat(), "note": reported.note,
                 "note_en": reported.note_en}
         entry = {"n": reported.value, "x": note}
         key = hashlib.blake2b(dump(entry), digest_size=16).digest()
-        entries.append((compact_number(reported.value), entry, key))
-    shards = shard_count(len(entries))  # entry_count(registry): the check page knows it too
-    parts: list[Shard] = [{} for _ in range(shards)]
-    keys: list[list[bytes]] = [[] for _ in range(shards)]
-    for compact, entry, key in entries:
-        k = shard_of(compact, shards)
-        parts[k].setdefault(compact, []).append(entry)
-        keys[k].append(key)
-    made = shard_bytes or (lambda part, _members: dump(part))
-    files = {f"{INDEX_DIR}/{k}.json": made(part, b"".join(keys[k])) for k, part in enumerate(parts)}
+        members.append((compact_number(reported.value), key, entry))
+    shards = shard_count(len(members))  # entry_count(registry): the check page knows it too
+    groups: list[list[tuple[str, bytes, Certificate | dict[str, Any]]]] = [
+        [] for _ in range(shards)]
+    for member in members:
+        groups[shard_of(member[0], shards)].append(member)
+
+    def part(group: list[tuple[str, bytes, Certificate | dict[str, Any]]]) -> Shard:
+        shard: Shard = {}
+        for compact, _key, source in group:
+            entry = source if isinstance(source, dict) else certificate_entry(source, settings)[1]
+            shard.setdefault(compact, []).append(entry)
+        return shard
+
+    files = {}
+    for k, group in enumerate(groups):
+        if shard_bytes is None:
+            files[f"{INDEX_DIR}/{k}.json"] = dump(part(group))
+        else:
+            files[f"{INDEX_DIR}/{k}.json"] = shard_bytes(
+                b"".join([member[1] for member in group]), functools.partial(part, group))
     version = hashlib.blake2b(b"".join(files[f"{INDEX_DIR}/{k}.json"] for k in range(shards)),
                               digest_size=8).hexdigest()
     body = settings.body

@@ -45,7 +45,7 @@ from . import (
 from .errors import InputError, OutputError, Problem
 from .load import as_of_default, load_registry
 from .model import Registry
-from .output import Manifest, Output, Previous
+from .output import Manifest, Output, Previous, SpareCheck
 
 log = get_plugin_logger("starmark")
 THEME_DIR = Path(__file__).parent / "theme"
@@ -92,6 +92,8 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         self.previous: Previous | None = None
         self.build_dir: Path | None = None
         self.spare: Manifest | None = None
+        # Set by publish when the spare tree's files are checked beside the load.
+        self.spare_check: SpareCheck | None = None
         self.dirty = False
         self.outputs: set[str] = set()
         self.failure: InputError | None = None  # the problems that stopped the last build
@@ -329,6 +331,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             self.report = build.render_site(
                 self.registry, build_dir, self.shells, cache_dir=self.cache_dir,
                 quiet=self.config.quiet, previous=previous, spare=spare,
+                spare_stale=self._stale(spare),
                 mkdocs_dir=None if build_dir == site_dir else site_dir,
                 finish=lambda out: self._finish(
                     self.registry, self._mkdocs_urls(site_dir), self.script_hashes, out),
@@ -381,6 +384,12 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
         return frames.key(registry, Path(config.config_file_path or ""), folders, injected,
                           get_build_datetime().date(), hooks)
 
+    def _stale(self, spare: Manifest | None) -> set[str] | None:
+        """The files of the spare tree ``spare`` describes that publish's check found changed
+        or gone (:class:`generator.output.SpareCheck`); None when it did not check them."""
+        check = self.spare_check
+        return check.stale() if check is not None and spare is check.manifest else None
+
     def replay(self, config: MkDocsConfig, key: bytes) -> build.BuildReport | None:
         """Build the registry ``publish`` loaded without running mkdocs, if mkdocs' inputs are
         those of the last build (``key``) and its files are in the live site or the spare
@@ -398,6 +407,7 @@ class StarmarkPlugin(BasePlugin[StarmarkConfig]):
             report = build.render_site(
                 registry, build_dir, kept.shells, cache_dir=cache_dir,
                 quiet=self.config.quiet, previous=self.previous, spare=self.spare,
+                spare_stale=self._stale(self.spare),
                 finish=lambda out: self._finish(registry, kept.docs_urls, kept.script_hashes,
                                                 out),
                 inputs=_config_bytes(config), records=self.digests, frames=key, replay=True,

@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 from .build import BuildReport, manifest_path, progress, run_later
 from .errors import InputError, OutputError, Problem
 from .load import load_registry
-from .output import Manifest, Previous, gc_frozen, gc_paused
+from .output import Manifest, Previous, SpareCheck, gc_frozen, gc_paused
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
@@ -74,6 +74,9 @@ def _quiet_logs(quiet: bool) -> Iterator[None]:
         logger.setLevel(level)
 
 
+# From how many files the spare tree's check runs in a process of its own (below, a stat of each
+# file where it is used costs less than starting one).
+SPARE_CHECK_FILES = 2_000
 _RENAME_EXCHANGE = 2  # linux/fs.h: swap two names in one step
 
 
@@ -222,6 +225,14 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
         held.callback(shutil.rmtree, tmp, True)  # mkdocs' own output, moved out when it worked
         config.site_dir = str(tmp)
+        trees = Trees(cache_dir, target)
+        live = trees.prepare()
+        plugin.spare_check = None
+        if trees.spare_dir is not None and trees.spare is not None and (
+                len(trees.spare.files) >= SPARE_CHECK_FILES):
+            # The spare tree's files are checked on the other core while the registry loads.
+            plugin.spare_check = held.enter_context(
+                contextlib.closing(SpareCheck(trees.spare_dir, trees.spare)))
         try:
             loading = time.perf_counter()
             # Every record problem, before mkdocs says anything; the plugin reuses this registry.
@@ -237,8 +248,7 @@ def build_site(root: Path, *, as_of: dt.date | None = None, site_dir: Path | Non
                         lambda files: progress(files, len(files), "records", quiet)))
                 gc.freeze()
             loaded = time.perf_counter() - loading
-            trees = Trees(cache_dir, target)
-            live = trees.prepare()
+            trees.claim()
             plugin.previous = Previous(target, live) if live is not None else None
             plugin.build_dir, plugin.spare = trees.spare_dir or tmp, trees.spare
             building = time.perf_counter()
@@ -317,7 +327,9 @@ class Trees:
                 pending.unlink()
 
     def prepare(self) -> Manifest | None:
-        """Make the spare tree ready to build in; return the live site's manifest."""
+        """Settle what an interrupted build left and read the manifests; return the live
+        site's. Nothing is changed in the spare tree until :meth:`claim` (a build that fails
+        before it keeps the spare tree for the next one)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         old = self.folder / "old"
         if old.exists():  # a two-rename swap was interrupted between its renames
@@ -331,11 +343,16 @@ class Trees:
             return live  # no renames across file systems: build in a new folder
         self.spare_dir = self.folder / "spare"
         self.spare = Manifest.load(self.spare_path) if self.spare_dir.is_dir() else None
+        return live
+
+    def claim(self) -> None:
+        """Make the spare tree ready to build in (after :meth:`prepare`)."""
+        if self.spare_dir is None:
+            return
         if self.spare is None:
             shutil.rmtree(self.spare_dir, ignore_errors=True)  # unknown content
         self.spare_path.unlink(missing_ok=True)  # the spare tree is about to change
         self.spare_dir.mkdir(exist_ok=True)
-        return live
 
     def swap(self, built: Path, report: BuildReport, live: Manifest | None) -> None:
         """Switch ``built`` in as the live site; keep the replaced site as the spare tree."""

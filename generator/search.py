@@ -217,7 +217,7 @@ def _distinct(values: list[Any]) -> tuple[list[Any], np.ndarray]:
 
 
 # What else decides the index: this code, and the Unicode tables normalising and \w rely on.
-_CODE = hashlib.blake2b(
+CODE = _CODE = hashlib.blake2b(
     Path(__file__).read_bytes() + f"{sys.version}|{unicodedata.unidata_version}".encode(),
     digest_size=16,
 ).digest()
@@ -267,6 +267,25 @@ class Inputs:
             parts.append(ids.astype(np.int64).tobytes())
         parts.append(json.dumps(used, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         return digest_parts(*parts)
+
+
+def field_digest(cert: Certificate) -> bytes:
+    """A digest of what :func:`read_inputs` reads of one certificate besides its verdict."""
+    org = cert.organization
+    fields = (cert.number, org.name, org.name_en, cert.scope_zh, cert.scope_en, org.region,
+              cert.industry, cert.level)
+    return hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"),
+                           digest_size=16).digest()
+
+
+def inputs_key(registry: Registry, field_digests: Sequence[bytes]) -> bytes:
+    """Equal keys, equal :func:`read_inputs` of registries with the same settings (so equal
+    indexes): this code, each certificate's :func:`field_digest` (``field_digests``, in
+    registry order) and its verdict. Cheaper than :meth:`Inputs.digest` when the digests are
+    kept from the last build: no field of any record is read."""
+    standings = registry.standings
+    verdicts = "\n".join([standings[cert.number].verdict for cert in registry.certificates])
+    return digest_parts(CODE, b"".join(field_digests), verdicts.encode("utf-8"))
 
 
 def read_inputs(registry: Registry) -> Inputs:

@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from generator import build as build_module
-from generator import load, marks
+from generator import load, marks, publish
+from generator import output as output_module
 from generator.build import BuildReport
 from generator.errors import InputError
 from generator.publish import build_site
@@ -36,6 +37,13 @@ def fixed_code(monkeypatch: pytest.MonkeyPatch) -> None:
     shared working tree must not make every output (or record) look changed."""
     monkeypatch.setattr(build_module, "code_digest", lambda: CODE[0])
     monkeypatch.setattr(load, "checking_code", lambda: CODE[1])
+
+
+@pytest.fixture(autouse=True)
+def spare_checked_aside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spare tree's files checked by a process of their own while the registry loads, as
+    for a large registry (the other tests check each file where it is used)."""
+    monkeypatch.setattr(publish, "SPARE_CHECK_FILES", 0)
 
 
 def in_force(text: str) -> bool:
@@ -261,6 +269,29 @@ def test_settings_or_as_of_change_renders_everything_again(registry_root: Path,
     later = build_site(registry_root, as_of=AS_OF + dt.timedelta(days=1), site_dir=site,
                        quiet=True)
     assert later.reused == 0
+
+
+@pytest.mark.parametrize("aside", [True, False], ids=["checked aside", "checked in place"])
+def test_a_spare_file_changed_behind_the_build_is_not_kept(
+        registry_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aside: bool) -> None:
+    site = registry_root / "site"
+    for _ in range(2):
+        build(registry_root, site)  # the spare tree now holds the first build's site
+    spare = next((tmp_path / "cache" / "trees").glob("*/spare"))
+    number = valid(registry_root)[0]
+    for rel, content in ((f"c/{number}/index.html", b"<p>forged</p>"),
+                         (f"c/{number}/feed.xml", None)):
+        (spare / rel).unlink()  # not the live site's inode: only the spare tree changes
+        if content is not None:
+            (spare / rel).write_bytes(content)
+    monkeypatch.setattr(publish, "SPARE_CHECK_FILES", 0 if aside else 10**9)
+    checks = []
+    monkeypatch.setattr(publish, "SpareCheck", lambda *args: checks.append(args) or (
+        output_module.SpareCheck(*args)))
+    report = build(registry_root, site)  # nothing changed: every unit is reused...
+    assert report.reused == report.records and len(checks) == (1 if aside else 0)
+    assert (site / f"c/{number}/index.html").read_bytes() != b"<p>forged</p>"
+    assert_same_as_clean(registry_root, site, tmp_path)  # ...but not the changed files
 
 
 def test_the_live_site_is_never_written_in_place(registry_root: Path, site: Path,

@@ -166,12 +166,16 @@ def test_corrupt_or_foreign_caches_are_ignored(built: Path, cache_dir: Path,
     assert site_tree(built) == clean_tree(built, tmp_path)
     # Entries, shards and inputs of another shape under every key: made again, not published.
     version, stored = marshal.loads(status.read_bytes())
-    stored["entries"] = dict.fromkeys(stored["entries"], "not an entry")
+    stored["compacts"] = dict.fromkeys(stored["compacts"], ["not", "a", "number"])
     stored["shards"] = dict.fromkeys(stored["shards"], ["not", "bytes"])
     status.write_bytes(marshal.dumps((version, stored)))
     version, stored = marshal.loads(units.read_bytes())
     stored["units"] = dict.fromkeys(stored["units"], (b"one",))
     units.write_bytes(marshal.dumps((version, stored)))
+    fields = cache_dir / "search" / "fields.marshal"
+    version, stored = marshal.loads(fields.read_bytes())
+    stored["fields"] = dict.fromkeys(stored["fields"], "not a digest")
+    fields.write_bytes(marshal.dumps((version, stored)))
     rename(records(built)[valid(built)[1]])
     build(built)
     assert site_tree(built) == clean_tree(built, tmp_path)
@@ -196,7 +200,7 @@ def test_cached_status_shards_and_inputs_follow_the_records(built: Path, cache_d
     assert {name for name in after if after[name] != before.get(name)} == {shard, "meta.json"}
     assert '"suspended"' in json.dumps(json.loads(after[shard])[compact_number(number)])
     _, stored = marshal.loads((cache_dir / "status" / "index.marshal").read_bytes())
-    assert len(stored["entries"]) == len(records(built))
+    assert len(stored["compacts"]) == len(records(built))
     assert len(stored["shards"]) == len(after) - 1  # every shard but meta.json
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.output import Output, Previous, digest
+from generator.output import Output, Previous, SpareCheck, digest
 
 
 def tree(folder: Path, files: dict[str, bytes]) -> Output:
@@ -23,20 +23,48 @@ def test_keeping_many_files_is_keeping_each(tmp_path: Path) -> None:
     wanted = [("a.json", digest(b"a")), ("b.json", digest(b"other")), ("c.json", digest(b"c")),
               ("d.json", digest(b"d")), ("e.json", digest(b"e")), ("f.json", digest(b"f"))]
     results = []
-    for bulk in (True, False):
+    for bulk in (True, False, "checked aside"):
         # Replaced in the spare tree since its manifest was written: not kept but linked.
         (tmp_path / "spare" / "c.json").unlink()
         (tmp_path / "spare" / "c.json").write_bytes(b"C")
-        out = Output(tmp_path / "spare", Previous(tmp_path / "live", live), spare)
+        stale = SpareCheck(tmp_path / "spare", spare).stale() if bulk == "checked aside" else None
+        out = Output(tmp_path / "spare", Previous(tmp_path / "live", live), spare, stale)
         if bulk:
             got = out.keep_files(wanted)
         else:
             got = {rel for rel, want in wanted if out.keep_file(rel, want)}
         results.append((got, out.kept, out.linked, set(out.written),
                         {rel: out.digest_of(rel) for rel in out.states}))
-    assert results[0] == results[1]
+    assert results[0] == results[1] == results[2]
     got, kept, linked, written, states = results[0]
     assert got == written == {"a.json", "c.json", "d.json", "e.json"}
     assert (kept, linked) == (2, 2)  # a and e kept; c and d linked from the live site
     assert (tmp_path / "spare" / "c.json").read_bytes() == b"c"
     assert states == {rel: digest((tmp_path / "spare" / rel).read_bytes()) for rel in got}
+
+
+def test_the_spare_check_finds_each_file_that_changed(tmp_path: Path) -> None:
+    """SpareCheck names the files no longer as the manifest recorded them: rewritten in place
+    (other bytes), replaced by another file, removed; not the ones left alone."""
+    spare = tmp_path / "spare"
+    manifest = tree(spare, {f"{name}.json": name.encode() for name in "abcde"}).manifest()
+    with open(spare / "a.json", "r+b") as handle:  # in place: the same inode
+        handle.write(b"A longer")
+    (spare / "b.json").unlink()
+    (spare / "b.json").write_bytes(b"b")  # the same bytes in another file
+    (spare / "c.json").unlink()
+    check = SpareCheck(spare, manifest)
+    assert check.stale() == {"a.json", "b.json", "c.json"}
+    assert check.stale() == {"a.json", "b.json", "c.json"}  # asked again: the same answer
+    out = Output(spare, None, manifest, check.stale())
+    assert out.keep_files((f"{name}.json", digest(name.encode())) for name in "abcde") == {
+        "d.json", "e.json"}
+
+
+def test_a_spare_check_that_did_not_finish_leaves_each_file_to_be_checked(
+        tmp_path: Path) -> None:
+    spare = tmp_path / "spare"
+    manifest = tree(spare, {"a.json": b"a"}).manifest()
+    check = SpareCheck(spare, manifest)
+    check.close()  # stopped (a build that failed): no answer, not an empty one
+    assert check.stale() is None

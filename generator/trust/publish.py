@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,10 @@ class LogState:
     log: Log
     tree: MerkleTree
 
-    def extra(self) -> dict[str, dict[str, Any]]:
-        """Each record's ``log`` member: the leaf of its current version."""
-        return {number: {"log": {"leaf_index": i}} for number, i in self.log.latest.items()}
+    def extra(self) -> Mapping[str, dict[str, Any]]:
+        """Each record's ``log`` member: the leaf of its current version (by number; each
+        made when asked)."""
+        return _LogMembers(self.log.latest)
 
     def members(self, number: str) -> list[tuple[str, bytes, bytes]]:
         """:func:`generator.data.members` of the record's ``log`` member, indented and compact
@@ -83,6 +84,26 @@ class LogState:
         i = self.log.latest[number]
         return [("log", b'  "log": {\n    "leaf_index": %d\n  }' % i,
                  b'"log":{"leaf_index":%d}' % i)]
+
+
+class _LogMembers(Mapping[str, dict[str, Any]]):
+    """:meth:`LogState.extra`: the ``log`` member of a record is made when it is asked for (a
+    build asks for each record's keys only, :meth:`LogState.members` gives the bytes)."""
+
+    def __init__(self, latest: dict[str, int]) -> None:
+        self.latest = latest
+
+    def __getitem__(self, number: str) -> dict[str, Any]:
+        return {"log": {"leaf_index": self.latest[number]}}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.latest)
+
+    def __len__(self) -> int:
+        return len(self.latest)
+
+    def __contains__(self, number: object) -> bool:
+        return number in self.latest
 
 
 def log_state(
@@ -128,11 +149,17 @@ def contradictions(registry: Registry) -> list[Problem]:
     """Records whose history runs past the as-of date: a status derived for that day would
     contradict them (a suspension "since" a later day), so such a checkpoint is not signed."""
     found = []
+    as_of, standings = registry.as_of, registry.standings
     for cert in registry.certificates:
-        dates = [e.date for e in cert.events] + [a.date for a in cert.audits]
-        since = registry.standing(cert).since
-        latest = max(dates) if dates else cert.issued
-        if latest > registry.as_of or (since is not None and since > registry.as_of):
+        since = standings[cert.number].since
+        # Events and audits are in date order (the rules refuse a record otherwise): the last
+        # of each is its latest.
+        events, audits = cert.events, cert.audits
+        if events:
+            latest = max(events[-1].date, audits[-1].date) if audits else events[-1].date
+        else:
+            latest = audits[-1].date if audits else cert.issued
+        if latest > as_of or (since is not None and since > as_of):
             found.append(
                 Problem(
                     cert.source or cert.number,
@@ -201,7 +228,8 @@ def publish(
     state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
     extra = state.extra()
-    kept = RecordFiles(cache_dir, out, keys, extra) if cache_dir is not None and keys else None
+    kept = (RecordFiles(cache_dir, out, keys, state.log.latest)
+            if cache_dir is not None and keys else None)
     if kept is not None:
         kept.check({c.number: data.record_path(c.number) for c in registry.certificates})
     count = data.write_data(
@@ -225,17 +253,18 @@ def publish(
 
 class RecordFiles:
     """The digests of each record's open-data file, kept between builds by the record's key
-    (everything its data is made from, :func:`generator.data.prepare`) and its log members,
-    so that an unchanged record's file, kept or linked from the last site, is neither made nor
-    hashed again. A cache that cannot be read (or is of another format) is ignored; one that
-    cannot be written is no error."""
+    (everything its data is made from, :func:`generator.data.prepare`) and its log member
+    (the leaf of its current version, the one member :meth:`LogState.extra` adds), so that
+    an unchanged record's file, kept or linked from the last site, is neither made nor hashed
+    again. A cache that cannot be read (or is of another format) is ignored; one that cannot
+    be written is no error."""
 
-    FORMAT = 2
+    FORMAT = 3  # 3: the log member as the leaf's index
 
     def __init__(self, cache_dir: Path, out: Output, keys: Mapping[str, bytes],
-                 extra: Mapping[str, dict[str, Any]]) -> None:
+                 leaves: Mapping[str, int]) -> None:
         self.path = cache_dir / "trust" / "record-files.marshal"
-        self.out, self.keys, self.extra = out, keys, extra
+        self.out, self.keys, self.leaves = out, keys, leaves
         self.old: dict[bytes, tuple[bytes, bytes]] = read_cache(self.path, self.FORMAT)
         self.used: dict[bytes, tuple[bytes, bytes]] = {}
         self.made: dict[str, bytes] = {}  # the file of each record made this time, by key
@@ -247,7 +276,8 @@ class RecordFiles:
         if key is None:
             return None
         # The key is a fixed-size digest: what follows it cannot make two keys collide.
-        return key + repr(self.extra.get(number)).encode()
+        leaf = self.leaves.get(number)
+        return key + (b"-" if leaf is None else b"%d" % leaf)
 
     def check(self, files: Mapping[str, str]) -> None:
         """Keep or link, all at once, the file (``files``: by record number) of each record
