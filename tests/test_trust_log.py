@@ -364,6 +364,18 @@ def test_tiles_hold_the_levels_of_the_tree_and_the_entries(tmp_path: Path) -> No
     grown = tiles.tiles(_tree([*entries, b"{}"]), [*entries, b"{}"])
     changed = {rel for rel, content in grown.items() if published.get(rel) != content}
     assert changed == {"tile/0/257.p/45", "tile/entries/257.p/45"}
+    # A bundle whose entries' leaves are those of one in place is not made again.
+    placed: dict[str, bytes] = {}
+
+    def place(rel: str, leaves: bytes) -> bool:
+        placed[rel] = leaves
+        return False
+
+    assert tiles.bundles(tree, entries, place) == {
+        rel: content for rel, content in published.items() if rel.startswith("tile/entries/")}
+    made = tiles.bundles(_tree([*entries, b"{}"]), [*entries, b"{}"],
+                         lambda rel, leaves: placed.get(rel) == leaves)
+    assert made == {"tile/entries/257.p/45": grown["tile/entries/257.p/45"]}
 
 
 def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damage(

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from .. import data
 from ..errors import InputError, Problem
 from ..model import Registry
-from ..output import Output, read_cache, write_cache
+from ..output import Output, digest, read_cache, write_cache
 from ..settings import Settings
 from . import note
 from .checkpoint import (
@@ -35,7 +35,7 @@ from .checkpoint import (
 )
 from .keys import KEY_ENV, fingerprint, pinned_key, public_pem, signing_key
 from .log import Log, derive
-from .tiles import tiles
+from .tiles import bundles, hash_tiles
 from .tree import MerkleTree, b64, leaf_hash, prefix_root
 
 
@@ -242,8 +242,19 @@ def publish(
         refuse_fork(out.previous.site_dir / CHECKPOINT_JSON, state)
     trust = compute(registry, key, env, digests=digests, state=state, now=now)
     files = trust.files()
-    published = tiles(state.tree, state.log.entries)
-    files |= {f"{data.API}/{rel}": content for rel, content in published.items()}
+    files |= {f"{data.API}/{rel}": content for rel, content in hash_tiles(state.tree).items()}
+    made: dict[str, bytes] = {}
+
+    def bundle_kept(rel: str, leaves: bytes) -> bool:
+        unit, key = f"log:{rel}", digest(leaves)
+        if out.reuse(unit, key) is not None:
+            return True
+        made[rel] = key
+        return False
+
+    for rel, content in bundles(state.tree, state.log.entries, bundle_kept).items():
+        out.write(f"{data.API}/{rel}", content)
+        out.unit(f"log:{rel}", made[rel], (f"{data.API}/{rel}",))
     if key is not None:
         files |= tree_heads(state, trust.checkpoint.origin, key)
     for rel, content in files.items():
