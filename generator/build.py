@@ -29,7 +29,6 @@ import gc
 import hashlib
 import json
 import multiprocessing
-import operator
 import os
 import sys
 import threading
@@ -383,22 +382,21 @@ def _listing_pages(task: list[int]) -> _Done:
 
 
 def listing_inputs(facet: listings.Facet, registry: Registry, base: bytes,
-                   hashes: dict[str, bytes]) -> dict[int, bytes]:
+                   ordered: Sequence[bytes]) -> dict[int, bytes]:
     """The input hash of each page of a listing: its titles, the listing's size, the page's
-    number and the certificates it shows. One changed record re-renders the pages it is on
-    (and every page of its listings when the count of a listing changed)."""
+    number and the certificates it shows (``ordered``: each certificate's hash, in registry
+    order). One changed record re-renders the pages it is on (and every page of its listings
+    when the count of a listing changed)."""
     pages = listings.page_count(facet, registry)
     head = _hash(base, facet.slug.encode(), facet.zh.encode(), facet.en.encode(),
                  f"{len(facet.certificates)} {pages}".encode())
     # Every certificate's hash is a 16-byte digest: joined, a page's are one slice (one pass in
     # C over a listing instead of a part each: 0.5 s of a build at 100,000 certificates).
-    joined = b"".join(map(hashes.__getitem__, map(_NUMBER, facet.certificates)))
+    joined = b"".join(map(ordered.__getitem__, facet.positions))
     size = 16 * max(1, registry.settings.listing_page_size)
     return {page: _hash(head, str(page).encode(), joined[(page - 1) * size : page * size])
             for page in range(1, pages + 1)}
 
-
-_NUMBER = operator.attrgetter("number")
 
 
 def _open_data() -> tuple[int, Record]:
@@ -511,6 +509,9 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
             raise NotReplayed
         report.mkdocs_skipped = True
 
+    # The caches' saves wait with ``later``'s jobs (if any) for the open data's worker.
+    defer: Callable[[Callable[[], None]], Any] = (
+        later.append if later is not None else lambda job: job())
     base = global_inputs(registry, shells, inputs)
     # Before the workers fork, so theirs too (the code's digest covers the environment).
     templating.compile_into(cache_dir / "templates", code_digest().hex()[:16])
@@ -543,8 +544,9 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
     pool = Workers(workers if len(certs) > CHUNK else 1)
     try:
         opened = pool.call(_open_data) if early else None
-        units.save()
-        page_inputs = [listing_inputs(f, registry, base, hashes) for f in all_facets]
+        defer(units.save)
+        ordered = [hashes[c.number] for c in certs]
+        page_inputs = [listing_inputs(f, registry, base, ordered) for f in all_facets]
         # Keep or link the page, feed and artwork of each unchanged certificate, and its JSON
         # (unless the open data's worker, which started first, sees to that).
         todo: list[int] = []
@@ -607,7 +609,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         # keyed by the as-of date (a new day changes the index only through a status).
         fields = SearchCache(cache_dir)
         search_inputs = _hash(settings_inputs(registry), fields.key(registry, records))
-        fields.save()
+        defer(fields.save)
         if out.reuse("search", search_inputs) is not None and "search" in counts:
             report.search_entries = counts["search"]
         else:
@@ -624,7 +626,7 @@ def render_site(registry: Registry, site_dir: Path, shells: dict[int, Shell], *,
         if out.reuse("status", status_inputs) is None:
             cached = StatusCache(cache_dir, settings_inputs(registry))
             status_files = check.build_index(registry, cached.compact(records), cached.dump)
-            cached.save()
+            defer(cached.save)
             for rel, content in status_files.items():
                 out.write(rel, content)
             out.unit("status", status_inputs, sorted(status_files))

@@ -11,6 +11,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -120,7 +121,7 @@ def load(settings: Settings, issued: Iterable[str] = ()) -> Counterfeits:
             )
         )
     own_host = (urlsplit(settings.site_url).hostname or "").lower()
-    issued_set = set(issued)
+    issued_set = issued if isinstance(issued, AbstractSet) else set(issued)
     found: dict[str, list[Reported]] = {}
     for section in _FIELDS:
         items = tree.get(section) or []
@@ -179,7 +180,10 @@ def load(settings: Settings, issued: Iterable[str] = ()) -> Counterfeits:
 
 def for_registry(registry: Registry) -> Counterfeits:
     """The checked list for a loaded registry (no issued number may appear in it)."""
-    return load(registry.settings, (c.number for c in registry.certificates))
+    numbers: Iterable[str] = registry.standings.keys()  # every number, as a set already
+    if len(registry.standings) < len(registry.certificates):
+        numbers = [c.number for c in registry.certificates]
+    return load(registry.settings, numbers)
 
 
 def report_link(settings: Settings) -> str | None:

@@ -448,8 +448,12 @@ class Output:
         return st.st_size == size and st.st_mtime_ns == mtime and st.st_ino == inode
 
     def _keep(self, rel: str, local: str, state: bytes) -> bool:
-        """Keep the spare tree's ``rel`` where it is if it is still what was recorded."""
-        if not self._same(self._prefix + local, state):
+        """Keep the spare tree's ``rel`` where it is if it is still what was recorded
+        (``state``, its manifest's record)."""
+        if self._stale is not None:
+            if rel in self._stale:
+                return False
+        elif not self._same(self._prefix + local, state):
             return False
         self._kept_all({rel: state})
         return True
