@@ -24,6 +24,7 @@ import pickle
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -657,6 +658,7 @@ def _members(
 
 
 FIELDS = ("derived", "links", "record", "schema_version")  # of every entry, in key order
+BIG_FILE = 1 << 20  # bytes from which a file's two digests are made side by side
 
 
 def record_path(number: str) -> str:
@@ -674,7 +676,7 @@ def _order(keys: tuple[str, ...]) -> list[int]:
 def write_data(
     registry: Registry,
     out: Output,
-    extra: Mapping[str, dict[str, Any]] | None = None,
+    extra: Mapping[str, Any] | None = None,
     *,
     prepared: Prepared | None = None,
     digests: dict[str, bytes] | None = None,
@@ -693,7 +695,7 @@ def write_data(
     ``kept``: called with each record's file and number before it is made; when it returns
     that file's SHA-256 (the output kept the file as it was), the file is not written.
     ``members_of``: gives what :func:`members` makes of a record's ``extra``, made faster by
-    who knows its shape.
+    who knows its shape (then only the keys of ``extra`` are read: the records that have any).
     """
     if prepared is None or prepared.registry is not registry:
         prepared = prepare(registry)
@@ -706,13 +708,21 @@ def write_data(
     schema_indented, schema_compact = SCHEMA_MEMBERS
 
     def write(rel: str, content: bytes) -> None:
-        if digests is not None:
+        if digests is None:
+            out.write(rel, content)
+        elif len(content) < BIG_FILE:
             digests[rel] = hashlib.sha256(content).digest()
-        out.write(rel, content)
+            out.write(rel, content)
+        else:  # certificates.json, the CSV: both digests at once (hashlib lets go of the GIL)
+            with ThreadPoolExecutor(1) as pool:
+                sha256 = pool.submit(hashlib.sha256, content)
+                out.write(rel, content)
+                digests[rel] = sha256.result().digest()
 
     made_all = prepared.fragments
+    folder = f"{API}/certificates/"  # record_path, without a call for each record
     for at, (cert, made) in enumerate(zip(registry.certificates, made_all, strict=True)):
-        rel = record_path(cert.number)
+        rel = f"{folder}{cert.number}.json"
         known = kept(rel, cert.number) if kept is not None else None
         indented: list[bytes] = []
         if known is None:  # its file is written: its indented members too

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import math
 import shutil
@@ -154,6 +155,19 @@ def test_the_logs_own_members_are_what_the_general_encoder_writes(registry: Regi
     data.write_data(registry, fast, extra=logged, members_of=state.members)
     data.write_data(registry, general, extra=logged)
     assert fast.files == general.files == reference(registry, logged)
+    # As publish gives them: the leaves alone (only whose they are is read).
+    leaves = Memory()
+    data.write_data(registry, leaves, extra=state.log.latest, members_of=state.members)
+    assert leaves.files == fast.files
+
+
+@pytest.mark.parametrize("big", [1, 1 << 40], ids=["two digests side by side", "one by one"])
+def test_the_digest_of_each_file_is_the_sha256_of_its_bytes(
+        registry: Registry, monkeypatch: pytest.MonkeyPatch, big: int) -> None:
+    monkeypatch.setattr(data, "BIG_FILE", big)
+    out, digests = Memory(), {}
+    data.write_data(registry, out, digests=digests)
+    assert digests == {rel: hashlib.sha256(content).digest() for rel, content in out.files.items()}
 
 
 def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None:

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,10 +73,9 @@ class LogState:
     log: Log
     tree: MerkleTree
 
-    def extra(self) -> Mapping[str, dict[str, Any]]:
-        """Each record's ``log`` member: the leaf of its current version (by number; each
-        made when asked)."""
-        return _LogMembers(self.log.latest)
+    def extra(self) -> dict[str, dict[str, Any]]:
+        """Each record's ``log`` member: the leaf of its current version."""
+        return {number: {"log": {"leaf_index": i}} for number, i in self.log.latest.items()}
 
     def members(self, number: str) -> list[tuple[str, bytes, bytes]]:
         """:func:`generator.data.members` of the record's ``log`` member, indented and compact
@@ -84,26 +83,6 @@ class LogState:
         i = self.log.latest[number]
         return [("log", b'  "log": {\n    "leaf_index": %d\n  }' % i,
                  b'"log":{"leaf_index":%d}' % i)]
-
-
-class _LogMembers(Mapping[str, dict[str, Any]]):
-    """:meth:`LogState.extra`: the ``log`` member of a record is made when it is asked for (a
-    build asks for each record's keys only, :meth:`LogState.members` gives the bytes)."""
-
-    def __init__(self, latest: dict[str, int]) -> None:
-        self.latest = latest
-
-    def __getitem__(self, number: str) -> dict[str, Any]:
-        return {"log": {"leaf_index": self.latest[number]}}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.latest)
-
-    def __len__(self) -> int:
-        return len(self.latest)
-
-    def __contains__(self, number: object) -> bool:
-        return number in self.latest
 
 
 def log_state(
@@ -227,13 +206,14 @@ def publish(
     prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
     state = log_state(registry, prepared, cache_dir)
     digests: dict[str, bytes] = {}
-    extra = state.extra()
     kept = (RecordFiles(cache_dir, out, keys, state.log.latest)
             if cache_dir is not None and keys else None)
     if kept is not None:
         kept.check({c.number: data.record_path(c.number) for c in registry.certificates})
+    # Each record's extra member is the log's (its leaf, :meth:`LogState.extra`), made by
+    # LogState.members: the records that have one are the keys of ``latest``.
     count = data.write_data(
-        registry, out, extra=extra, prepared=prepared, digests=digests,
+        registry, out, extra=state.log.latest, prepared=prepared, digests=digests,
         kept=kept.kept if kept is not None else None, members_of=state.members,
     )
     if kept is not None:
