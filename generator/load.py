@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -401,17 +402,26 @@ _CACHE_ERRORS = (OSError, EOFError, ValueError, TypeError, AttributeError, KeyEr
                  IndexError, ImportError, pickle.UnpicklingError)
 
 
-def _stamp(path: str, now: int, known: Signature | None = None
-           ) -> tuple[Signature | None, bytes | None] | None:
-    """The stat signature of a record file (None when not to be trusted: the file changed
-    within :data:`RACY_NS` before ``now``) and the digest of its bytes, which is not read
-    (None) when the signature is ``known``. None when the file cannot be read."""
+def _signature(path: str) -> Signature | None:
+    """A record file's stat as the cache keeps it; None when it cannot be taken."""
     try:
         st = _stat(path)
     except OSError:
         return None
-    sig: Signature | None = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-    if not _TRUST_STAT or max(st.st_mtime_ns, st.st_ctime_ns) >= now - RACY_NS:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev
+
+
+def _stamp(path: str, now: int, known: Signature | None = None,
+           taken: Signature | None = None) -> tuple[Signature | None, bytes | None] | None:
+    """The stat signature of a record file (None when not to be trusted: the file changed
+    within :data:`RACY_NS` before ``now``) and the digest of its bytes, which is not read
+    (None) when the signature is ``known``. None when the file cannot be read. ``taken``:
+    its signature, taken already (by :class:`_FilesAside`)."""
+    full = taken if taken is not None else _signature(path)
+    if full is None:
+        return None
+    sig: Signature | None = full
+    if not _TRUST_STAT or max(full[1], full[2]) >= now - RACY_NS:
         sig = None
     if sig is not None and sig == known:
         return sig, None
@@ -420,6 +430,66 @@ def _stamp(path: str, now: int, known: Signature | None = None
             return sig, hashlib.blake2b(handle.read(), digest_size=16).digest()
     except OSError:
         return None
+
+
+# From how many cached records a forked process finds the record files and takes their
+# signatures while this one unpickles the cache (below that, starting it costs more).
+FILES_ASIDE_MIN = 5_000
+
+
+class _FilesAside:
+    """:func:`_walk_records` and the stat signature of each record file, in a forked process
+    while this one unpickles the record cache: at 100,000 records the walk and the stats are
+    0.5 s that the second core takes. Any failure gives no answer (the walk is done here)."""
+
+    def __init__(self, root: Path) -> None:
+        self._process: Any = None
+        self._reader: Any = None
+        try:
+            context = multiprocessing.get_context("fork")
+            self._reader, writer = context.Pipe(duplex=False)
+            self._process = context.Process(target=_send_files, args=(root, writer),
+                                            daemon=True)
+            self._process.start()
+            writer.close()
+        except (OSError, ValueError):
+            self.close()
+
+    def result(self) -> tuple[list[_Found], list[Problem], dict[str, Signature]] | None:
+        """The records found, the walk's problems and each file's signature, by path."""
+        if self._reader is None:
+            return None
+        try:
+            paths, displays, problems, signatures = marshal.loads(self._reader.recv_bytes())
+            found = [_Found(path, display) for path, display in zip(paths, displays,
+                                                                  strict=True)]
+            taken = {path: sig for path, sig in zip(paths, signatures, strict=True)
+                     if sig is not None}
+            return found, [Problem(*problem) for problem in problems], taken
+        except (OSError, EOFError, ValueError, TypeError):
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+
+def _send_files(root: Path, writer: Any) -> None:
+    """In the :class:`_FilesAside` process: walk, take each file's signature, send them."""
+    found, problems = _walk_records(root)
+    paths = [record.path for record in found]
+    writer.send_bytes(marshal.dumps((
+        paths, [record.display for record in found],
+        [(p.path, p.line, p.message) for p in problems], [_signature(path) for path in paths])))
+    writer.close()
 
 
 class RecordCache:
@@ -459,6 +529,7 @@ class RecordCache:
         self._pending: dict[str, tuple[Signature | None, bytes | None]] = {}
         self._new: dict[str, tuple[dict[str, Any] | None, Certificate]] = {}
         self._changed = False  # an entry's stat changed
+        self.taken: dict[str, Signature] = {}  # each file's signature, taken by _FilesAside
         try:
             with open(self.path, "rb") as handle, gc_paused():
                 stored = pickle.load(handle)
@@ -501,7 +572,8 @@ class RecordCache:
     def lookup(self, display: str, path: str) -> CacheEntry | None:
         """The entry of the record at ``path`` if its content is the one that passed."""
         entry = self.entries.get(display)
-        stamp = _stamp(path, self.now, entry.sig if entry is not None else None)
+        stamp = _stamp(path, self.now, entry.sig if entry is not None else None,
+                       self.taken.get(path))
         if stamp is None:
             return None
         sig, digest = stamp
@@ -538,6 +610,12 @@ class RecordCache:
         found = self._shard("data", entry.shard)
         data = found.get(display) if found is not None else None
         return data if isinstance(data, dict) else None
+
+    def read_all(self, kind: str) -> None:
+        """Unpickle every shard of ``kind`` now (while another process takes the files'
+        signatures) rather than at the first record of each."""
+        for number in range(SHARDS):
+            self._shard(kind, number)
 
     def _shard(self, kind: str, number: int) -> dict[str, Any] | None:
         loaded = self._loaded[kind][number]
@@ -840,7 +918,18 @@ def _check_records(
         files, problems = _find_records(root, paths)
         found = [_Found(str(path), display_path(root, path)) for path in files]
     else:
-        found, problems = _walk_records(root)
+        walked = None
+        if (cache is not None and len(cache.entries) >= FILES_ASIDE_MIN
+                and threading.active_count() == 1):  # forking is safe (not in mkdocs serve)
+            aside = _FilesAside(root)
+            cache.read_all("certs" if certificates else "data")
+            walked = aside.result()
+        if walked is None:
+            found, problems = _walk_records(root)
+        else:
+            found, problems, taken = walked
+            if cache is not None:
+                cache.taken = taken
     problems += registry_key_problems(root, settings)
     good: list[_Good] = []
     numbers: list[tuple[Any, str, int]] = []  # (number as written, path, line) of each record

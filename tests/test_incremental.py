@@ -341,9 +341,16 @@ def test_a_crash_mid_build_leaves_the_site_and_the_next_build_recovers(
     assert_same_as_clean(registry_root, site, tmp_path)
 
 
+@pytest.mark.parametrize("aside", [True, False], ids=["files found aside", "found here"])
 def test_records_are_checked_again_only_when_their_bytes_change(
-    registry_root: Path, monkeypatch: pytest.MonkeyPatch
+    registry_root: Path, monkeypatch: pytest.MonkeyPatch, aside: bool
 ) -> None:
+    # As for a large registry: the files found and stat'ed by a process of their own.
+    monkeypatch.setattr(load, "FILES_ASIDE_MIN", 0 if aside else 10**9)
+    started: list[Path] = []
+    files_aside = load._FilesAside
+    monkeypatch.setattr(load, "_FilesAside", lambda root: started.append(root) or (
+        files_aside(root)))
     checked: list[str] = []
     check_file = load.check_file
 
@@ -361,6 +368,19 @@ def test_records_are_checked_again_only_when_their_bytes_change(
     move(path)
     build(registry_root, site)
     assert checked == [path.relative_to(registry_root).as_posix()]
+    assert len(started) == (3 if aside else 0)
+
+
+def test_the_files_found_aside_are_those_the_walk_finds(registry_root: Path) -> None:
+    """What the forked process sends back: the same records (and problems) as the walk here,
+    with the stat of each file."""
+    (registry_root / "certificates" / "NOTES.YAML").write_text("x", "utf-8")  # a problem
+    walked = load._FilesAside(registry_root).result()
+    assert walked is not None
+    found, problems, taken = walked
+    assert (found, problems) == load._walk_records(registry_root)
+    assert problems and len(found) == len(records(registry_root))
+    assert taken == {record.path: load._signature(record.path) for record in found}
 
 
 def test_a_build_that_fails_after_loading_keeps_the_records_it_checked(
