@@ -161,6 +161,22 @@ def test_the_logs_own_members_are_what_the_general_encoder_writes(registry: Regi
     assert leaves.files == fast.files
 
 
+def test_records_whose_files_are_kept_give_the_same_bulk_files(registry: Registry) -> None:
+    """A record whose own file is kept as it was (a build's unchanged record) is not written
+    again, and certificates.json and the CSV are the bytes of a build that wrote it."""
+    state = trust.log_state(registry)
+    full = Memory()
+    data.write_data(registry, full, extra=state.log.latest, members_of=state.members)
+    keep = {data.record_path(c.number) for c in registry.certificates[::2]}
+    given = {rel: hashlib.sha256(full.files[rel]).digest() for rel in keep}
+    out, digests = Memory(), {}
+    data.write_data(registry, out, extra=state.log.latest, members_of=state.members,
+                    digests=digests, kept=lambda rel, _number: given.get(rel))
+    assert set(out.files) == set(full.files) - keep
+    assert out.files == {rel: full.files[rel] for rel in out.files}
+    assert {rel: digests[rel] for rel in keep} == given
+
+
 @pytest.mark.parametrize("big", [1, 1 << 40], ids=["two digests side by side", "one by one"])
 def test_the_digest_of_each_file_is_the_sha256_of_its_bytes(
         registry: Registry, monkeypatch: pytest.MonkeyPatch, big: int) -> None:
