@@ -51,6 +51,7 @@ from .output import (
     Previous,
     Record,
     digest_parts,
+    gc_paused,
     read_cache,
     write_cache,
 )
@@ -403,7 +404,8 @@ def _open_data() -> tuple[int, Record]:
     """The open data and the signed log, in a worker, beside the rest of a build that changed
     few records (see :func:`render_site`)."""
     job, out = _job()
-    count = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
+    with gc_paused():  # hundreds of thousands of short-lived objects, none in a cycle
+        count = trust.publish(job.registry, out, cache_dir=job.cache_dir, keys=job.hashes)
     return count, out.record()
 
 
