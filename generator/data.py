@@ -23,7 +23,7 @@ import os
 import pickle
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -653,7 +653,7 @@ def prepare(
 
 def _members(
     extra: Mapping[str, dict[str, Any]], number: str
-) -> Iterable[tuple[str, bytes, bytes]]:
+) -> Sequence[tuple[str, bytes, bytes]]:
     return [(key, *members(key, value)) for key, value in extra[number].items()]
 
 
@@ -681,7 +681,7 @@ def write_data(
     prepared: Prepared | None = None,
     digests: dict[str, bytes] | None = None,
     kept: Callable[[str, str], bytes | None] | None = None,
-    members_of: Callable[[str], Iterable[tuple[str, bytes, bytes]]] | None = None,
+    members_of: Callable[[str], Sequence[tuple[str, bytes, bytes]]] | None = None,
 ) -> int:
     """Write the open-data files; ``extra`` adds keys (e.g. the log position) per certificate.
 

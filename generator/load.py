@@ -810,12 +810,17 @@ PARALLEL_MIN = 1000
 _CHUNK = 200  # records a task
 
 
+def _fork_safe() -> bool:
+    """Whether this process may fork: it can, and no other thread runs (as in mkdocs serve,
+    where a forked child could find a lock held for ever)."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
 def _workers() -> int:
     """How many processes may check records: 1 where forking is unsafe (another thread
     runs, as in mkdocs serve), impossible, or where check_file was replaced (a test that
     counts its calls)."""
-    if ("fork" not in multiprocessing.get_all_start_methods()
-            or threading.active_count() != 1 or check_file is not _check_file_here):
+    if not _fork_safe() or check_file is not _check_file_here:
         return 1
     try:
         available = len(os.sched_getaffinity(0))
@@ -919,8 +924,7 @@ def _check_records(
         found = [_Found(str(path), display_path(root, path)) for path in files]
     else:
         walked = None
-        if (cache is not None and len(cache.entries) >= FILES_ASIDE_MIN
-                and threading.active_count() == 1):  # forking is safe (not in mkdocs serve)
+        if cache is not None and len(cache.entries) >= FILES_ASIDE_MIN and _fork_safe():
             aside = _FilesAside(root)
             cache.read_all("certs" if certificates else "data")
             walked = aside.result()

@@ -347,6 +347,7 @@ def test_records_are_checked_again_only_when_their_bytes_change(
 ) -> None:
     # As for a large registry: the files found and stat'ed by a process of their own.
     monkeypatch.setattr(load, "FILES_ASIDE_MIN", 0 if aside else 10**9)
+    monkeypatch.setattr(load, "_fork_safe", lambda: True)  # another test's thread may linger
     started: list[Path] = []
     files_aside = load._FilesAside
     monkeypatch.setattr(load, "_FilesAside", lambda root: started.append(root) or (
