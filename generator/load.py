@@ -10,7 +10,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import hashlib
-import marshal
 import multiprocessing
 import os
 import pickle
@@ -27,6 +26,7 @@ from typing import Any, NamedTuple
 from . import horizon, rules, schema, source
 from . import settings as settings_mod
 from .errors import InputError, Problem, capped
+from .forked import Forked
 from .model import Certificate, Registry
 from .output import gc_paused
 from .settings import Settings
@@ -347,8 +347,8 @@ Progress = Callable[[Sequence[Path]], Iterable[Path]]
 # The modules of the package whose code decides what checking a record gives and what the
 # record cache holds: this one and every module it imports, directly or not (a test keeps the
 # list whole). A change to any other module (pages, the build...) keeps the cache.
-CHECKING_MODULES = ("creditcode", "errors", "history", "horizon", "lifecycle", "load", "model",
-                    "output", "rules", "schema", "settings", "source")
+CHECKING_MODULES = ("creditcode", "errors", "forked", "history", "horizon", "lifecycle", "load",
+                    "model", "output", "rules", "schema", "settings", "source")
 
 
 def checking_code() -> bytes:
@@ -443,53 +443,31 @@ class _FilesAside:
     0.5 s that the second core takes. Any failure gives no answer (the walk is done here)."""
 
     def __init__(self, root: Path) -> None:
-        self._process: Any = None
-        self._reader: Any = None
-        try:
-            context = multiprocessing.get_context("fork")
-            self._reader, writer = context.Pipe(duplex=False)
-            self._process = context.Process(target=_send_files, args=(root, writer),
-                                            daemon=True)
-            self._process.start()
-            writer.close()
-        except (OSError, ValueError):
-            self.close()
+        self._forked = Forked(_found_files, root)
 
     def result(self) -> tuple[list[_Found], list[Problem], dict[str, Signature]] | None:
         """The records found, the walk's problems and each file's signature, by path."""
-        if self._reader is None:
+        sent = self._forked.result()
+        if sent is None:
             return None
         try:
-            paths, displays, problems, signatures = marshal.loads(self._reader.recv_bytes())
+            paths, displays, problems, signatures = sent
             found = [_Found(path, display) for path, display in zip(paths, displays,
                                                                   strict=True)]
             taken = {path: sig for path, sig in zip(paths, signatures, strict=True)
                      if sig is not None}
             return found, [Problem(*problem) for problem in problems], taken
-        except (OSError, EOFError, ValueError, TypeError):
+        except (ValueError, TypeError):
             return None
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
 
 
-def _send_files(root: Path, writer: Any) -> None:
-    """In the :class:`_FilesAside` process: walk, take each file's signature, send them."""
+def _found_files(root: Path) -> tuple[list[str], list[str], list[tuple[str, int, str]],
+                                      list[Signature | None]]:
+    """In the :class:`_FilesAside` process: walk, and take each file's signature."""
     found, problems = _walk_records(root)
     paths = [record.path for record in found]
-    writer.send_bytes(marshal.dumps((
-        paths, [record.display for record in found],
-        [(p.path, p.line, p.message) for p in problems], [_signature(path) for path in paths])))
-    writer.close()
+    return (paths, [record.display for record in found],
+            [(p.path, p.line, p.message) for p in problems], [_signature(path) for path in paths])
 
 
 class RecordCache:

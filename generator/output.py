@@ -23,7 +23,6 @@ import contextlib
 import gc
 import hashlib
 import marshal
-import multiprocessing
 import os
 import stat
 import struct
@@ -32,6 +31,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from .forked import Forked
 
 MANIFEST_VERSION = 2  # 2: marshal (plain data: written in a sixth of pickle's time)
 # A file as the manifest records it: size, mtime (ns), inode, blake2b-128 digest of the bytes.
@@ -635,49 +636,25 @@ class SpareCheck:
 
     def __init__(self, site_dir: Path, manifest: Manifest) -> None:
         self.manifest = manifest  # what it checks the files against
-        self._process: Any = None
-        self._reader: Any = None
-        self._found: set[str] | None = None
-        try:
-            context = multiprocessing.get_context("fork")
-            self._reader, writer = context.Pipe(duplex=False)
-            self._process = context.Process(
-                target=_send_stale, args=(os.fspath(site_dir), manifest.files, writer),
-                daemon=True)
-            self._process.start()
-            writer.close()
-        except (OSError, ValueError):  # no fork here: each file is checked where it is used
-            self.close()
+        self._forked = Forked(_stale_files, os.fspath(site_dir), manifest.files)
+        self._stale: set[str] | None = None
 
     def stale(self) -> set[str] | None:
         """The stale files (waiting for the check if it is still running); None when the check
         did not finish (then every file is checked where it is used)."""
-        if self._reader is None:
-            return self._found
-        try:
-            found = marshal.loads(self._reader.recv_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            found = None
-        finally:
-            self.close()
-        self._found = set(found) if isinstance(found, list) else None
-        return self._found
+        if self._stale is None:
+            found = self._forked.result()
+            self._stale = set(found) if isinstance(found, list) else None
+        return self._stale
 
     def close(self) -> None:
         """Stop the check (a build that failed does not wait for it)."""
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process = None
+        self._forked.close()
 
 
-def _send_stale(root: str, files: dict[str, bytes], writer: Any) -> None:
-    """In the :class:`SpareCheck`'s process: send the paths of ``files`` (under ``root``) whose
-    stat is no longer the recorded one."""
+def _stale_files(root: str, files: dict[str, bytes]) -> list[str]:
+    """In the :class:`SpareCheck`'s process: the paths of ``files`` (under ``root``) whose stat
+    is no longer the recorded one."""
     prefix = os.path.join(root, "")
     same = Output._same
     stale = []
@@ -688,5 +665,4 @@ def _send_stale(root: str, files: dict[str, bytes], writer: Any) -> None:
         except ValueError:
             pass
         stale.append(rel)
-    writer.send_bytes(marshal.dumps(stale))
-    writer.close()
+    return stale
