@@ -115,12 +115,6 @@ def page_count(facet: Facet, registry: Registry) -> int:
     return max(1, -(-len(facet.certificates) // max(1, registry.settings.listing_page_size)))
 
 
-def page_certificates(facet: Facet, registry: Registry, page: int) -> tuple[Certificate, ...]:
-    """The certificates on page ``page`` (from 1) of a listing."""
-    size = max(1, registry.settings.listing_page_size)
-    return facet.certificates[(page - 1) * size : page * size]
-
-
 def render_facet(facet: Facet, registry: Registry,
                  only: Iterable[int] | None = None) -> Iterator[ListingPage]:
     """The pages of one listing (one empty page when it has no certificate); ``only``: just
