@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import pickle
 import re
+import shutil
 import sys
 import threading
 import time
@@ -27,8 +28,8 @@ from . import horizon, rules, schema, source
 from . import settings as settings_mod
 from .errors import InputError, Problem, capped
 from .forked import Forked
-from .model import Certificate, Registry
-from .output import gc_paused
+from .model import Certificate, Registry, share_values
+from .output import gc_paused, read_cache, write_cache
 from .settings import Settings
 from .source import PathKey
 
@@ -375,8 +376,10 @@ RACY_NS = 3_000_000_000
 # Where st_ctime is the change time; elsewhere (Windows: creation time) every file is hashed.
 _TRUST_STAT = os.name == "posix"
 _stat = os.stat
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: an index (marshal) and a file per shard, named by its content
 SHARDS = 64  # records are stored in this many pickles: a changed record re-writes one
+INDEX = "index.marshal"
+_SHARD_FILE = re.compile(r"(certs|data)-[0-9]{2}-[0-9a-f]{16}")
 
 Signature = tuple[int, int, int, int, int]
 
@@ -494,12 +497,15 @@ class RecordCache:
             if path.is_file():
                 name = path.relative_to(root).as_posix()
                 context.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-        self.path = folder / f"{context.hexdigest()}.pickle"
+        # One folder per key: the index (index.marshal) names the shard files it was
+        # written with; a shard file's name has its content's digest, so an index never
+        # reads a shard of another write.
+        self.path = folder / context.hexdigest()
         self.now = time.time_ns()
         self.entries: dict[str, CacheEntry] = {}
         self.used: dict[str, CacheEntry] = {}
-        self._blobs: dict[str, list[bytes | None]] = {"certs": [None] * SHARDS,
-                                                      "data": [None] * SHARDS}
+        self._files: dict[str, list[str | None]] = {"certs": [None] * SHARDS,
+                                                    "data": [None] * SHARDS}
         self._loaded: dict[str, list[dict[str, Any] | None]] = {"certs": [None] * SHARDS,
                                                                 "data": [None] * SHARDS}
         self._settings: bytes | None = None
@@ -508,19 +514,26 @@ class RecordCache:
         self._new: dict[str, tuple[dict[str, Any] | None, Certificate]] = {}
         self._changed = False  # an entry's stat changed
         self.taken: dict[str, Signature] = {}  # each file's signature, taken by _FilesAside
+        stored = read_cache(self.path / INDEX, CACHE_FORMAT)
         try:
-            with open(self.path, "rb") as handle, gc_paused():
-                stored = pickle.load(handle)
-            if stored.get("format") != CACHE_FORMAT:
-                raise ValueError("another cache format")
-            entries = stored["index"]
-            if not isinstance(entries, dict):
-                raise ValueError("no index")
-            blobs = {kind: list(stored[kind]) for kind in ("certs", "data")}
-            if any(len(shards) != SHARDS for shards in blobs.values()):
+            entries, files = stored["index"], stored["files"]
+            settings = stored.get("settings")
+            if not (isinstance(entries, dict) and isinstance(files, dict)
+                    and (settings is None or isinstance(settings, bytes))):
+                raise ValueError("not an index")
+            shards = {kind: list(files[kind]) for kind in ("certs", "data")}
+            if any(len(names) != SHARDS or not all(
+                    name is None or (type(name) is str and _SHARD_FILE.fullmatch(name))
+                    for name in names) for names in shards.values()):
                 raise ValueError("another number of shards")
-            self.entries, self._blobs, self._settings = entries, blobs, stored.get("settings")
-        except _CACHE_ERRORS:
+            values = list(entries.values())
+            if not all(type(entry) is tuple and len(entry) == len(CacheEntry._fields)
+                       and type(entry[4]) is int and 0 <= entry[4] < SHARDS
+                       for entry in values):
+                raise ValueError("an entry of another shape")
+            self.entries = dict(zip(entries, map(CacheEntry._make, values), strict=True))
+            self._files, self._settings = shards, settings
+        except (KeyError, ValueError, TypeError):
             self.entries = {}
 
     # -- settings
@@ -598,16 +611,16 @@ class RecordCache:
     def _shard(self, kind: str, number: int) -> dict[str, Any] | None:
         loaded = self._loaded[kind][number]
         if loaded is None:
-            blob = self._blobs[kind][number]
-            if blob is None:
+            name = self._files[kind][number]
+            if name is None:
                 return None
             try:
-                with gc_paused():
-                    loaded = pickle.loads(blob)
+                with open(self.path / name, "rb") as handle, gc_paused():
+                    loaded = pickle.loads(handle.read())
             except _CACHE_ERRORS:
                 loaded = None
             if not isinstance(loaded, dict):
-                self._blobs[kind][number] = None
+                self._files[kind][number] = None
                 return None
             self._loaded[kind][number] = loaded
         return loaded
@@ -636,14 +649,14 @@ class RecordCache:
         before: list[set[str]] = [set() for _ in range(SHARDS)]
         for display, entry in self.entries.items():
             before[entry.shard].add(display)
-        blobs: dict[str, list[bytes | None]] = {"certs": [], "data": []}
-        index = dict(self.used)
+        files: dict[str, list[str | None]] = {"certs": [], "data": []}
+        written: dict[str, bytes] = {}
         with gc_paused():
             for number, displays in enumerate(members):
                 dirty = set(displays) != before[number] or any(d in self._new for d in displays)
                 for kind, position in (("certs", 1), ("data", 0)):
                     if not dirty:
-                        blobs[kind].append(self._blobs[kind][number])
+                        files[kind].append(self._files[kind][number])
                         continue
                     old = self._shard(kind, number) or {}
                     shard: dict[str, Any] = {}
@@ -653,27 +666,40 @@ class RecordCache:
                         if value is not None:
                             shard[display] = value
                         elif kind == "certs":
-                            index.pop(display, None)  # cannot be stored: checked next time
+                            self.used.pop(display, None)  # cannot be stored: checked next time
                         # a record without its data is checked again when validate asks
-                    blobs[kind].append(pickle.dumps(shard, protocol=5) if shard else None)
-            stored = {
-                "format": CACHE_FORMAT,
-                "index": index,
-                "certs": blobs["certs"],
-                "data": blobs["data"],
-                "settings": self._settings,
-            }
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                with open(tmp, "wb") as handle:
-                    pickle.dump(stored, handle, protocol=5)
-                os.replace(tmp, self.path)
-                for old_file in self.path.parent.glob("*.pickle"):
-                    if old_file != self.path:
-                        old_file.unlink(missing_ok=True)
-            except (OSError, pickle.PicklingError, TypeError, AttributeError):
-                pass
+                    if kind == "certs":
+                        shard = share_values(shard)
+                    if not shard:
+                        files[kind].append(None)
+                        continue
+                    blob = pickle.dumps(shard, protocol=5)
+                    name = f"{kind}-{number:02d}-{hashlib.blake2b(blob, digest_size=8).hexdigest()}"
+                    written[name] = blob
+                    files[kind].append(name)
+            index = {display: tuple(entry) for display, entry in self.used.items()}
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for name, blob in written.items():
+                tmp = self.path / f".{name}.{os.getpid()}.tmp"
+                tmp.write_bytes(blob)
+                os.replace(tmp, self.path / name)
+        except OSError:
+            return
+        write_cache(self.path / INDEX, CACHE_FORMAT,
+                    {"index": index, "files": files, "settings": self._settings})
+        # What no index names any more: the shards replaced, and the caches of other keys.
+        wanted = {name for names in files.values() for name in names if name is not None}
+        with contextlib.suppress(OSError):
+            for path in self.path.iterdir():
+                if path.name != INDEX and path.name not in wanted:
+                    path.unlink(missing_ok=True)
+            for other in self.path.parent.iterdir():
+                if other != self.path:
+                    if other.is_dir():
+                        shutil.rmtree(other, ignore_errors=True)
+                    else:
+                        other.unlink(missing_ok=True)
 
 
 class _PathList(Sequence[Path]):

@@ -1124,7 +1124,7 @@ def test_cache_starts_again_when_the_settings_or_the_code_change(
     monkeypatch.setattr(load, "checking_code", lambda: b"another version of the checks")
     load.validate(sample_root, cache_dir=cache)
     assert len(counted) == len(good)
-    assert len(list((cache / "records").glob("*.pickle"))) == 1
+    assert len(list((cache / "records").iterdir())) == 1  # the caches of other keys removed
 
 
 def test_cache_gives_the_registry_a_fresh_load_gives(
@@ -1142,11 +1142,34 @@ def test_cache_gives_the_registry_a_fresh_load_gives(
     assert counted == []
 
 
+def test_cache_keeps_each_score_as_written(sample_root: Path, make_record: MakeRecord,
+                                           counted: list[str], tmp_path: Path) -> None:
+    """The cache stores one object for each value its records repeat; 96.50 and 96.5 are equal
+    numbers but are shown as written, so each record keeps its own."""
+    make_record(_path="2025/ASC-2025-000301.yaml", score="96.50",
+                audits=[audit("2025-03-10", "96.50")])
+    # (both files in one shard of the cache: load._shard)
+    make_record(_path="2025/ASC-2025-000337.yaml", score="96.5",
+                audits=[audit("2025-03-10", "96.5")])
+    as_of = load.dt.date(2026, 11, 27)
+    fresh = load.load_registry(sample_root, as_of)
+    cache = tmp_path / "cache"
+    load.load_registry(sample_root, as_of, cache_dir=cache)
+    counted.clear()
+    cached = load.load_registry(sample_root, as_of, cache_dir=cache)
+    assert counted == []
+    assert repr(cached.certificates) == repr(fresh.certificates)
+    scores = {c.number: str(c.score) for c in cached.certificates}
+    assert scores["ASC-2025-000301"] == "96.50" and scores["ASC-2025-000337"] == "96.5"
+    assert cached.get("ASC-2025-000301").audits[0].date is (  # type: ignore[union-attr]
+        cached.get("ASC-2025-000337").audits[0].date)  # type: ignore[union-attr]
+
+
 def test_a_broken_cache_file_is_no_error(sample_root: Path, counted: list[str],
                                          tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     _, good, _ = load.validate(sample_root, cache_dir=cache)
-    for stored in (cache / "records").glob("*.pickle"):
+    for stored in (cache / "records").glob("*/*"):
         stored.write_bytes(stored.read_bytes()[:1000])
     counted.clear()
     _, again, problems = load.validate(sample_root, cache_dir=cache)
