@@ -4,6 +4,7 @@ RFC's definition; the log of a registry in git across builds, and a rewritten hi
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import marshal
 import os
@@ -395,9 +396,11 @@ def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damag
         current = {cert.number: made.canonical for cert, made in zip(
             registry.certificates, data.prepare(registry).fragments, strict=True)}
         want = derive(registry, current)
-        got = derive(registry, current, cache)
+        got = derive(registry, current, cache, resume=False)
         assert (got.entries, got.numbers, got.latest, got.growth) == (
             want.entries, want.numbers, want.latest, want.growth)
+        assert got.tree().levels == want.tree().levels == MerkleTree(
+            [leaf_hash(e) for e in want.entries if e is not None]).levels
 
     same()
     (base,) = (cache / CACHE_FOLDER).glob("*.pickle")
@@ -429,3 +432,122 @@ def test_the_logs_cache_of_git_blobs_gives_the_log_without_it_and_survives_damag
     same()
     commits.write_bytes(marshal.dumps((1, {"head": "x", "commits": [("a", "b")]})))
     same()
+
+
+def test_the_log_appended_to_its_kept_state_is_the_log_derived_whole(
+    history: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log of the commits is kept with the commit it ends at (log/state.marshal); a later
+    build appends the commits after it. Whatever happened since (nothing, one commit, two, an
+    amended commit, a reset, an uncommitted edit, a damaged or foreign state, leaf hashes
+    kept under stale keys), the log is the one derived whole, and only a history that does not
+    go on from the kept commit is derived whole again."""
+    from generator.trust import log as log_mod
+
+    root = tmp_path / "repo"
+    shutil.copytree(history["root"], root)
+    cache = tmp_path / "cache"
+    whole = log_mod._derive_commits
+    derived: list[int] = []
+
+    def counted(*args: Any) -> log_mod.Log:
+        derived.append(1)
+        return whole(*args)
+
+    monkeypatch.setattr(log_mod, "_derive_commits", counted)
+
+    def same(*, derived_whole: bool) -> None:
+        registry = load_registry(root, AS_OF)
+        current = {cert.number: made.canonical for cert, made in zip(
+            registry.certificates, data.prepare(registry).fragments, strict=True)}
+        keys = {number: hashlib.blake2b(entry).digest() for number, entry in current.items()}
+        want = whole(root, registry.settings.schema, None)
+        for number in sorted(current):
+            want.append(number, current[number])
+        derived.clear()
+        got = log_mod.derive(registry, current, cache, keys)
+        assert bool(derived) == derived_whole
+        assert (got.numbers, got.latest, got.growth, got.leaves) == (
+            want.numbers, want.latest, want.growth, want.leaves)
+        assert all(e is None or e == w for e, w in zip(got.entries, want.entries, strict=True))
+        assert got.tree().levels == MerkleTree(want.leaves).levels
+
+    same(derived_whole=True)
+    same(derived_whole=False)
+    _move(root, OTHER, "山东省青岛市崂山区示例路100号")
+    _git(root, "commit", "-qam", "move again", day="2026-11-23")
+    same(derived_whole=False)
+    for n in (101, 102):
+        _move(root, OTHER, f"山东省青岛市崂山区示例路{n}号")
+        _git(root, "commit", "-qam", f"move to {n}", day="2026-11-24")
+    same(derived_whole=False)
+    _move(root, OTHER, "山东省青岛市崂山区示例路103号")  # not committed: appended after
+    same(derived_whole=False)
+    _git(root, "commit", "-q", "--amend", "-am", "rewritten", day="2026-11-25")
+    same(derived_whole=True)
+    _git(root, "reset", "-q", "--hard", "HEAD~2")
+    same(derived_whole=True)
+    state = cache / log_mod.CACHE_FOLDER / "state.marshal"
+    kept = marshal.loads(state.read_bytes())
+    kept[1]["levels"][0][0] = b"short"
+    state.write_bytes(marshal.dumps(kept))
+    same(derived_whole=True)
+    state.write_bytes(b"not marshal")
+    same(derived_whole=True)
+    leaves = cache / log_mod.CACHE_FOLDER / "leaves.marshal"
+    memo = marshal.loads(leaves.read_bytes())
+    # A changed record's key is new: its leaf is made, whatever other keys hold.
+    leaves.write_bytes(marshal.dumps((memo[0], dict.fromkeys(memo[1], b"\0" * 32))))
+    _move(root, OTHER, "山东省青岛市崂山区示例路104号")
+    same(derived_whole=False)
+
+
+def _files(site: Path) -> dict[str, str]:
+    return {p.relative_to(site).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_bundle_the_kept_state_has_no_entries_for_is_made_from_the_log_derived_whole(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    """300 records: the kept state holds the entries of the last, partial bundle only. Published
+    into a new folder, the full first bundle is made all the same: the files are those of a
+    build without cache."""
+    from generator.settings import load as load_settings
+    from generator.synth import synthesize
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copytree(REPO / "registry", root / "registry")
+    shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
+    for _ in synthesize(load_settings(root), root, 300, seed=3, as_of=AS_OF):
+        pass
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "registry", day="2026-11-20")
+    env = {trust.KEY_ENV: str(keys["private"]),
+           "SOURCE_DATE_EPOCH": str(int(NOON.timestamp()))}
+    cache = tmp_path / "cache"
+    trust.publish(load_registry(root, AS_OF), Output(tmp_path / "first"), cache_dir=cache,
+                  environ=env)
+    path = sorted((root / "certificates").rglob("*.yaml"))[7]
+    text = path.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("  address:"))
+    path.write_text(text.replace(line, line + "甲"), "utf-8")
+    _git(root, "commit", "-qam", "move", day="2026-11-21")
+    registry = load_registry(root, AS_OF)
+    trust.publish(registry, Output(tmp_path / "cached"), cache_dir=cache, environ=env)
+    trust.publish(registry, Output(tmp_path / "clean"), environ=env)
+    made, want = _files(tmp_path / "cached"), _files(tmp_path / "clean")
+    assert "api/v1/tile/entries/000" in made  # the full bundle, made from the derived log
+    assert made == want
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 600])
+def test_a_tree_grown_by_appended_leaves_is_the_tree_of_all_of_them(size: int) -> None:
+    leaves = [leaf_hash(b"%d" % i) for i in range(size)]
+    for kept in sorted({0, 1, size // 3, size - 1, size} - {-1}):
+        before = MerkleTree(leaves[:kept])
+        levels = [list(level) for level in before.levels]
+        assert MerkleTree.grown(before.levels, leaves[kept:]).levels == MerkleTree(leaves).levels
+        assert before.levels == levels  # the tree it grew from is left as it was

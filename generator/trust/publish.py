@@ -35,8 +35,8 @@ from .checkpoint import (
 )
 from .keys import KEY_ENV, fingerprint, pinned_key, public_pem, signing_key
 from .log import Log, derive
-from .tiles import bundles, hash_tiles
-from .tree import MerkleTree, b64, leaf_hash, prefix_root
+from .tiles import EntriesUnknown, bundles, hash_tiles
+from .tree import MerkleTree, b64, prefix_root
 
 
 @dataclass
@@ -86,17 +86,19 @@ class LogState:
 
 
 def log_state(
-    registry: Registry, prepared: data.Prepared | None = None, cache_dir: Path | None = None
+    registry: Registry, prepared: data.Prepared | None = None, cache_dir: Path | None = None,
+    keys: Mapping[str, bytes] | None = None, *, resume: bool = True,
 ) -> LogState:
-    """Derive the log (git history, then the records as they are) and hash it into the tree."""
+    """Derive the log (git history, then the records as they are) and hash it into the tree.
+    ``cache_dir``, ``keys`` and ``resume``: see :func:`generator.trust.log.derive`."""
     if prepared is None or prepared.registry is not registry:
         prepared = data.prepare(registry)
     current = {
         cert.number: made.canonical
         for cert, made in zip(registry.certificates, prepared.fragments, strict=True)
     }
-    log = derive(registry, current, cache_dir)
-    return LogState(log, MerkleTree([leaf_hash(e) for e in log.entries]))
+    log = derive(registry, current, cache_dir, keys, resume=resume)
+    return LogState(log, log.tree())
 
 
 def tree_heads(state: LogState, origin: str, key: Ed25519PrivateKey) -> dict[str, bytes]:
@@ -204,7 +206,25 @@ def publish(
     env = os.environ if environ is None else environ
     key = signing_key(registry.settings, dict(env))
     prepared = data.prepare(registry, cache_dir=cache_dir, keys=keys)
-    state = log_state(registry, prepared, cache_dir)
+    state = log_state(registry, prepared, cache_dir, keys)
+    made: dict[str, bytes] = {}
+    decided: dict[tuple[str, bytes], bool] = {}
+
+    def bundle_kept(rel: str, leaves: bytes) -> bool:
+        unit, key = f"log:{rel}", digest(leaves)
+        if (rel, key) not in decided:
+            decided[rel, key] = out.reuse(unit, key) is not None
+            if not decided[rel, key]:
+                made[rel] = key
+        return decided[rel, key]
+
+    try:
+        entry_bundles = bundles(state.tree, state.log.entries, bundle_kept)
+    except EntriesUnknown:
+        # The log was appended to a kept state, whose entries were not read, and a bundle of
+        # them is not in place: the log is derived whole (the same log, with its entries).
+        state = log_state(registry, prepared, cache_dir, keys, resume=False)
+        entry_bundles = bundles(state.tree, state.log.entries, bundle_kept)
     digests: dict[str, bytes] = {}
     kept = (RecordFiles(cache_dir, out, keys, state.log.latest)
             if cache_dir is not None and keys else None)
@@ -223,16 +243,7 @@ def publish(
     trust = compute(registry, key, env, digests=digests, state=state, now=now)
     files = trust.files()
     files |= {f"{data.API}/{rel}": content for rel, content in hash_tiles(state.tree).items()}
-    made: dict[str, bytes] = {}
-
-    def bundle_kept(rel: str, leaves: bytes) -> bool:
-        unit, key = f"log:{rel}", digest(leaves)
-        if out.reuse(unit, key) is not None:
-            return True
-        made[rel] = key
-        return False
-
-    for rel, content in bundles(state.tree, state.log.entries, bundle_kept).items():
+    for rel, content in entry_bundles.items():
         out.write(f"{data.API}/{rel}", content)
         out.unit(f"log:{rel}", made[rel], (f"{data.API}/{rel}",))
     if key is not None:

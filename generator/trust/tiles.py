@@ -37,9 +37,15 @@ def tile_path(level: int | str, n: int, width: int) -> str:
     return f"{FOLDER}/{level}/{index_path(n)}{tail}"
 
 
-def _bundle(entries: Sequence[bytes]) -> bytes:
+class EntriesUnknown(LookupError):
+    """A bundle is to be made of entries that were not read (None)."""
+
+
+def _bundle(entries: Sequence[bytes | None]) -> bytes:
     out = bytearray()
     for entry in entries:
+        if entry is None:
+            raise EntriesUnknown("an entry of the bundle was not read")
         if len(entry) >= 1 << 16:
             raise ValueError(f"a log entry of {len(entry)} bytes does not fit an entry bundle")
         out += len(entry).to_bytes(2, "big") + entry
@@ -66,7 +72,7 @@ def hash_tiles(tree: MerkleTree) -> dict[str, bytes]:
     return out
 
 
-def bundles(tree: MerkleTree, entries: Sequence[bytes],
+def bundles(tree: MerkleTree, entries: Sequence[bytes | None],
             kept: Callable[[str, bytes], bool] | None = None) -> dict[str, bytes]:
     """Every entry bundle of ``tree`` (path under api/v1/ → bytes). ``kept``: called with a
     bundle's path and the joined leaf hashes of its entries, which stand for them (a bundle
@@ -81,6 +87,7 @@ def bundles(tree: MerkleTree, entries: Sequence[bytes],
         if kept is None or not kept(rel, b"".join(part)):
             out[rel] = _bundle(entries[n * WIDTH : (n + 1) * WIDTH])
     return out
+
 
 
 class TileError(ValueError):

@@ -37,6 +37,29 @@ class MerkleTree:
                 above.append(below[-1])
             self.levels.append(above)
 
+    @classmethod
+    def grown(cls, levels: Sequence[Sequence[bytes]], leaves: Sequence[bytes]) -> MerkleTree:
+        """The tree of ``levels`` (a tree's :attr:`levels`) with ``leaves`` appended: only the
+        nodes on its right edge are hashed again (O(appended + log N), not O(N))."""
+        tree = cls.__new__(cls)
+        tree.levels = [list(level) for level in levels] or [[]]
+        tree.levels[0] += leaves
+        unchanged = len(tree.levels[0]) - len(leaves)  # nodes of this level as they were
+        k = 0
+        while len(tree.levels[k]) > 1:
+            below = tree.levels[k]
+            if k + 1 == len(tree.levels):
+                tree.levels.append([])
+            above = tree.levels[k + 1]
+            unchanged //= 2  # a node above two unchanged ones is unchanged
+            del above[unchanged:]
+            above += [node_hash(below[i], below[i + 1])
+                      for i in range(2 * unchanged, len(below) - 1, 2)]
+            if len(below) % 2:
+                above.append(below[-1])
+            k += 1
+        return tree
+
     @property
     def size(self) -> int:
         return len(self.levels[0])
