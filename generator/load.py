@@ -28,7 +28,7 @@ from . import horizon, rules, schema, source
 from . import settings as settings_mod
 from .errors import InputError, Problem, capped
 from .forked import Forked
-from .model import Certificate, Registry, share_values
+from .model import Certificate, Registry, Standing, share_values
 from .output import gc_paused, read_cache, write_cache
 from .settings import Settings
 from .source import PathKey
@@ -376,7 +376,9 @@ RACY_NS = 3_000_000_000
 # Where st_ctime is the change time; elsewhere (Windows: creation time) every file is hashed.
 _TRUST_STAT = os.name == "posix"
 _stat = os.stat
-CACHE_FORMAT = 4  # 4: an index (marshal) and a file per shard, named by its content
+# 4: an index (marshal) and a file per shard, named by its content; 5: a certificate is kept
+# with its standing on the day of the last load, (certificate, day, standing)
+CACHE_FORMAT = 5
 SHARDS = 64  # records are stored in this many pickles: a changed record re-writes one
 INDEX = "index.marshal"
 _SHARD_FILE = re.compile(r"(certs|data)-[0-9]{2}-[0-9a-f]{16}")
@@ -514,6 +516,8 @@ class RecordCache:
         self._new: dict[str, tuple[dict[str, Any] | None, Certificate]] = {}
         self._changed = False  # an entry's stat changed
         self.taken: dict[str, Signature] = {}  # each file's signature, taken by _FilesAside
+        self.as_of: dt.date | None = None  # the day of the standings kept (see certificate)
+        self._standings: dict[str, Standing] = {}
         stored = read_cache(self.path / INDEX, CACHE_FORMAT)
         try:
             entries, files = stored["index"], stored["files"]
@@ -592,10 +596,22 @@ class RecordCache:
         self.used.pop(display, None)
         self._pending[display] = (entry.sig, entry.digest)
 
-    def certificate(self, display: str, entry: CacheEntry) -> Certificate | None:
+    def certificate(self, display: str, entry: CacheEntry
+                    ) -> tuple[Certificate, Standing | None] | None:
+        """The record's certificate, with its standing on :attr:`as_of` when it was kept."""
         found = self._shard("certs", entry.shard)
-        cert = found.get(display) if found is not None else None
-        return cert if isinstance(cert, Certificate) else None
+        kept = found.get(display) if found is not None else None
+        if not (type(kept) is tuple and len(kept) == 3 and isinstance(kept[0], Certificate)):
+            return None
+        cert, day, standing = kept
+        if day != self.as_of or not isinstance(standing, Standing):
+            standing = None
+        return cert, standing
+
+    def keep_standings(self, standings: dict[str, Standing]) -> None:
+        """The standings on :attr:`as_of` of the records whose standing was not kept (by
+        path), kept with their certificates when the cache is saved."""
+        self._standings = standings
 
     def data(self, display: str, entry: CacheEntry) -> dict[str, Any] | None:
         found = self._shard("data", entry.shard)
@@ -641,8 +657,8 @@ class RecordCache:
     def save(self) -> None:
         """Keep the records of this run (atomically; an unwritable cache is no error)."""
         if (not self._new and not self._changed and not self._settings_changed
-                and self.used.keys() == self.entries.keys()):
-            return  # every record came from the cache, and every cached one was used
+                and not self._standings and self.used.keys() == self.entries.keys()):
+            return  # every record (and standing) came from the cache, every cached one used
         members: list[list[str]] = [[] for _ in range(SHARDS)]
         for display, entry in self.used.items():
             members[entry.shard].append(display)
@@ -653,7 +669,8 @@ class RecordCache:
         written: dict[str, bytes] = {}
         with gc_paused():
             for number, displays in enumerate(members):
-                dirty = set(displays) != before[number] or any(d in self._new for d in displays)
+                dirty = set(displays) != before[number] or any(
+                    d in self._new or d in self._standings for d in displays)
                 for kind, position in (("certs", 1), ("data", 0)):
                     if not dirty:
                         files[kind].append(self._files[kind][number])
@@ -662,7 +679,11 @@ class RecordCache:
                     shard: dict[str, Any] = {}
                     for display in displays:
                         made = self._new.get(display)
-                        value = made[position] if made is not None else old.get(display)
+                        value: Any = made[position] if made is not None else old.get(display)
+                        if kind == "certs" and made is not None:
+                            value = (value, None, None)
+                        if kind == "certs" and value is not None and display in self._standings:
+                            value = (value[0], self.as_of, self._standings[display])
                         if value is not None:
                             shard[display] = value
                         elif kind == "certs":
@@ -762,6 +783,7 @@ class _Good:
     number: Any = None
     line: int = 0
     cert_digest: bytes = b""
+    standing: Standing | None = None  # kept by the cache for this day (see RecordCache.as_of)
 
 
 def _cached(cache: RecordCache | None, record: _Found, certificates: bool) -> _Good | None:
@@ -773,10 +795,10 @@ def _cached(cache: RecordCache | None, record: _Found, certificates: bool) -> _G
     if entry is None:
         return None
     if certificates:
-        cert = cache.certificate(display, entry)
-        if cert is not None:
-            return _Good(display, None, None, cert, entry.number, entry.line,
-                         entry.cert_digest)
+        kept = cache.certificate(display, entry)
+        if kept is not None:
+            return _Good(display, None, None, kept[0], entry.number, entry.line,
+                         entry.cert_digest, kept[1])
     else:
         data = cache.data(display, entry)
         if data is not None:
@@ -908,18 +930,21 @@ def _slim_doc(display: str, entry: CacheEntry) -> source.Document:
 
 def _check_records(
     root: Path, paths: Iterable[Path], cache_dir: Path | None, progress: Progress | None,
-    *, certificates: bool, later: list[Callable[[], None]] | None = None,
-) -> tuple[Settings | None, list[_Good], list[Problem]]:
+    *, certificates: bool, as_of: dt.date | None = None,
+) -> tuple[Settings | None, list[_Good], list[Problem], RecordCache | None]:
     """:func:`validate`, giving each good record's :class:`Certificate` when
-    ``certificates`` (and its data otherwise). ``later``: see :func:`load_registry`."""
+    ``certificates`` (and its data otherwise), with its standing on ``as_of`` when the cache
+    kept it; and the cache, for the caller to save."""
     paths = list(paths)
     cache = RecordCache(cache_dir / "records", root) if cache_dir is not None else None
+    if cache is not None:
+        cache.as_of = as_of
     settings = cache.settings(root) if cache is not None else None
     if settings is None:
         try:
             settings = settings_mod.load(root)
         except InputError as exc:
-            return None, [], exc.problems
+            return None, [], exc.problems, cache
         if cache is not None:
             cache.keep_settings(settings)
     found: list[_Found]
@@ -999,12 +1024,7 @@ def _check_records(
         problems += [p for p in rules.duplicate_numbers(others + numbers) if p.path in shown]
     else:
         problems += rules.duplicate_numbers(numbers)
-    if cache is not None:
-        if later is not None:
-            later.append(cache.save)
-        else:
-            cache.save()
-    return settings, good, sorted(set(problems))
+    return settings, good, sorted(set(problems)), cache
 
 
 def validate(
@@ -1019,8 +1039,10 @@ def validate(
     :class:`RecordCache`). ``progress`` wraps the list of files (a progress bar).
     """
     with gc_paused():
-        settings, good, problems = _check_records(root, paths, cache_dir, progress,
-                                                  certificates=False)
+        settings, good, problems, cache = _check_records(root, paths, cache_dir, progress,
+                                                         certificates=False)
+        if cache is not None:
+            cache.save()
         return settings, [(g.data, g.doc) for g in good if g.data is not None
                           and g.doc is not None], problems
 
@@ -1055,24 +1077,40 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
     caller to run when it has time (the build, while a worker makes the open data: 0.5 s at
     100,000 records after one changed).
     """
+    as_of = as_of or as_of_default()
     with gc_paused():
-        settings, good, problems = _check_records(root, (), cache_dir, progress,
-                                                  certificates=True, later=later)
-        if problems or settings is None:
-            raise InputError(problems)
-        from . import history  # history reads record files through this module
+        settings, good, problems, cache = _check_records(root, (), cache_dir, progress,
+                                                         certificates=True, as_of=as_of)
+        # The records that passed are kept even when others did not; with the standings
+        # derived below when the load gets to them.
+        save = cache.save if cache is not None else (lambda: None)
+        if later is not None:
+            later.append(save)
+        try:
+            if problems or settings is None:
+                raise InputError(problems)
+            from . import history  # history reads record files through this module
 
-        committed = history.last_changed(root, cache_dir=cache_dir)
-        certificates = []
-        for record in good:
-            cert = record.cert
-            assert cert is not None
-            day = committed.get(cert.source)
-            if day is not None:
-                # Each of these was just built or unpickled for this registry: nothing else
-                # holds it yet, so it is completed in place rather than copied.
-                object.__setattr__(cert, "committed", day)
-            certificates.append(cert)
-            if digests is not None:
-                digests[cert.number] = record_digest(cert, record.cert_digest)
-        return Registry.create(settings, certificates, as_of or as_of_default())
+            committed = history.last_changed(root, cache_dir=cache_dir)
+            certificates = []
+            for record in good:
+                cert = record.cert
+                assert cert is not None
+                day = committed.get(cert.source)
+                if day is not None:
+                    # Each of these was just built or unpickled for this registry: nothing
+                    # else holds it yet, so it is completed in place rather than copied.
+                    object.__setattr__(cert, "committed", day)
+                certificates.append(cert)
+                if digests is not None:
+                    digests[cert.number] = record_digest(cert, record.cert_digest)
+            known = {r.cert.number: r.standing for r in good
+                     if r.standing is not None and r.cert is not None}
+            registry = Registry.create(settings, certificates, as_of, known)
+            if cache is not None:
+                cache.keep_standings({r.display: registry.standings[r.cert.number]
+                                      for r in good if r.standing is None and r.cert is not None})
+            return registry
+        finally:
+            if later is None:
+                save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -27,9 +28,10 @@ def _pickled_by_fields(cls: type[T]) -> type[T]:
     return cls
 
 
-def share_values(certificates: dict[str, Certificate]) -> dict[str, Certificate]:
-    """The same certificates (equal, with the same repr), rebuilt so that each value they
-    repeat (a day, a score, a text) is one object: pickled together, each such value is
+def share_values(certificates: dict[str, Any]) -> dict[str, Any]:
+    """The same certificates (equal, with the same repr; or tuples holding them, and other
+    values), rebuilt so that each value they repeat (a day, a score, a text, a standing) is
+    one object: pickled together, each such value is
     written once and unpickled once. A shard of the record cache pickled this way unpickles in
     three quarters of the time (100,000 records: 1.44 → 1.09 s) and is a quarter smaller."""
     memo: dict[tuple[type, Any], Any] = {}
@@ -188,6 +190,7 @@ class Certificate:
 _SHARED_CLASSES = frozenset({Certificate, Organization, Audit, Event})
 
 
+@_pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Standing:
     """What a certificate means on the as-of date: the public verdict and the dates around it."""
@@ -249,10 +252,17 @@ class Registry:
     standings: dict[str, Standing] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def create(cls, settings: Settings, certificates: list[Certificate],
-               as_of: dt.date) -> Registry:
+    def create(cls, settings: Settings, certificates: list[Certificate], as_of: dt.date,
+               known: Mapping[str, Standing] | None = None) -> Registry:
+        """The registry of ``certificates`` on ``as_of``. ``known``: standings derived before
+        for these certificates, these settings and this day, by number (the record cache's:
+        deriving 100,000 takes 0.6 s)."""
         ordered = tuple(sorted(certificates, key=lambda c: c.number))
-        standings = {c.number: standing(c, settings, as_of) for c in ordered}
+        known = known or {}
+        standings = {}
+        for c in ordered:
+            found = known.get(c.number)
+            standings[c.number] = found if found is not None else standing(c, settings, as_of)
         return cls(settings, ordered, as_of, standings)
 
     def standing(self, cert: Certificate) -> Standing:

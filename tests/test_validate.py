@@ -1128,18 +1128,34 @@ def test_cache_starts_again_when_the_settings_or_the_code_change(
 
 
 def test_cache_gives_the_registry_a_fresh_load_gives(
-    sample_root: Path, counted: list[str], tmp_path: Path
+    sample_root: Path, counted: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    as_of = load.dt.date(2026, 11, 27)
-    fresh = load.load_registry(sample_root, as_of)
+    """Also the standings it keeps: on the day they were derived for, and not on another."""
+    from generator import model
+
+    derived: list[str] = []
+    derive = model.standing
+
+    def counting(cert: Any, *args: Any) -> Any:
+        derived.append(cert.number)
+        return derive(cert, *args)
+
+    monkeypatch.setattr(model, "standing", counting)
     cache = tmp_path / "cache"
-    for _ in range(2):
+    days = [load.dt.date(2026, 11, 27)] * 2 + [load.dt.date(2031, 1, 1)] * 2
+    for n, as_of in enumerate([*days, days[0]]):
+        fresh = load.load_registry(sample_root, as_of)
         counted.clear()
+        derived.clear()
         cached = load.load_registry(sample_root, as_of, cache_dir=cache)
         assert cached.certificates == fresh.certificates
         assert cached.standings == fresh.standings
         assert cached.settings == fresh.settings
-    assert counted == []
+        assert counted == ([] if n else sorted(counted))
+        # Derived on the first load of each day; kept for the next one of the same day.
+        assert len(derived) == (0 if n in (1, 3) else len(fresh.certificates)), n
+    assert {s.verdict for s in fresh.standings.values()} != {
+        s.verdict for s in load.load_registry(sample_root, days[2]).standings.values()}
 
 
 def test_cache_keeps_each_score_as_written(sample_root: Path, make_record: MakeRecord,
