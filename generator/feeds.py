@@ -88,15 +88,18 @@ def registry_feed(registry: Registry) -> str:
     """The latest events across the registry, newest first."""
     s = registry.settings
     # The newest events by (date, id), as sorting every entry would order them (ids are
-    # unique), made into entries only when they are among them. Only events on or after the
-    # day of the newest REGISTRY_FEED_SIZE-th can be: their ids are made (one per event of
-    # 100,000 certificates took 0.3 s).
+    # unique), made into entries only when they are among them. A record's events are in date
+    # order (the rules refuse it otherwise), so its last is its newest: the newest events are
+    # on or after the REGISTRY_FEED_SIZE-th newest last event, and only the certificates with
+    # a last event on or after it are looked into (making an id for every event of 100,000
+    # certificates took 0.3 s).
     certs = registry.certificates
-    days = heapq.nlargest(REGISTRY_FEED_SIZE, (e.date for c in certs for e in c.events))
+    lasts = [c.events[-1].date if c.events else None for c in certs]
+    days = heapq.nlargest(REGISTRY_FEED_SIZE, [day for day in lasts if day is not None])
     latest = heapq.nlargest(REGISTRY_FEED_SIZE, (
-        (e.date, f"{s.certificate_url(c.number)}#event-{i}", n, i)
-        for n, c in enumerate(certs) for i, e in enumerate(c.events)
-        if e.date >= days[-1])) if days else []
+        (e.date, f"{s.certificate_url(certs[n].number)}#event-{i}", n, i)
+        for n, last in enumerate(lasts) if last is not None and last >= days[-1]
+        for i, e in enumerate(certs[n].events))) if days else []
     entries = [entry(certs[n], i, certs[n].events[i], registry) for _, _, n, i in latest]
     return _feed(
         entries,

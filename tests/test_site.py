@@ -135,6 +135,23 @@ def test_feeds_are_atom_with_every_event(built) -> None:
     assert len(top.findall(f"{ATOM}entry")) == min(200, events)
 
 
+@pytest.mark.parametrize("size", [1, 5, 17, 40])
+def test_the_registry_feed_holds_the_newest_events(built, monkeypatch: pytest.MonkeyPatch,
+                                                    size: int) -> None:
+    """The newest events of the whole registry by (date, id), however many share a day."""
+    from generator import feeds
+
+    _, registry = built
+    monkeypatch.setattr(feeds, "REGISTRY_FEED_SIZE", size)
+    top = ET.fromstring(feeds.registry_feed(registry))
+    shown = [e.findtext(f"{ATOM}id") for e in top.findall(f"{ATOM}entry")]
+    every = sorted(((e.date, f"{registry.settings.certificate_url(c.number)}#event-{i}")
+                    for c in registry.certificates for i, e in enumerate(c.events)),
+                   reverse=True)
+    assert [entry_id.rsplit("/c/", 1)[1] for entry_id in shown] == [
+        url.rsplit("/c/", 1)[1] for _, url in every[:size]]
+
+
 def test_sitemap_lists_certificates_and_no_shell(built) -> None:
     site, registry = built
     text = (site / "sitemap.xml").read_text("utf-8")
