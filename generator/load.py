@@ -478,9 +478,10 @@ def _found_files(root: Path) -> tuple[list[str], list[str], list[tuple[str, int,
 class RecordCache:
     """Records that passed every check, by file name and content digest.
 
-    A cache file holds the records checked under one state of ``registry/`` and of the
+    A cache folder holds the records checked under one state of ``registry/`` and of the
     checking code (every module of the package, PyYAML and jsonschema versions); any change to
-    those starts a new one. It also keeps the settings read from that ``registry/``.
+    those starts a new one (and the others are removed). It also keeps the settings read from
+    that ``registry/``.
 
     A record is looked up by its path: when the file's stat (size, mtime, ctime, inode, device)
     is the one stored with it, and the file had not changed for :data:`RACY_NS` before that
@@ -488,9 +489,11 @@ class RecordCache:
     stored digest. A cached record comes back as its :class:`Certificate` (what
     ``load_registry`` needs) or as the typed data that checking it would return, with a
     :class:`source.Document` that keeps only its path and the line of its number (what the
-    registry-wide rules read). Records are stored in :data:`SHARDS` pickles, each read only
-    when needed and written again only when one of its records changed. Only records used by
-    the last run are kept, so the file does not grow.
+    registry-wide rules read); a certificate comes with its standing on the day of the load
+    that kept it, when that is :attr:`as_of`. Records are stored in :data:`SHARDS` pickles,
+    each read only when needed and written again only when one of its records (or standings)
+    changed; an index (``index.marshal``) holds each record's entry and names the shard files.
+    Only records used by the last run are kept, so the cache does not grow.
     """
 
     def __init__(self, folder: Path, root: Path) -> None:
