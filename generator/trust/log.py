@@ -38,7 +38,7 @@ import json
 import os
 import pickle
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeGuard
@@ -146,33 +146,58 @@ def _commits(root: Path, since: str | None = None) -> list[Commit] | None:
     return found
 
 
-def _history(root: Path, cache_dir: Path | None = None
-             ) -> Iterator[tuple[str, dt.datetime, list[tuple[str, str]]]]:
-    """:func:`_commits` of ``HEAD``, with the time as a datetime. With ``cache_dir``, what the
-    last build read is kept with the commit it read to: when that commit is on ``HEAD``'s
-    first-parent line, only the commits after it are read (the whole history of 100,000
-    records is 0.8 s to read); any other history is read whole."""
+def _head(root: Path) -> str:
+    """The id of ``HEAD``, or "" when git cannot tell."""
     head = _git(root, "rev-parse", "--verify", "-q", "HEAD")
-    head_id = head.decode().strip() if head else ""
+    return head.decode().strip() if head else ""
+
+
+def _commits_since(root: Path, upto: str, head: str) -> list[Commit] | None:
+    """:func:`_commits` after ``upto`` (none when it is ``head``); None when ``upto`` is not on
+    ``HEAD``'s first-parent line (a rewritten or another history) or git cannot tell."""
+    if upto == head:
+        return []
+    line = _git(root, "rev-list", "--first-parent", "HEAD")
+    if line is None or upto.encode() not in line.split():
+        return None
+    return _commits(root, upto)
+
+
+def _history(root: Path, cache_dir: Path | None = None) -> tuple[str, list[Commit]]:
+    """``HEAD`` and :func:`_commits` of it. With ``cache_dir``, what the last build read is
+    kept with the commit it read to: when that commit is on ``HEAD``'s first-parent line, only
+    the commits after it are read (the whole history of 100,000 records is 0.8 s to read); any
+    other history is read whole."""
+    head_id = _head(root)
     path = cache_dir / CACHE_FOLDER / "commits.marshal" if cache_dir and head_id else None
     stored = read_cache(path, COMMITS_FORMAT)
     known, upto = stored.get("commits"), stored.get("head")
     where = str(root.resolve())
     found: list[Commit] | None = None
     if _is_history(known) and isinstance(upto, str) and stored.get("root") == where:
-        if upto == head_id:
-            found = known
-        else:
-            line = _git(root, "rev-list", "--first-parent", "HEAD")
-            if line is not None and upto.encode() in line.split():
-                more = _commits(root, upto)
-                found = None if more is None else known + more
+        more = _commits_since(root, upto, head_id)
+        if more is not None:
+            found = known + more if more else known  # the same list: not written again
     if found is None:
         found = _commits(root) or []
     if path is not None and found is not known:
         write_cache(path, COMMITS_FORMAT, {"root": where, "head": head_id, "commits": found})
-    for commit, seconds, changed in found:
-        yield commit, dt.datetime.fromtimestamp(seconds, tz=dt.UTC), changed
+    return head_id, found
+
+
+def _append_commits(log: Log, commits: list[Commit],
+                    known: Mapping[str, tuple[str, bytes] | None]) -> None:
+    """Append each commit's versions (``known``: blob → its number and leaf, None when it does
+    not read as a record) to ``log``, and the commits that grew it to its growth."""
+    for commit, seconds, changed in commits:
+        grew = False
+        for _path, blob in changed:
+            found = known.get(blob)
+            if found is not None:
+                grew |= log.append(*found)
+        if grew:
+            log.growth.append(Growth(len(log.entries), commit,
+                                     dt.datetime.fromtimestamp(seconds, tz=dt.UTC)))
 
 
 def _is_history(value: object) -> TypeGuard[list[Commit]]:
@@ -302,10 +327,10 @@ def derive(
     kept = _KeptState(cache_dir, schema, root) if cache_dir is not None else None
     log = kept.resume() if kept is not None and resume else None
     if log is None:
-        log = _derive_commits(root, schema, cache_dir)
+        head, log = _derive_commits(root, schema, cache_dir)
         log.levels = MerkleTree(log.leaves).levels
         if kept is not None:
-            kept.save(log)
+            kept.save(log, head)
     memo = _LeafMemo(cache_dir)
     for number in sorted(current):
         entry = current[number]
@@ -315,10 +340,11 @@ def derive(
     return log
 
 
-def _derive_commits(root: Path, schema: dict[str, object], cache_dir: Path | None) -> Log:
-    """The log of ``HEAD``'s first-parent history, derived whole."""
+def _derive_commits(root: Path, schema: dict[str, object],
+                    cache_dir: Path | None) -> tuple[str, Log]:
+    """``HEAD`` and the log of its first-parent history, derived whole."""
     log = Log()
-    commits = list(_history(root, cache_dir))
+    head, commits = _history(root, cache_dir)
     cache = _EntryCache(cache_dir, schema)
     missing = sorted({blob for _, _, changed in commits for _, blob in changed} - set(cache.known))
     if missing:
@@ -328,15 +354,8 @@ def _derive_commits(root: Path, schema: dict[str, object], cache_dir: Path | Non
             entry = None if raw is None else version_entry(raw, blob, schema)
             cache.add(blob, None if entry is None else (number_of(entry), entry))
     cache.save(bool(missing))
-    for commit, time, changed in commits:
-        grew = False
-        for _path, blob in changed:
-            known = cache.known.get(blob)
-            if known is not None:
-                grew |= log.append(*known)
-        if grew:
-            log.growth.append(Growth(len(log.entries), commit, time))
-    return log
+    _append_commits(log, commits, cache.known)
+    return head, log
 
 
 class _KeptState:
@@ -361,36 +380,23 @@ class _KeptState:
         log = self._read(stored) if stored.get("key") == self.key else None
         if log is None:
             return None
-        upto = stored["head"]
-        head = _git(self.root, "rev-parse", "--verify", "-q", "HEAD")
-        head_id = head.decode().strip() if head else ""
-        if not head_id:
-            return None
-        if head_id == upto:
-            return log
-        line = _git(self.root, "rev-list", "--first-parent", "HEAD")
-        if line is None or upto.encode() not in line.split():
-            return None
-        commits = _commits(self.root, upto)
+        upto, head = stored["head"], _head(self.root)
+        commits = _commits_since(self.root, upto, head) if head else None
         if commits is None:
             return None
+        if upto == head:
+            return log
         blobs = sorted({blob for _, _, changed in commits for _, blob in changed})
         contents = _blobs(self.root, blobs)
-        entries = {blob: version_entry(contents[blob], blob, self.schema)
-                   for blob in blobs if blob in contents}
+        known = {}
+        for blob in blobs:
+            entry = version_entry(contents[blob], blob, self.schema) if blob in contents else None
+            known[blob] = None if entry is None else (number_of(entry), entry)
         size = len(log.leaves)
-        for commit, seconds, changed in commits:
-            grew = False
-            for _path, blob in changed:
-                entry = entries.get(blob)
-                if entry is not None:
-                    grew |= log.append(number_of(entry), entry)
-            if grew:
-                log.growth.append(Growth(len(log.entries), commit,
-                                         dt.datetime.fromtimestamp(seconds, tz=dt.UTC)))
+        _append_commits(log, commits, known)
         assert log.levels is not None
         log.levels = MerkleTree.grown(log.levels, log.leaves[size:]).levels
-        self.save(log, head_id)
+        self.save(log, head)
         return log
 
     def _read(self, stored: dict[object, object]) -> Log | None:
@@ -424,11 +430,8 @@ class _KeptState:
                    [Growth(n, c, dt.datetime.fromtimestamp(t, tz=dt.UTC)) for n, c, t in growth],
                    list(levels[0]), levels)
 
-    def save(self, log: Log, head: str | None = None) -> None:
-        """Keep ``log`` (of the commits up to ``head``, else ``HEAD``)."""
-        if head is None:
-            found = _git(self.root, "rev-parse", "--verify", "-q", "HEAD")
-            head = found.decode().strip() if found else ""
+    def save(self, log: Log, head: str) -> None:
+        """Keep ``log``, the log of the commits up to ``head``."""
         size = len(log.leaves)
         tail = log.entries[size - size % WIDTH:]
         if not head or log.levels is None or any(e is None for e in tail):

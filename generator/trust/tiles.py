@@ -89,7 +89,6 @@ def bundles(tree: MerkleTree, entries: Sequence[bytes | None],
     return out
 
 
-
 class TileError(ValueError):
     """A tile or bundle that is missing or does not fit; the message names it."""
 
