@@ -1053,7 +1053,7 @@ def validate(
 def certificate_digest(cert: Certificate) -> bytes:
     """A digest of every field of a certificate as checking made it (its last commit aside)."""
     if cert.committed is not None:
-        cert = dataclasses.replace(cert, committed=None)
+        cert = cert._replace(committed=None)
     return hashlib.blake2b(repr(cert).encode("utf-8"), digest_size=16).digest()
 
 
@@ -1101,9 +1101,7 @@ def load_registry(root: Path, as_of: dt.date | None = None, *, cache_dir: Path |
                 assert cert is not None
                 day = committed.get(cert.source)
                 if day is not None:
-                    # Each of these was just built or unpickled for this registry: nothing
-                    # else holds it yet, so it is completed in place rather than copied.
-                    object.__setattr__(cert, "committed", day)
+                    cert = cert.committed_on(day)
                 certificates.append(cert)
                 if digests is not None:
                     digests[cert.number] = record_digest(cert, record.cert_digest)

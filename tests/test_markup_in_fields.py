@@ -47,12 +47,9 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     settings = dataclasses.replace(loaded.settings, body=body)
 
     def hostile(cert: Certificate) -> Certificate:
-        org = dataclasses.replace(cert.organization, name=NAME, name_en=NAME_EN,
-                                  address=f"地址{SCOPE}")
-        events = tuple(dataclasses.replace(e, reason=REASON, reason_en=NAME_EN)
-                       for e in cert.events)
-        return dataclasses.replace(cert, organization=org, scope_zh=SCOPE, scope_en=NAME_EN,
-                                   events=events)
+        org = cert.organization._replace(name=NAME, name_en=NAME_EN, address=f"地址{SCOPE}")
+        events = tuple(e._replace(reason=REASON, reason_en=NAME_EN) for e in cert.events)
+        return cert._replace(organization=org, scope_zh=SCOPE, scope_en=NAME_EN, events=events)
 
     return Registry.create(settings, [hostile(c) for c in loaded.certificates], AS_OF)
 

@@ -4,7 +4,6 @@ gives, and the cache of serialized records between builds.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -223,9 +222,7 @@ def test_records_serialized_once_are_taken_from_the_cache(
     certs = list(registry.certificates)
     i = len(certs) // 2
     org = certs[i].organization
-    certs[i] = dataclasses.replace(
-        certs[i], organization=dataclasses.replace(org, address=org.address + "（新址）")
-    )
+    certs[i] = certs[i]._replace(organization=org._replace(address=org.address + "（新址）"))
     changed = Registry.create(registry.settings, certs, AS_OF)
     after = data.prepare(changed, cache_dir=tmp_path)
     assert after.cached == len(certs) - 1

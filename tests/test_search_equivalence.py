@@ -5,7 +5,6 @@ under the default settings and under small ones that make every kind of entry co
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import random
 import zlib
@@ -197,9 +196,9 @@ def edited(reg: Registry, i: int, **changes: Any) -> Registry:
     org = {k.removeprefix("organization__"): v for k, v in changes.items() if "__" in k}
     own = {k: v for k, v in changes.items() if "__" not in k}
     if org:
-        own["organization"] = dataclasses.replace(cert.organization, **org)
+        own["organization"] = cert.organization._replace(**org)
     certs = list(reg.certificates)
-    certs[i] = dataclasses.replace(cert, **own)
+    certs[i] = cert._replace(**own)
     return Registry.create(reg.settings, certs, reg.as_of)
 
 
