@@ -1,14 +1,17 @@
-"""Benchmark the signed log: one changed record at 10,000 certificates, and `starmark verify`.
+"""Benchmark the signed log: one changed record at 10,000 and 100,000 certificates, and
+`starmark verify`.
 
-    .venv/bin/python bench/bench_trust.py [--sizes 10000] [--working-tree]
+    .venv/bin/python bench/bench_trust.py [--sizes 10000,100000] [--working-tree]
 
 For each size: the synthetic registry of `make bench` (fictional, seeded) is copied into a git
 repository and committed, a signing key made, and the site built with $STARMARK_SIGNING_KEY set
 (no artwork: bench/run.py measures that). Then, each in a fresh process: a rebuild with nothing
-changed, a rebuild after one record changed and was committed (end to end: `starmark build`
-as CI runs it, with the log derived from git), a second such change, `starmark verify` of the
-whole site and of one downloaded record. Also counted: the files under api/v1/ whose bytes a
-one-record change rewrites (the proof tiles, the record, the bulk files: not every record).
+changed, three rebuilds each after one record changed and was committed (end to end: `starmark
+build` as CI runs it, with the log derived from git), `starmark verify` of the whole site and of
+one downloaded record. The anchor is Hugo building the same 10,000 certificate pages, before and
+after the changes: the targets were set on a day it took 4.6 s. Also counted: the files under
+api/v1/ whose bytes the changes rewrite (the proof tiles, the record, the bulk files: not every
+record).
 Results go to the "Signed log" section of bench/RESULTS.md.
 """
 
@@ -29,10 +32,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run as bench  # noqa: E402
 
-TARGETS = {"one_change_s": 2.0, "verify_s": 10.0}
-# The one-change target was set on a day Hugo built the same 10,000 pages in 4.6 s (the anchor
-# of `make bench`): on a machine that is slower or busier, it is this share of Hugo's time.
+# Issue 14's targets for one changed record, end to end, by registry size (seconds), and for
+# `starmark verify` of a whole 10,000 site.
+ONE_CHANGE_S = {10_000: 2.0, 100_000: 10.0}
+VERIFY_S = 10.0
+# The targets were set on a day Hugo built the 10,000 pages of the anchor in 4.6 s: on a machine
+# that is slower or busier, each is this share of Hugo's time in the same run.
 HUGO_WHEN_SET_S = 4.6
+ANCHOR_SIZE = 10_000  # the anchor is always Hugo on the 10,000 pages the targets were set with
+CHANGES = 3  # one-record changes in a row (a registry edited daily: the steady state)
 SECTION = "## Signed log (`bench/bench_trust.py`)"
 BEGIN, END = "<!-- bench/bench_trust.py: begin -->", "<!-- bench/bench_trust.py: end -->"
 
@@ -105,12 +113,13 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
     before = _digests(api)
     # The anchor: Hugo building the same certificate pages, before and after the changes (the
     # machine is shared: its speed varies from one day to the next).
-    hugo_dir, _mkdocs_dir = bench.anchor_content(source, size)
+    anchor = source if size == ANCHOR_SIZE else bench.synthesize(ANCHOR_SIZE)
+    hugo_dir, _mkdocs_dir = bench.anchor_content(anchor, ANCHOR_SIZE)
     hugo_cmd = [bench.ensure_hugo(), "--quiet", "--source", str(hugo_dir), "--destination",
                 str(hugo_dir / "public")]
     hugo = [bench.measure(hugo_cmd).wall]
     changes = []
-    for step in (1, 2):
+    for step in range(1, CHANGES + 1):
         bench.change_one_record(root, step)
         _git(root, "commit", "-qam", f"change {step}")
         run = bench.measure(cmd, env=env)
@@ -118,12 +127,14 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
         log(f"one record changed and committed: {run.wall:.1f} s (CPU {run.cpu:.1f} s); stages "
             + ", ".join(f"{k} {v:.2f}" for k, v in run.report.get("timings", {}).items()))
     hugo.append(bench.measure(hugo_cmd).wall)
-    log(f"Hugo, the same {size:,} pages: {hugo[0]:.1f} s and {hugo[1]:.1f} s")
+    log(f"Hugo, {ANCHOR_SIZE:,} pages: {hugo[0]:.1f} s and {hugo[1]:.1f} s")
     rewritten = _rewritten(before, _digests(api))
-    stage = bench.measure([bench.PYTHON, str(Path(__file__).resolve()), "_publish", str(root)],
-                          env=env).report
-    log(f"the signed log's stage alone (trust.publish, warm): {stage['publish_s']:.2f} s "
-        f"(CPU {stage['publish_cpu']:.2f} s)")
+    stage: dict[str, Any] = {"publish_s": None, "publish_cpu": None}
+    if size <= ANCHOR_SIZE:  # larger, its first pass alone writes every record's file anew
+        stage = bench.measure([bench.PYTHON, str(Path(__file__).resolve()), "_publish",
+                               str(root)], env=env).report
+        log(f"the signed log's stage alone (trust.publish, warm): {stage['publish_s']:.2f} s "
+            f"(CPU {stage['publish_cpu']:.2f} s)")
     log(f"files under api/v1/ rewritten by the two changes: {rewritten}")
     starmark = str(bench.ROOT / ".venv/bin/starmark")
     verify = bench.measure([starmark, "--root", str(root), "verify", str(site)])
@@ -139,13 +150,16 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
     log(f"verify of one downloaded record {one.wall:.1f} s")
     tree_size = json.loads((api / "checkpoint.json").read_bytes())["tree_size"]
     return {"size": size, "tree_size": tree_size, "cold_s": cold.wall, "warm_s": warm.wall,
-            "one_change_s": changes[0].wall, "one_change_cpu": changes[0].cpu,
-            "another_change_s": changes[1].wall, "another_change_cpu": changes[1].cpu,
-            "one_change_timings": changes[0].report.get("timings", {}),
-            "another_change_timings": changes[1].report.get("timings", {}),
+            "changes_s": [run.wall for run in changes], "changes_cpu": [run.cpu for run in changes],
+            "last_change_timings": changes[-1].report.get("timings", {}),
             "rewritten": rewritten, "publish_s": stage["publish_s"],
             "publish_cpu": stage["publish_cpu"], "verify_s": verify.wall, "verify_cpu": verify.cpu,
             "verify_one_s": one.wall, "verify_one_cpu": one.cpu, "hugo_s": hugo}
+
+
+def _ratio_target(size: int) -> float | None:
+    target = ONE_CHANGE_S.get(size)
+    return None if target is None else target / HUGO_WHEN_SET_S
 
 
 def table(about: dict[str, str], results: list[dict[str, Any]]) -> str:
@@ -155,37 +169,49 @@ def table(about: dict[str, str], results: list[dict[str, Any]]) -> str:
              "of the `make bench` registry committed to git, artwork left out (see above); "
              "wall times of fresh processes (CPU time, of the process and its workers, in "
              "brackets: the machine is shared, so wall time varies with the others' load).", "",
-             "| certificates | log versions | cold | warm | one change (target ≤ 2 s at 10k) | "
-             "another | Hugo, same pages (before, after) | one change ÷ Hugo (target ≤ "
-             f"{TARGETS['one_change_s'] / HUGO_WHEN_SET_S:.2f}) "
-             "| files under api/v1/ rewritten by two changes | verify site (≤ 10 s) "
-             "| verify one record |",
+             f"| certificates | log versions | cold | warm | {CHANGES} one-record changes in a "
+             f"row | Hugo, {ANCHOR_SIZE:,} pages (before, after) | change ÷ Hugo "
+             f"| target (÷ Hugo) | files under api/v1/ rewritten by {CHANGES} changes "
+             f"| verify site (≤ {VERIFY_S:.0f} s at 10k) | verify one record |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    verdicts = []
     for r in results:
         files = ", ".join(f"{n} {k}" for k, n in sorted(r["rewritten"].items()))
         hugo = sum(r["hugo_s"]) / len(r["hugo_s"])
-        ratios = "–".join(f"{v / hugo:.2f}" for v in sorted((r["one_change_s"],
-                                                              r["another_change_s"])))
+        ratios = [v / hugo for v in r["changes_s"]]
+        changes = ", ".join(f"{v:.1f} s ({c:.1f} s)"
+                            for v, c in zip(r["changes_s"], r["changes_cpu"], strict=True))
+        limit = _ratio_target(r["size"])
+        target = (f"≤ {ONE_CHANGE_S[r['size']]:.0f} s (≤ {limit:.2f})" if limit is not None
+                  else "none")
         lines.append(
             f"| {r['size']:,} | {r['tree_size']:,} | {r['cold_s']:.1f} s | {r['warm_s']:.1f} s "
-            f"| {r['one_change_s']:.1f} s ({r['one_change_cpu']:.1f} s) "
-            f"| {r['another_change_s']:.1f} s ({r['another_change_cpu']:.1f} s) "
-            f"| {r['hugo_s'][0]:.1f}, {r['hugo_s'][1]:.1f} s | {ratios} | {files} "
+            f"| {changes} | {r['hugo_s'][0]:.1f}, {r['hugo_s'][1]:.1f} s "
+            f"| {min(ratios):.2f}–{max(ratios):.2f} | {target} | {files} "
             f"| {r['verify_s']:.1f} s ({r['verify_cpu']:.1f} s) "
             f"| {r['verify_one_s']:.1f} s ({r['verify_one_cpu']:.1f} s) |")
-    lines += ["", f"The ≤ 2 s target was set on a day Hugo built the same 10,000 pages in "
-              f"{HUGO_WHEN_SET_S} s; on a slower or busier machine it is that share of Hugo's "
-              "time in the same run (one change ÷ Hugo)."]
+        if limit is not None:
+            met = "met" if max(ratios) <= limit else "missed"
+            seconds = ("met" if max(r["changes_s"]) <= ONE_CHANGE_S[r["size"]] else "missed")
+            verdicts.append(
+                f"- {r['size']:,}: **{met} as a share of Hugo's time** (every change ≤ "
+                f"{limit:.2f}× Hugo: {max(ratios):.2f}× at worst); in seconds on this day's "
+                f"machine {seconds} (≤ {ONE_CHANGE_S[r['size']]:.0f} s: "
+                f"{max(r['changes_s']):.1f} s at worst).")
+    lines += ["", f"The targets were set on a day Hugo built the same {ANCHOR_SIZE:,} pages in "
+              f"{HUGO_WHEN_SET_S} s; on a slower or busier machine each is that share of Hugo's "
+              "time in the same run (change ÷ Hugo, Hugo's two runs averaged):", "", *verdicts]
     for r in results:
-        stages = r["another_change_timings"]
+        stages = r["last_change_timings"]
         lines.append("")
         lines.append(
-            f"Stages of the second one-record change at {r['size']:,} (wall s): "
-            + ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
-            + ". The signed log's stage alone (`trust.publish`: every record's JSON, "
-            "certificates.json and the CSV, the log derived from git, its tiles, the file "
-            f"digests and the signatures), warm, in one process: {r['publish_s']:.2f} s "
-            f"(CPU {r['publish_cpu']:.2f} s).")
+            f"Stages of the last one-record change at {r['size']:,} (wall s): "
+            + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()) + "."
+            + ("" if r["publish_s"] is None else
+               " The signed log's stage alone (`trust.publish`: every record's JSON, "
+               "certificates.json and the CSV, the log derived from git, its tiles, the file "
+               f"digests and the signatures), warm, in one process: {r['publish_s']:.2f} s "
+               f"(CPU {r['publish_cpu']:.2f} s)."))
     return "\n".join(lines) + "\n\n" + END + "\n"
 
 
@@ -211,7 +237,8 @@ def main() -> None:
         _publish(Path(sys.argv[2]))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--sizes", default="10000,100000",
+                        help="registry sizes, comma-separated (100,000 adds about 8 minutes)")
     parser.add_argument("--working-tree", action="store_true",
                         help="measure generator/ as it is now, not as committed (HEAD)")
     parser.add_argument("--results", type=Path, default=bench.ROOT / "bench" / "RESULTS.md")

@@ -666,7 +666,7 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--import-rows", type=int, default=10_000, metavar="N",
                         help="rows for bench/bench_import.py (spreadsheet import; 0: skip)")
-    parser.add_argument("--trust-sizes", default="10000", metavar="N,...",
+    parser.add_argument("--trust-sizes", default="10000,100000", metavar="N,...",
                         help="registry sizes for bench/bench_trust.py (signed builds in git: "
                              "the one-change target of issue 14; empty: skip)")
     parser.add_argument("--check-size", type=int, default=100_000, metavar="N",
