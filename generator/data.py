@@ -24,7 +24,6 @@ import pickle
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -32,7 +31,7 @@ from typing import Any, NamedTuple
 
 from . import periods
 from .model import Certificate, Registry
-from .output import Output, gc_paused
+from .output import Output, digester, gc_paused
 
 SCHEMA_VERSION = 2  # 2: each record names its leaf in the signed log ("log"), no inline proof
 API = "api/v1"
@@ -658,7 +657,7 @@ def _members(
 
 
 FIELDS = ("derived", "links", "record", "schema_version")  # of every entry, in key order
-BIG_FILE = 1 << 20  # bytes from which a file's two digests are made side by side
+PIECES_A_CHUNK = 10_000  # pieces of certificates.json or the CSV joined at a time (~2 MB)
 
 
 def record_path(number: str) -> str:
@@ -708,16 +707,22 @@ def write_data(
     schema_indented, schema_compact = SCHEMA_MEMBERS
 
     def write(rel: str, content: bytes) -> None:
-        if digests is None:
-            out.write(rel, content)
-        elif len(content) < BIG_FILE:
+        if digests is not None:
             digests[rel] = hashlib.sha256(content).digest()
-            out.write(rel, content)
-        else:  # certificates.json, the CSV: both digests at once (hashlib lets go of the GIL)
-            with ThreadPoolExecutor(1) as pool:
-                sha256 = pool.submit(hashlib.sha256, content)
-                out.write(rel, content)
-                digests[rel] = sha256.result().digest()
+        out.write(rel, content)
+
+    def write_pieces(rel: str, pieces: list[bytes]) -> None:
+        """certificates.json, the CSV: joined a few MB at a time, each chunk hashed for the
+        output's digest and the SHA-256 while it is in the processor's cache, and written."""
+        chunks = [b"".join(pieces[at : at + PIECES_A_CHUNK])
+                  for at in range(0, len(pieces), PIECES_A_CHUNK)]
+        own, sha256 = digester(), hashlib.sha256()
+        for chunk in chunks:
+            own.update(chunk)
+            sha256.update(chunk)
+        out.write_chunks(rel, chunks, own.digest())
+        if digests is not None:
+            digests[rel] = sha256.digest()
 
     made_all = prepared.fragments
     folder = f"{API}/certificates/"  # record_path, without a call for each record
@@ -775,21 +780,19 @@ def write_data(
         body[-1] = b"},"
     if body:
         body[-1] = b"}"
-    write(f"{API}/certificates.json", _all_records(registry, body))
-    write(
-        f"{API}/certificates.csv",
-        CSV_BOM + _Rows().row(CSV_COLUMNS) + b"".join([m.csv_row for m in prepared.fragments]),
-    )
+    write_pieces(f"{API}/certificates.json", _all_records(registry, body))
+    write_pieces(f"{API}/certificates.csv", [CSV_BOM + _Rows().row(CSV_COLUMNS),
+                                             *[m.csv_row for m in prepared.fragments]])
     write(f"{API}/record.schema.json", pretty(registry.settings.schema))
     if prepared.cache is not None:
         prepared.cache.save()  # what was made again for a record whose members were lost
     return len(registry.certificates)
 
 
-def _all_records(registry: Registry, body: list[bytes]) -> bytes:
+def _all_records(registry: Registry, body: list[bytes]) -> list[bytes]:
     """certificates.json: :func:`registry_json` in canonical form, with ``body``, the pieces of
-    the serialized entries and the commas between them, as its array (joined once: the
-    document is the largest file written)."""
+    the serialized entries and the commas between them, as its array; as pieces to join (the
+    document is the largest file written: see ``write_pieces`` in :func:`write_data`)."""
     doc = registry_json(registry, [])
     doc["count"] = len(registry.certificates)
     parts = [b"{"]
@@ -802,4 +805,4 @@ def _all_records(registry: Registry, body: list[bytes]) -> bytes:
             parts.append(members(key, doc[key])[1])
         parts.append(b",")
     parts[-1] = b"}"
-    return b"".join(parts)
+    return parts

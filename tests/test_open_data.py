@@ -9,12 +9,13 @@ import hashlib
 import json
 import math
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from generator import data, trust
+from generator import data, output, trust
 from generator.load import load_registry
 from generator.model import Registry
 
@@ -32,6 +33,11 @@ class Memory:
         assert rel not in self.files, f"{rel} written twice"
         self.files[rel] = content
         return True
+
+    def write_chunks(self, rel: str, chunks: Sequence[bytes], content_digest: bytes) -> bool:
+        content = b"".join(chunks)
+        assert content_digest == output.digest(content), f"{rel}: not the digest of its bytes"
+        return self.write(rel, content)
 
     def reuse(self, unit: str, inputs: bytes) -> None:
         return None  # nothing was there before: every unit is made
@@ -176,13 +182,17 @@ def test_records_whose_files_are_kept_give_the_same_bulk_files(registry: Registr
     assert {rel: digests[rel] for rel in keep} == given
 
 
-@pytest.mark.parametrize("big", [1, 1 << 40], ids=["two digests side by side", "one by one"])
+@pytest.mark.parametrize("pieces", [1, 7, 1 << 40], ids=["a chunk a piece", "chunks", "whole"])
 def test_the_digest_of_each_file_is_the_sha256_of_its_bytes(
-        registry: Registry, monkeypatch: pytest.MonkeyPatch, big: int) -> None:
-    monkeypatch.setattr(data, "BIG_FILE", big)
+        registry: Registry, monkeypatch: pytest.MonkeyPatch, pieces: int) -> None:
+    """Also: certificates.json and the CSV, hashed chunk by chunk, are given to the output
+    with the digest of their bytes (Memory checks it), and are the same bytes however many
+    pieces each chunk joins."""
+    monkeypatch.setattr(data, "PIECES_A_CHUNK", pieces)
     out, digests = Memory(), {}
     data.write_data(registry, out, digests=digests)
     assert digests == {rel: hashlib.sha256(content).digest() for rel, content in out.files.items()}
+    assert out.files == reference(registry, {})
 
 
 def test_open_data_without_proofs_or_with_other_keys(registry: Registry) -> None:
