@@ -4,7 +4,6 @@ sentence and a Chinese one."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 from pathlib import Path
@@ -52,8 +51,8 @@ def test_an_event_on_another_day_stays_its_own_entry() -> None:
     later = Event(base + dt.timedelta(days=3), "surveillance")
     same = Event(base, "surveillance", "整改后复核", "Checked after corrective action")
     sample = load_registry(REPO, AS_OF).certificates[0]
-    one = dataclasses.replace(sample, audits=(audit,), events=(same,))
-    two = dataclasses.replace(sample, audits=(audit,), events=(later,))
+    one = sample._replace(audits=(audit,), events=(same,))
+    two = sample._replace(audits=(audit,), events=(later,))
     [merged] = pages.history(one)
     assert merged.detail_zh == "整改后复核"
     assert merged.detail_en == "Checked after corrective action"
