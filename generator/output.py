@@ -566,6 +566,18 @@ class Output:
         with self._lock:
             self.units[unit] = (inputs, tuple(files))
 
+    def keep_units(self, prefix: str, files: Iterable[str]) -> None:
+        """Record again the units named ``prefix``… of the manifests this build reuses from
+        whose files are all among ``files`` (those of a unit reused whole, kept or linked with
+        it): the next build knows them, although nothing made them this time."""
+        held = set(files)
+        for source in (self.spare, self.previous.manifest if self.previous else None):
+            if source is None:
+                continue
+            for unit, (inputs, rels) in source.units.items():
+                if unit.startswith(prefix) and unit not in self.units and held.issuperset(rels):
+                    self.unit(unit, inputs, rels)
+
     def add_units(self, units: Mapping[str, tuple[bytes, tuple[str, ...]]]) -> None:
         """:meth:`unit` for many units at once (unit → its inputs' hash and its files)."""
         with self._lock:

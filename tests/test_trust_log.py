@@ -11,11 +11,13 @@ import os
 import pickle
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from test_incremental import configure
 from test_trust import CT_LEAVES
 
 from generator import data, trust
@@ -541,6 +543,56 @@ def test_a_bundle_the_kept_state_has_no_entries_for_is_made_from_the_log_derived
     made, want = _files(tmp_path / "cached"), _files(tmp_path / "clean")
     assert "api/v1/tile/entries/000" in made  # the full bundle, made from the derived log
     assert made == want
+
+
+def test_a_change_after_unchanged_builds_appends_to_the_kept_log(
+    tmp_path: Path, keys: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Builds with nothing changed reuse the open data whole, and with it the log's bundles:
+    the next build that changes a record still knows them, appends to the kept log rather
+    than deriving it whole, and gives the files of a build without cache."""
+    from generator.publish import build_site
+    from generator.settings import load as load_settings
+    from generator.synth import synthesize
+
+    publishing = sys.modules["generator.trust.publish"]
+    root = tmp_path / "repo"
+    root.mkdir()
+    shutil.copytree(REPO / "registry", root / "registry")
+    shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
+    for _ in synthesize(load_settings(root), root, 300, seed=5, as_of=AS_OF):
+        pass
+    configure(root, tmp_path / "cache")
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    _git(root, "commit", "-qm", "registry", day="2026-11-20")
+    monkeypatch.setenv(trust.KEY_ENV, str(keys["private"]))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOON.timestamp())))
+    derived = tmp_path / "derived"  # how each log was derived, also by a forked worker
+    log_state = publishing.log_state
+
+    def spied(*args: Any, resume: bool = True, **kwargs: Any) -> Any:
+        with open(derived, "a") as handle:
+            handle.write("appended\n" if resume else "whole\n")
+        return log_state(*args, resume=resume, **kwargs)
+
+    monkeypatch.setattr(publishing, "log_state", spied)
+    site = root / "site"
+    for _ in range(3):  # the first build, then two that change nothing
+        build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
+    derived.unlink()
+    path = sorted((root / "certificates").rglob("*.yaml"))[11]
+    text = path.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("  address:"))
+    path.write_text(text.replace(line, line + "乙"), "utf-8")
+    _git(root, "commit", "-qam", "move", day="2026-11-21")
+    build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
+    assert derived.read_text().split() == ["appended"]
+    clean = tmp_path / "clean"  # the same repository, without the site, with a new cache
+    shutil.copytree(root, clean, ignore=shutil.ignore_patterns("site"))
+    configure(clean, tmp_path / "clean-cache")
+    build_site(clean, as_of=AS_OF, site_dir=clean / "site", quiet=True)
+    assert _files(site) == _files(clean / "site")
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 600])
