@@ -135,7 +135,7 @@ def bench_size(size: int, log: Any) -> dict[str, Any]:
                                str(root)], env=env).report
         log(f"the signed log's stage alone (trust.publish, warm): {stage['publish_s']:.2f} s "
             f"(CPU {stage['publish_cpu']:.2f} s)")
-    log(f"files under api/v1/ rewritten by the two changes: {rewritten}")
+    log(f"files under api/v1/ rewritten by the {CHANGES} changes: {rewritten}")
     starmark = str(bench.ROOT / ".venv/bin/starmark")
     verify = bench.measure([starmark, "--root", str(root), "verify", str(site)])
     log(f"verify of the whole site {verify.wall:.1f} s")
