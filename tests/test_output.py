@@ -68,3 +68,29 @@ def test_a_spare_check_that_did_not_finish_leaves_each_file_to_be_checked(
     check = SpareCheck(spare, manifest)
     check.close()  # stopped (a build that failed): no answer, not an empty one
     assert check.stale() is None
+
+
+def test_a_file_written_in_chunks_is_their_bytes_in_place_or_new(tmp_path: Path) -> None:
+    """write_chunks over the spare tree's own copy (written in place, the same inode), over a
+    copy it shares with the live site (a new file), and into an empty folder, with content
+    longer and shorter than what was there: each time the file holds the chunks' bytes and
+    the output records their digest."""
+    spare_dir, live_dir = tmp_path / "spare", tmp_path / "live"
+    for before, after in ((b"x" * 50, [b"ab", b"", b"cd"]), (b"y", [b"long" * 20, b"er"])):
+        spare = tree(spare_dir, {"own.json": before, "shared.json": before}).manifest()
+        live = tree(live_dir, {"shared.json": before}).manifest()
+        (spare_dir / "shared.json").unlink()
+        (spare_dir / "shared.json").hardlink_to(live_dir / "shared.json")
+        spare.files["shared.json"] = live.files["shared.json"]  # as the link stage records it
+        inode = (spare_dir / "own.json").stat().st_ino
+        out = Output(spare_dir, Previous(live_dir, live), spare)
+        content = b"".join(after)
+        for rel in ("own.json", "shared.json", "new.json"):
+            assert out.write_chunks(rel, after, digest(content))
+            assert (spare_dir / rel).read_bytes() == content, rel
+            assert out.digest_of(rel) == digest(content)
+        assert (spare_dir / "own.json").stat().st_ino == inode  # written in place
+        assert (live_dir / "shared.json").read_bytes() == before  # the live site untouched
+        for folder in (spare_dir, live_dir):
+            for path in folder.iterdir():
+                path.unlink()
