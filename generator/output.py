@@ -109,14 +109,16 @@ def safe_relpath(rel: str) -> PurePosixPath:
     return path
 
 
-def digest(data: bytes) -> bytes:
-    """The content digest recorded for every output file."""
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 def digester() -> Any:
     """A hash to feed piece by piece: its ``digest()`` is :func:`digest` of the pieces joined."""
     return hashlib.blake2b(digest_size=16)
+
+
+def digest(data: bytes) -> bytes:
+    """The content digest recorded for every output file."""
+    h = digester()
+    h.update(data)
+    return h.digest()
 
 
 def digest_parts(*parts: bytes) -> bytes:

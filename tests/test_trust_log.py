@@ -509,12 +509,10 @@ def _files(site: Path) -> dict[str, str]:
             for p in sorted(site.rglob("*")) if p.is_file()}
 
 
-def test_a_bundle_the_kept_state_has_no_entries_for_is_made_from_the_log_derived_whole(
-    tmp_path: Path, keys: dict[str, Path]
-) -> None:
-    """300 records: the kept state holds the entries of the last, partial bundle only. Published
-    into a new folder, the full first bundle is made all the same: the files are those of a
-    build without cache."""
+def _synthetic_repo(tmp_path: Path, keys: dict[str, Path], seed: int,
+                    cache: Path | None = None) -> Path:
+    """300 synthetic records with the registry settings and the public key, committed to a new
+    git repository; with ``cache``, also a buildable mkdocs.yml and docs/ using it."""
     from generator.settings import load as load_settings
     from generator.synth import synthesize
 
@@ -522,21 +520,38 @@ def test_a_bundle_the_kept_state_has_no_entries_for_is_made_from_the_log_derived
     root.mkdir()
     shutil.copytree(REPO / "registry", root / "registry")
     shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
-    for _ in synthesize(load_settings(root), root, 300, seed=3, as_of=AS_OF):
+    for _ in synthesize(load_settings(root), root, 300, seed=seed, as_of=AS_OF):
         pass
+    if cache is not None:
+        configure(root, cache)
     _git(root, "init", "-q")
     _git(root, "add", ".")
     _git(root, "commit", "-qm", "registry", day="2026-11-20")
+    return root
+
+
+def _commit_a_move(root: Path, at: int, suffix: str) -> None:
+    """The record at position ``at`` gets ``suffix`` after its address, committed a day later."""
+    path = sorted((root / "certificates").rglob("*.yaml"))[at]
+    text = path.read_text("utf-8")
+    line = next(ln for ln in text.splitlines() if ln.startswith("  address:"))
+    path.write_text(text.replace(line, line + suffix), "utf-8")
+    _git(root, "commit", "-qam", "move", day="2026-11-21")
+
+
+def test_a_bundle_the_kept_state_has_no_entries_for_is_made_from_the_log_derived_whole(
+    tmp_path: Path, keys: dict[str, Path]
+) -> None:
+    """300 records: the kept state holds the entries of the last, partial bundle only. Published
+    into a new folder, the full first bundle is made all the same: the files are those of a
+    build without cache."""
+    root = _synthetic_repo(tmp_path, keys, seed=3)
     env = {trust.KEY_ENV: str(keys["private"]),
            "SOURCE_DATE_EPOCH": str(int(NOON.timestamp()))}
     cache = tmp_path / "cache"
     trust.publish(load_registry(root, AS_OF), Output(tmp_path / "first"), cache_dir=cache,
                   environ=env)
-    path = sorted((root / "certificates").rglob("*.yaml"))[7]
-    text = path.read_text("utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith("  address:"))
-    path.write_text(text.replace(line, line + "甲"), "utf-8")
-    _git(root, "commit", "-qam", "move", day="2026-11-21")
+    _commit_a_move(root, 7, "甲")
     registry = load_registry(root, AS_OF)
     trust.publish(registry, Output(tmp_path / "cached"), cache_dir=cache, environ=env)
     trust.publish(registry, Output(tmp_path / "clean"), environ=env)
@@ -552,20 +567,9 @@ def test_a_change_after_unchanged_builds_appends_to_the_kept_log(
     the next build that changes a record still knows them, appends to the kept log rather
     than deriving it whole, and gives the files of a build without cache."""
     from generator.publish import build_site
-    from generator.settings import load as load_settings
-    from generator.synth import synthesize
 
     publishing = sys.modules["generator.trust.publish"]
-    root = tmp_path / "repo"
-    root.mkdir()
-    shutil.copytree(REPO / "registry", root / "registry")
-    shutil.copy(keys["public"], root / trust.PUBLIC_KEY_PATH)
-    for _ in synthesize(load_settings(root), root, 300, seed=5, as_of=AS_OF):
-        pass
-    configure(root, tmp_path / "cache")
-    _git(root, "init", "-q")
-    _git(root, "add", ".")
-    _git(root, "commit", "-qm", "registry", day="2026-11-20")
+    root = _synthetic_repo(tmp_path, keys, seed=5, cache=tmp_path / "cache")
     monkeypatch.setenv(trust.KEY_ENV, str(keys["private"]))
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(int(NOON.timestamp())))
     derived = tmp_path / "derived"  # how each log was derived, also by a forked worker
@@ -581,11 +585,7 @@ def test_a_change_after_unchanged_builds_appends_to_the_kept_log(
     for _ in range(3):  # the first build, then two that change nothing
         build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
     derived.unlink()
-    path = sorted((root / "certificates").rglob("*.yaml"))[11]
-    text = path.read_text("utf-8")
-    line = next(ln for ln in text.splitlines() if ln.startswith("  address:"))
-    path.write_text(text.replace(line, line + "乙"), "utf-8")
-    _git(root, "commit", "-qam", "move", day="2026-11-21")
+    _commit_a_move(root, 11, "乙")
     build_site(root, as_of=AS_OF, site_dir=site, quiet=True)
     assert derived.read_text().split() == ["appended"]
     clean = tmp_path / "clean"  # the same repository, without the site, with a new cache
